@@ -1,0 +1,156 @@
+// Package devstack runs the local stand-ins of the services the collector
+// talks to: an S3 protocol server (gofakes3) with fault injection, used by
+// the tests and by `make run`.
+package devstack
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+)
+
+// Fault is an S3 error the server answers instead of serving a request.
+type Fault struct {
+	// Status is the HTTP status (403, 404, 503…).
+	Status int
+	// Code is the S3 error code (AccessDenied, NoSuchKey, SlowDown…).
+	Code string
+	// Times is how many requests get the fault; 0 means every request.
+	Times int
+}
+
+// S3Server is an in-process S3 protocol server over HTTP.
+type S3Server struct {
+	// URL is the endpoint to give to S3 clients (path-style addressing).
+	URL     string
+	backend *s3mem.Backend
+	server  *httptest.Server
+
+	mu         sync.Mutex
+	getFaults  map[string]*Fault // by "bucket/key" or "bucket/prefix*"
+	listFaults map[string]*Fault // by bucket
+	gets       map[string]int
+}
+
+// StartS3 starts a server on a loopback port (addr may be "" for any port).
+func StartS3(addr string) (*S3Server, error) {
+	s := &S3Server{backend: s3mem.New(), getFaults: map[string]*Fault{}, listFaults: map[string]*Fault{}, gets: map[string]int{}}
+	fake := gofakes3.New(s.backend, gofakes3.WithLogger(gofakes3.DiscardLog()), gofakes3.WithAutoBucket(false))
+	h := fake.Server()
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if s.fault(w, req) {
+			return
+		}
+		h.ServeHTTP(w, req)
+	}))
+	if addr != "" {
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			return nil, err
+		}
+		srv.Listener.Close()
+		srv.Listener = l
+	}
+	srv.Start()
+	s.server = srv
+	s.URL = srv.URL
+	return s, nil
+}
+
+// Close stops the server.
+func (s *S3Server) Close() { s.server.Close() }
+
+// CreateBucket creates a bucket.
+func (s *S3Server) CreateBucket(name string) error { return s.backend.CreateBucket(name) }
+
+// Put stores an object.
+func (s *S3Server) Put(bucket, key string, data []byte) error {
+	_, err := s.backend.PutObject(bucket, key, map[string]string{}, bytes.NewReader(data), int64(len(data)), nil)
+	return err
+}
+
+// Delete removes an object.
+func (s *S3Server) Delete(bucket, key string) error {
+	_, err := s.backend.DeleteObject(bucket, key)
+	return err
+}
+
+// FailGet makes GetObject on bucket/key fail; a key ending in '*' matches
+// every key with that prefix.
+func (s *S3Server) FailGet(bucket, key string, f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.getFaults[bucket+"/"+key] = &f
+}
+
+// FailList makes ListObjectsV2 on bucket fail.
+func (s *S3Server) FailList(bucket string, f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.listFaults[bucket] = &f
+}
+
+// Gets returns how many GET requests bucket/key received.
+func (s *S3Server) Gets(bucket, key string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.gets[bucket+"/"+key]
+}
+
+func (s *S3Server) fault(w http.ResponseWriter, req *http.Request) bool {
+	path := strings.TrimPrefix(req.URL.Path, "/")
+	bucket, key, _ := strings.Cut(path, "/")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var f *Fault
+	switch {
+	case req.Method == http.MethodGet && key != "":
+		s.gets[path]++
+		f = s.getFaults[path]
+		if f == nil {
+			for pattern, pf := range s.getFaults {
+				if strings.HasSuffix(pattern, "*") && strings.HasPrefix(path, strings.TrimSuffix(pattern, "*")) {
+					f = pf
+					break
+				}
+			}
+		}
+	case req.Method == http.MethodGet && key == "" && req.URL.Query().Has("list-type"):
+		f = s.listFaults[bucket]
+	}
+	if f == nil {
+		return false
+	}
+	if f.Times > 0 {
+		f.Times--
+		if f.Times == 0 {
+			// This is the last request to get the fault.
+			s.forget(f)
+		}
+	}
+	w.Header().Set("Content-Type", "application/xml")
+	w.WriteHeader(f.Status)
+	fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>%s</Code><Message>injected fault</Message><Resource>/%s</Resource><RequestId>devstack</RequestId></Error>`, f.Code, path)
+	return true
+}
+
+// forget removes a used-up fault; s.mu must be held.
+func (s *S3Server) forget(f *Fault) {
+	for k, v := range s.getFaults {
+		if v == f {
+			delete(s.getFaults, k)
+		}
+	}
+	for k, v := range s.listFaults {
+		if v == f {
+			delete(s.listFaults, k)
+		}
+	}
+}

@@ -1,0 +1,150 @@
+package awscloudtrailreceiver // import "github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver"
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/mapping"
+)
+
+// Config is the configuration of the awscloudtrail receiver.
+type Config struct {
+	// Region is the AWS region for API calls (and the default bucket region).
+	Region string `mapstructure:"region"`
+	// Endpoint overrides every AWS endpoint (S3-compatible stores, tests).
+	Endpoint string `mapstructure:"endpoint"`
+	// S3ForcePathStyle addresses buckets as endpoint/bucket/key.
+	S3ForcePathStyle bool `mapstructure:"s3_force_path_style"`
+	// PollInterval is the time between two listings of every prefix.
+	PollInterval time.Duration `mapstructure:"poll_interval"`
+	// StartTime (RFC 3339) is where a prefix without a checkpoint starts;
+	// empty means one hour before the receiver starts.
+	StartTime string `mapstructure:"start_time"`
+	// Lookback is how long files delivered late (whose keys sort behind the
+	// newest file read) are still looked for.
+	Lookback time.Duration `mapstructure:"lookback"`
+	// Workers is how many objects are read in parallel.
+	Workers int `mapstructure:"workers"`
+	// MaxBatchRecords bounds the records of one ConsumeLogs call.
+	MaxBatchRecords int `mapstructure:"max_batch_records"`
+	// Storage names a storage extension that keeps checkpoints across
+	// restarts; without it checkpoints live in memory.
+	Storage *component.ID `mapstructure:"storage"`
+	// IncludeInsights also reads CloudTrail-Insight files.
+	IncludeInsights bool `mapstructure:"include_insights"`
+	// CopyPayloadAttributes also copies requestParameters, responseElements,
+	// additionalEventData, resources and insightDetails into attributes.
+	CopyPayloadAttributes bool `mapstructure:"copy_payload_attributes"`
+	// Trails are the trails' buckets and prefixes to read.
+	Trails []TrailConfig `mapstructure:"trails"`
+	// Priority sets which records have normal priority.
+	Priority PriorityConfig `mapstructure:"priority"`
+
+	// prevent unkeyed literal initialization
+	_ struct{}
+}
+
+// TrailConfig names where one trail delivers its log files.
+type TrailConfig struct {
+	// Bucket is the trail's S3 bucket.
+	Bucket string `mapstructure:"bucket"`
+	// Prefix is the trail's S3KeyPrefix.
+	Prefix string `mapstructure:"prefix"`
+	// OrganizationID (o-xxxx) reads an organization trail's layout; empty
+	// reads every organization folder found as well as account folders.
+	OrganizationID string `mapstructure:"organization_id"`
+	// Accounts limits the accounts read; empty reads every account found.
+	Accounts []string `mapstructure:"accounts"`
+	// Regions limits the regions read; empty reads every region found.
+	Regions []string `mapstructure:"regions"`
+}
+
+// PriorityConfig sets the services whose records have normal priority.
+type PriorityConfig struct {
+	// NormalServices are service short names (the first label of eventSource).
+	NormalServices []string `mapstructure:"normal_services"`
+}
+
+var (
+	accountRe = regexp.MustCompile(`^\d{12}$`)
+	orgRe     = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
+	regionRe  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
+)
+
+// Validate checks the configuration.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.Region == "" {
+		errs = append(errs, errors.New("region must be set"))
+	}
+	if c.PollInterval <= 0 {
+		errs = append(errs, errors.New("poll_interval must be positive"))
+	}
+	if c.Lookback < 0 {
+		errs = append(errs, errors.New("lookback must not be negative"))
+	}
+	if c.Workers < 1 {
+		errs = append(errs, errors.New("workers must be at least 1"))
+	}
+	if c.MaxBatchRecords < 1 {
+		errs = append(errs, errors.New("max_batch_records must be at least 1"))
+	}
+	if c.StartTime != "" {
+		if _, err := time.Parse(time.RFC3339, c.StartTime); err != nil {
+			errs = append(errs, fmt.Errorf("start_time must be RFC 3339 (2006-01-02T15:04:05Z): %w", err))
+		}
+	}
+	if len(c.Trails) == 0 {
+		errs = append(errs, errors.New("at least one entry in trails is required"))
+	}
+	for i, t := range c.Trails {
+		if t.Bucket == "" {
+			errs = append(errs, fmt.Errorf("trails[%d]: bucket must be set", i))
+		}
+		if t.OrganizationID != "" && !orgRe.MatchString(t.OrganizationID) {
+			errs = append(errs, fmt.Errorf("trails[%d]: organization_id %q is not an organization ID (o-xxxxxxxxxx)", i, t.OrganizationID))
+		}
+		for _, a := range t.Accounts {
+			if !accountRe.MatchString(a) {
+				errs = append(errs, fmt.Errorf("trails[%d]: account %q is not a 12-digit account ID", i, a))
+			}
+		}
+		for _, r := range t.Regions {
+			if !regionRe.MatchString(r) {
+				errs = append(errs, fmt.Errorf("trails[%d]: %q is not a region name", i, r))
+			}
+		}
+	}
+	for _, s := range c.Priority.NormalServices {
+		if s == "" || strings.ContainsAny(s, ". ") {
+			errs = append(errs, fmt.Errorf("priority.normal_services: %q is not a service short name (such as ec2)", s))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// startTime returns where prefixes without a checkpoint begin.
+func (c *Config) startTime(now time.Time) time.Time {
+	if c.StartTime == "" {
+		return now.Add(-time.Hour)
+	}
+	t, _ := time.Parse(time.RFC3339, c.StartTime)
+	return t
+}
+
+func createDefaultConfig() component.Config {
+	return &Config{
+		Region:          "us-east-1",
+		PollInterval:    time.Minute,
+		Lookback:        time.Hour,
+		Workers:         4,
+		MaxBatchRecords: 1000,
+		IncludeInsights: true,
+		Priority:        PriorityConfig{NormalServices: append([]string(nil), mapping.DefaultNormalServices...)},
+	}
+}

@@ -1,0 +1,165 @@
+// Package checkpoint keeps the reading position of every CloudTrail folder
+// (account, kind, region) and persists it in a collector storage client.
+package checkpoint
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"go.opentelemetry.io/collector/extension/xextension/storage"
+)
+
+// MaxPending bounds the objects kept for retry in one folder.
+const MaxPending = 10000
+
+// Pending is an object that was started but not finished: part of it may
+// have been delivered, or reading it failed with an error worth retrying.
+type Pending struct {
+	// FileTime is the delivery time from the object's name.
+	FileTime time.Time `json:"t"`
+	// Delivered counts the records of the object already accepted downstream.
+	Delivered int `json:"n,omitempty"`
+	// Attempts counts failed attempts to read the object.
+	Attempts int `json:"a,omitempty"`
+}
+
+// State is the checkpoint of one folder.
+type State struct {
+	// Floor is where the folder's reading started (start_time when it was first seen).
+	Floor time.Time `json:"floor"`
+	// Newest is the newest delivery time of an object read to the end.
+	Newest time.Time `json:"newest"`
+	// Done holds the objects read to the end whose delivery time is within
+	// the lookback window, so that late files are read exactly once.
+	Done map[string]time.Time `json:"done,omitempty"`
+	// Pending holds objects started but not finished.
+	Pending map[string]Pending `json:"pending,omitempty"`
+}
+
+// New returns the state of a folder seen for the first time.
+func New(floor time.Time) *State {
+	return &State{Floor: floor.UTC(), Done: map[string]time.Time{}, Pending: map[string]Pending{}}
+}
+
+// ListFrom returns the earliest delivery time the next listing must cover:
+// the floor, or lookback before the newest object read, whichever is later.
+func (s *State) ListFrom(lookback time.Duration) time.Time {
+	if s.Newest.IsZero() {
+		return s.Floor
+	}
+	from := s.Newest.Add(-lookback)
+	if from.Before(s.Floor) {
+		return s.Floor
+	}
+	return from
+}
+
+// ShouldRead reports whether a listed object still has to be read.
+func (s *State) ShouldRead(key string, fileTime time.Time, lookback time.Duration) bool {
+	if _, done := s.Done[key]; done {
+		return false
+	}
+	return !fileTime.Before(s.ListFrom(lookback))
+}
+
+// Delivered records that the first n records of key were accepted.
+func (s *State) Delivered(key string, fileTime time.Time, n int) {
+	p := s.Pending[key]
+	p.FileTime, p.Delivered = fileTime, n
+	s.Pending[key] = p
+}
+
+// Failed records a failed attempt at key, to be retried later. It reports
+// false when the folder already has MaxPending objects waiting.
+func (s *State) Failed(key string, fileTime time.Time) bool {
+	p, ok := s.Pending[key]
+	if !ok && len(s.Pending) >= MaxPending {
+		return false
+	}
+	p.FileTime = fileTime
+	p.Attempts++
+	s.Pending[key] = p
+	return true
+}
+
+// Finish marks key as read to the end (or given up) and forgets the done
+// objects that left the lookback window.
+func (s *State) Finish(key string, fileTime time.Time, lookback time.Duration) {
+	delete(s.Pending, key)
+	s.Done[key] = fileTime
+	if fileTime.After(s.Newest) {
+		s.Newest = fileTime
+	}
+	from := s.ListFrom(lookback)
+	for k, t := range s.Done {
+		if t.Before(from) {
+			delete(s.Done, k)
+		}
+	}
+}
+
+// Store loads and saves folder states. A Store with a nil client keeps
+// nothing: states then live only in the receiver's memory.
+type Store struct {
+	client storage.Client
+}
+
+// NewStore returns a Store over client, which may be nil.
+func NewStore(client storage.Client) *Store {
+	return &Store{client: client}
+}
+
+// Persistent reports whether states survive a restart.
+func (st *Store) Persistent() bool { return st.client != nil }
+
+func storageKey(id string) string { return "folder/" + id }
+
+// Load returns the saved state of folder id, or nil when there is none.
+func (st *Store) Load(ctx context.Context, id string) (*State, error) {
+	if st.client == nil {
+		return nil, nil
+	}
+	b, err := st.client.Get(ctx, storageKey(id))
+	if err != nil {
+		return nil, fmt.Errorf("load checkpoint %s: %w", id, err)
+	}
+	if b == nil {
+		return nil, nil
+	}
+	s := &State{}
+	if err := json.Unmarshal(b, s); err != nil {
+		return nil, fmt.Errorf("decode checkpoint %s: %w", id, err)
+	}
+	if s.Done == nil {
+		s.Done = map[string]time.Time{}
+	}
+	if s.Pending == nil {
+		s.Pending = map[string]Pending{}
+	}
+	return s, nil
+}
+
+// Save stores the state of folder id.
+func (st *Store) Save(ctx context.Context, id string, s *State) error {
+	if st.client == nil {
+		return nil
+	}
+	b, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	if err := st.client.Set(ctx, storageKey(id), b); err != nil {
+		return fmt.Errorf("save checkpoint %s: %w", id, err)
+	}
+	return nil
+}
+
+// Close closes the storage client.
+func (st *Store) Close(ctx context.Context) error {
+	if st.client == nil {
+		return nil
+	}
+	return st.client.Close(ctx)
+}

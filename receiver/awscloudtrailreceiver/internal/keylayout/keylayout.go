@@ -1,0 +1,89 @@
+// Package keylayout knows how CloudTrail names its log files in S3:
+// [prefix/]AWSLogs/[o-id/]ACCOUNT/CloudTrail[-Insight]/REGION/YYYY/MM/DD/
+// ACCOUNT_CloudTrail[-Insight]_REGION_YYYYMMDDTHHmmZ_UNIQUE.json.gz
+package keylayout
+
+import (
+	"path"
+	"strings"
+	"time"
+)
+
+// Kinds of CloudTrail folders.
+const (
+	KindLog     = "CloudTrail"
+	KindInsight = "CloudTrail-Insight"
+	KindDigest  = "CloudTrail-Digest"
+)
+
+// Root returns the folder that holds a trail's AWSLogs tree, with a
+// trailing slash: "[prefix/]AWSLogs/".
+func Root(prefix string) string {
+	prefix = strings.Trim(prefix, "/")
+	if prefix == "" {
+		return "AWSLogs/"
+	}
+	return prefix + "/AWSLogs/"
+}
+
+// Prefix is the folder of one account, kind and region: the unit that is
+// listed incrementally and checkpointed.
+type Prefix struct {
+	// Root is "[prefix/]AWSLogs/" as returned by Root.
+	Root string
+	// Org is the organization ID for organization trails, else empty.
+	Org     string
+	Account string
+	Kind    string
+	Region  string
+}
+
+// String returns the S3 key prefix of the folder, ending in '/'.
+func (p Prefix) String() string {
+	var b strings.Builder
+	b.Grow(len(p.Root) + len(p.Org) + 64)
+	b.WriteString(p.Root)
+	if p.Org != "" {
+		b.WriteString(p.Org)
+		b.WriteByte('/')
+	}
+	b.WriteString(p.Account)
+	b.WriteByte('/')
+	b.WriteString(p.Kind)
+	b.WriteByte('/')
+	b.WriteString(p.Region)
+	b.WriteByte('/')
+	return b.String()
+}
+
+// StartAfter returns a key that sorts just before every file of this
+// folder delivered at or after t (to the minute).
+func (p Prefix) StartAfter(t time.Time) string {
+	t = t.UTC()
+	return p.String() + t.Format("2006/01/02/") + p.Account + "_" + p.Kind + "_" + p.Region + "_" + t.Format("20060102T1504") + "Z"
+}
+
+// FileTime returns the delivery time encoded in a log file's name.
+func FileTime(key string) (time.Time, bool) {
+	name := path.Base(key)
+	parts := strings.Split(name, "_")
+	if len(parts) < 5 {
+		return time.Time{}, false
+	}
+	t, err := time.Parse("20060102T1504Z", parts[3])
+	if err != nil {
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+// IsLogFile reports whether a key names a CloudTrail log file (gzipped or
+// plain JSON) rather than a folder marker or another object.
+func IsLogFile(key string) bool {
+	return strings.HasSuffix(key, ".json.gz") || strings.HasSuffix(key, ".json")
+}
+
+// IsDigest reports whether a key lies in a CloudTrail-Digest folder.
+func IsDigest(key string) bool {
+	return strings.Contains(key, "/"+KindDigest+"/")
+}

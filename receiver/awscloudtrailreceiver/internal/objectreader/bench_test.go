@@ -1,0 +1,139 @@
+package objectreader
+
+import (
+	"bytes"
+	stdgzip "compress/gzip"
+	"encoding/json"
+	"io"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/trailgen"
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/mapping"
+)
+
+var benchFile = sync.OnceValues(func() ([]byte, int) {
+	return generate(50 << 20)
+})
+
+// generate returns a gzipped log file of about size uncompressed bytes of
+// records of varied shapes, and its record count.
+func generate(size int) ([]byte, int) {
+	g := trailgen.New(42, "123456789012", "us-east-1")
+	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	var raw bytes.Buffer
+	raw.WriteString(`{"Records":[`)
+	n := 0
+	for raw.Len() < size {
+		if n > 0 {
+			raw.WriteByte(',')
+		}
+		rec, _ := json.Marshal(g.Record(t0.Add(time.Duration(n) * time.Second)))
+		raw.Write(rec)
+		n++
+	}
+	raw.WriteString("]}")
+	var gz bytes.Buffer
+	zw := stdgzip.NewWriter(&gz)
+	_, _ = zw.Write(raw.Bytes())
+	_ = zw.Close()
+	return gz.Bytes(), n
+}
+
+func uncompressedSize(b *testing.B, gz []byte) int64 {
+	zr, err := stdgzip.NewReader(bytes.NewReader(gz))
+	if err != nil {
+		b.Fatal(err)
+	}
+	n, _ := io.Copy(io.Discard, zr)
+	return n
+}
+
+func report(b *testing.B, records int) {
+	b.ReportMetric(float64(records)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+}
+
+// BenchmarkBaselineGunzip is baseline (a): the standard library's gzip alone.
+func BenchmarkBaselineGunzip(b *testing.B) {
+	gz, n := benchFile()
+	b.SetBytes(uncompressedSize(b, gz))
+	b.ReportAllocs()
+	for b.Loop() {
+		zr, _ := stdgzip.NewReader(bytes.NewReader(gz))
+		if _, err := io.Copy(io.Discard, zr); err != nil {
+			b.Fatal(err)
+		}
+	}
+	report(b, n)
+}
+
+// BenchmarkBaselineStdJSONSplit is baseline (b): gunzip and splitting
+// Records into raw records with encoding/json's streaming Decoder.
+func BenchmarkBaselineStdJSONSplit(b *testing.B) {
+	gz, n := benchFile()
+	b.SetBytes(uncompressedSize(b, gz))
+	b.ReportAllocs()
+	for b.Loop() {
+		zr, _ := stdgzip.NewReader(bytes.NewReader(gz))
+		dec := json.NewDecoder(zr)
+		for range 3 { // '{', "Records", '['
+			if _, err := dec.Token(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		count := 0
+		for dec.More() {
+			var raw json.RawMessage
+			if err := dec.Decode(&raw); err != nil {
+				b.Fatal(err)
+			}
+			count++
+		}
+		if count != n {
+			b.Fatalf("split %d records, want %d", count, n)
+		}
+	}
+	report(b, n)
+}
+
+// BenchmarkReadObject is the receiver's path: decompress, parse, and build
+// the pdata log records with every attribute, in batches of 1000.
+func BenchmarkReadObject(b *testing.B) {
+	gz, n := benchFile()
+	b.SetBytes(uncompressedSize(b, gz))
+	r := New(Options{MaxBatchRecords: 1000, Mapper: mapping.New(mapping.DefaultNormalServices, false), ScopeName: "bench"})
+	obj := Object{Bucket: "b", Key: "k", Account: "123456789012", Region: "us-east-1"}
+	b.ReportAllocs()
+	startAllocs(b)
+	for b.Loop() {
+		count := 0
+		st, err := r.Read(bytes.NewReader(gz), obj, 0, func(batch Batch) error {
+			count += batch.Logs.LogRecordCount()
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if count != n || st.Records != n {
+			b.Fatalf("read %d records, want %d", count, n)
+		}
+	}
+	report(b, n)
+	b.ReportMetric(float64(allocs(b))/float64(n)/float64(b.N), "allocs/record")
+}
+
+var mallocs0 uint64
+
+func startAllocs(*testing.B) {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	mallocs0 = ms.Mallocs
+}
+
+func allocs(*testing.B) uint64 {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.Mallocs - mallocs0
+}

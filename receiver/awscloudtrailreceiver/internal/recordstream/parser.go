@@ -1,0 +1,498 @@
+package recordstream
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+)
+
+// errShort is returned by the parser when a value runs past the end of the
+// buffered bytes; the reader then reads more and parses the value again.
+var errShort = errors.New("short buffer")
+
+// maxDepth bounds how deeply objects and arrays may nest in one record.
+const maxDepth = 256
+
+// SyntaxError reports malformed JSON at a byte offset of the decompressed stream.
+type SyntaxError struct {
+	Offset int64
+	Msg    string
+}
+
+func (e *SyntaxError) Error() string {
+	return fmt.Sprintf("invalid JSON at byte %d: %s", e.Offset, e.Msg)
+}
+
+// special marks the bytes that end the fast scan of a string: the closing
+// quote, an escape, control characters and non-ASCII bytes.
+var special = func() (t [256]bool) {
+	for c := 0; c < 0x20; c++ {
+		t[c] = true
+	}
+	for c := 0x80; c < 0x100; c++ {
+		t[c] = true
+	}
+	t['"'] = true
+	t['\\'] = true
+	return t
+}()
+
+// parser turns the JSON bytes of b into pdata values. It never reads past
+// len(b); when it needs more bytes it returns errShort.
+type parser struct {
+	b       []byte
+	base    int64 // offset of b[0] in the decompressed stream
+	in      *interner
+	scratch []byte
+	depth   int
+}
+
+func (p *parser) syntax(i int, format string, args ...any) error {
+	return &SyntaxError{Offset: p.base + int64(i), Msg: fmt.Sprintf(format, args...)}
+}
+
+func (p *parser) skipWS(i int) int {
+	for i < len(p.b) {
+		switch p.b[i] {
+		case ' ', '\n', '\r', '\t':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// value parses the JSON value starting at or after i into v.
+func (p *parser) value(i int, v pcommon.Value) (int, error) {
+	i = p.skipWS(i)
+	if i >= len(p.b) {
+		return i, errShort
+	}
+	switch c := p.b[i]; c {
+	case '{':
+		return p.object(i+1, v.SetEmptyMap())
+	case '[':
+		return p.array(i+1, v.SetEmptySlice())
+	case '"':
+		s, j, err := p.str(i+1, false)
+		if err == nil {
+			v.SetStr(s)
+		}
+		return j, err
+	case 't':
+		j, err := p.literal(i, "true")
+		if err == nil {
+			v.SetBool(true)
+		}
+		return j, err
+	case 'f':
+		j, err := p.literal(i, "false")
+		if err == nil {
+			v.SetBool(false)
+		}
+		return j, err
+	case 'n':
+		// null stays an empty value, as pcommon.Value.FromRaw(nil) does.
+		return p.literal(i, "null")
+	default:
+		if c == '-' || (c >= '0' && c <= '9') {
+			return p.number(i, v)
+		}
+		return i, p.syntax(i, "unexpected character %q", c)
+	}
+}
+
+func (p *parser) enter(i int) error {
+	p.depth++
+	if p.depth > maxDepth {
+		return p.syntax(i, "nesting deeper than %d", maxDepth)
+	}
+	return nil
+}
+
+// object parses the members of an object whose '{' ends just before i.
+func (p *parser) object(i int, m pcommon.Map) (int, error) {
+	if err := p.enter(i); err != nil {
+		return i, err
+	}
+	defer func() { p.depth-- }()
+	i = p.skipWS(i)
+	if i >= len(p.b) {
+		return i, errShort
+	}
+	if p.b[i] == '}' {
+		return i + 1, nil
+	}
+	for {
+		if p.b[i] != '"' {
+			return i, p.syntax(i, "expected a string key, found %q", p.b[i])
+		}
+		k, j, err := p.str(i+1, true)
+		if err != nil {
+			return j, err
+		}
+		i = p.skipWS(j)
+		if i >= len(p.b) {
+			return i, errShort
+		}
+		if p.b[i] != ':' {
+			return i, p.syntax(i, "expected ':' after key %q", k)
+		}
+		if i, err = p.value(i+1, m.PutEmpty(k)); err != nil {
+			return i, err
+		}
+		i = p.skipWS(i)
+		if i >= len(p.b) {
+			return i, errShort
+		}
+		switch p.b[i] {
+		case ',':
+			i = p.skipWS(i + 1)
+			if i >= len(p.b) {
+				return i, errShort
+			}
+		case '}':
+			return i + 1, nil
+		default:
+			return i, p.syntax(i, "expected ',' or '}' in object, found %q", p.b[i])
+		}
+	}
+}
+
+// array parses the elements of an array whose '[' ends just before i.
+func (p *parser) array(i int, s pcommon.Slice) (int, error) {
+	if err := p.enter(i); err != nil {
+		return i, err
+	}
+	defer func() { p.depth-- }()
+	i = p.skipWS(i)
+	if i >= len(p.b) {
+		return i, errShort
+	}
+	if p.b[i] == ']' {
+		return i + 1, nil
+	}
+	for {
+		var err error
+		if i, err = p.value(i, s.AppendEmpty()); err != nil {
+			return i, err
+		}
+		i = p.skipWS(i)
+		if i >= len(p.b) {
+			return i, errShort
+		}
+		switch p.b[i] {
+		case ',':
+			i++
+		case ']':
+			return i + 1, nil
+		default:
+			return i, p.syntax(i, "expected ',' or ']' in array, found %q", p.b[i])
+		}
+	}
+}
+
+func (p *parser) literal(i int, lit string) (int, error) {
+	end := i + len(lit)
+	if end > len(p.b) {
+		if strings.HasPrefix(lit, string(p.b[i:])) {
+			return i, errShort
+		}
+		return i, p.syntax(i, "invalid literal")
+	}
+	if string(p.b[i:end]) != lit {
+		return i, p.syntax(i, "invalid literal")
+	}
+	return end, nil
+}
+
+// number parses a JSON number. Integers that fit in int64 become Int
+// values; every other number becomes a Double.
+func (p *parser) number(i int, v pcommon.Value) (int, error) {
+	start := i
+	isFloat := false
+	for i < len(p.b) {
+		c := p.b[i]
+		if c >= '0' && c <= '9' || c == '-' {
+			i++
+			continue
+		}
+		if c == '.' || c == 'e' || c == 'E' || c == '+' {
+			isFloat = true
+			i++
+			continue
+		}
+		break
+	}
+	if i >= len(p.b) {
+		// A number is complete only once a byte after it is seen.
+		return i, errShort
+	}
+	raw := p.b[start:i]
+	if !validNumber(raw) {
+		return start, p.syntax(start, "invalid number %q", raw)
+	}
+	if !isFloat {
+		if n, ok := parseInt(raw); ok {
+			v.SetInt(n)
+			return i, nil
+		}
+	}
+	f, err := strconv.ParseFloat(string(raw), 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return start, p.syntax(start, "invalid number %q", raw)
+	}
+	if math.IsInf(f, 0) {
+		return start, p.syntax(start, "number out of range %q", raw)
+	}
+	v.SetDouble(f)
+	return i, nil
+}
+
+// validNumber checks the JSON number grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func validNumber(b []byte) bool {
+	i := 0
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	if i >= len(b) {
+		return false
+	}
+	if b[i] == '0' {
+		i++
+	} else if b[i] >= '1' && b[i] <= '9' {
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	} else {
+		return false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		d := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == d {
+			return false
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		d := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == d {
+			return false
+		}
+	}
+	return i == len(b)
+}
+
+// parseInt parses a validated JSON integer, reporting false on overflow.
+func parseInt(b []byte) (int64, bool) {
+	neg := b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	if len(b) > 18 {
+		n, err := strconv.ParseInt(string(b), 10, 64)
+		if err != nil {
+			return 0, false
+		}
+		if neg {
+			n = -n
+		}
+		return n, true
+	}
+	var n int64
+	for _, c := range b {
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
+// str parses a string whose opening quote ends just before i. Keys and
+// short values are interned, so repeated names cost no allocation.
+func (p *parser) str(i int, key bool) (string, int, error) {
+	start := i
+	b := p.b
+	for i < len(b) && !special[b[i]] {
+		i++
+	}
+	ascii := true
+	for i < len(b) {
+		c := b[i]
+		switch {
+		case c == '"':
+			return p.makeString(b[start:i], key, ascii), i + 1, nil
+		case c == '\\':
+			return p.escaped(start)
+		case c < 0x20:
+			return "", i, p.syntax(i, "control character in string")
+		default:
+			ascii = false
+			i++
+		}
+	}
+	return "", i, errShort
+}
+
+func (p *parser) makeString(raw []byte, key, ascii bool) string {
+	if !ascii && !utf8.Valid(raw) {
+		return strings.ToValidUTF8(string(raw), "\uFFFD")
+	}
+	if key || len(raw) <= maxInternedValue {
+		return p.in.get(raw)
+	}
+	return string(raw)
+}
+
+// escaped decodes a string that contains escape sequences, starting at
+// its first content byte.
+func (p *parser) escaped(start int) (string, int, error) {
+	b := p.b
+	out := p.scratch[:0]
+	i := start
+	for i < len(b) {
+		c := b[i]
+		switch {
+		case c == '"':
+			p.scratch = out
+			s := string(out)
+			if !utf8.ValidString(s) {
+				s = strings.ToValidUTF8(s, "\uFFFD")
+			}
+			return s, i + 1, nil
+		case c < 0x20:
+			return "", i, p.syntax(i, "control character in string")
+		case c != '\\':
+			out = append(out, c)
+			i++
+			continue
+		}
+		if i+1 >= len(b) {
+			return "", i, errShort
+		}
+		switch e := b[i+1]; e {
+		case '"', '\\', '/':
+			out = append(out, e)
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		case 'u':
+			r, n, err := p.unicodeEscape(i)
+			if err != nil {
+				return "", i, err
+			}
+			out = utf8.AppendRune(out, r)
+			i += n
+			continue
+		default:
+			return "", i, p.syntax(i, "invalid escape \\%c", e)
+		}
+		i += 2
+	}
+	return "", i, errShort
+}
+
+// unicodeEscape decodes \uXXXX (and a following low surrogate) at i,
+// returning the rune and how many bytes it used.
+func (p *parser) unicodeEscape(i int) (rune, int, error) {
+	r, err := p.hex4(i + 2)
+	if err != nil {
+		return 0, 0, err
+	}
+	if !utf16.IsSurrogate(r) {
+		return r, 6, nil
+	}
+	if i+12 > len(p.b) {
+		if len(p.b)-(i+6) < 2 || (p.b[i+6] == '\\' && p.b[i+7] == 'u') {
+			return 0, 0, errShort
+		}
+		return utf8.RuneError, 6, nil
+	}
+	if p.b[i+6] != '\\' || p.b[i+7] != 'u' {
+		return utf8.RuneError, 6, nil
+	}
+	r2, err := p.hex4(i + 8)
+	if err != nil {
+		return 0, 0, err
+	}
+	if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
+		return d, 12, nil
+	}
+	return utf8.RuneError, 6, nil
+}
+
+func (p *parser) hex4(i int) (rune, error) {
+	if i+4 > len(p.b) {
+		return 0, errShort
+	}
+	var r rune
+	for _, c := range p.b[i : i+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, p.syntax(i, "invalid \\u escape")
+		}
+	}
+	return r, nil
+}
+
+// maxInternedValue is the longest string value that is interned.
+const maxInternedValue = 32
+
+// internSlots is the size of the interning cache (a power of two).
+const internSlots = 4096
+
+// interner hands out one shared string per distinct short byte sequence.
+// It is a direct-mapped cache: a colliding string replaces the older one.
+type interner struct {
+	slots [internSlots]string
+}
+
+func newInterner() *interner {
+	return &interner{}
+}
+
+func (in *interner) get(b []byte) string {
+	// FNV-1a over the bytes; strings here are at most a few dozen bytes.
+	h := uint32(2166136261)
+	for _, c := range b {
+		h = (h ^ uint32(c)) * 16777619
+	}
+	slot := &in.slots[h&(internSlots-1)]
+	if *slot == string(b) {
+		return *slot
+	}
+	s := string(b)
+	*slot = s
+	return s
+}

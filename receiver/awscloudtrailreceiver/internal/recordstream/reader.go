@@ -1,0 +1,411 @@
+// Package recordstream reads the records of a CloudTrail log file one at a
+// time, straight from its (decompressed) byte stream into pdata maps, so
+// that memory stays bounded by the largest single record, never the file.
+package recordstream
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+)
+
+// ErrNotCloudTrail means the stream is JSON but not a CloudTrail log file:
+// its top level is not an object with a "Records" array.
+var ErrNotCloudTrail = errors.New("not a CloudTrail log file: no top-level \"Records\" array")
+
+// ErrRecordTooLarge means one record (or one top-level value) is larger
+// than the reader's buffer limit.
+var ErrRecordTooLarge = errors.New("record larger than the reader's limit")
+
+// RecordError reports one element of "Records" that is not a JSON object.
+// The reader has skipped it; the following records can still be read.
+type RecordError struct {
+	Index  int
+	Offset int64
+}
+
+func (e *RecordError) Error() string {
+	return fmt.Sprintf("record %d at byte %d is not a JSON object", e.Index, e.Offset)
+}
+
+const (
+	initialBuffer = 64 << 10
+	// DefaultMaxRecordBytes is the default limit of one record's size.
+	DefaultMaxRecordBytes = 32 << 20
+)
+
+type state int
+
+const (
+	stateStart      state = iota // before the top-level '{'
+	stateFirst                   // just after "Records": [
+	stateAfterValue              // after a record: ',' or ']' follows
+	stateDone                    // the stream ended cleanly
+	stateFailed                  // a fatal error was returned
+)
+
+// Reader streams the records of one CloudTrail log file.
+type Reader struct {
+	src      io.Reader
+	buf      []byte
+	pos, end int
+	consumed int64 // stream offset of buf[0]
+	eof      bool
+	readErr  error
+	maxBuf   int
+	state    state
+	index    int // index of the next record
+	err      error
+	in       *interner
+	scratch  []byte
+	discard  pcommon.Value
+	members  int // member count of the last record
+}
+
+// NewReader returns a Reader over src, the decompressed bytes of a log
+// file. maxRecordBytes bounds the size of one record (0: the default).
+func NewReader(src io.Reader, maxRecordBytes int) *Reader {
+	if maxRecordBytes <= 0 {
+		maxRecordBytes = DefaultMaxRecordBytes
+	}
+	r := &Reader{buf: make([]byte, min(initialBuffer, maxRecordBytes)), maxBuf: maxRecordBytes, in: newInterner()}
+	r.Reset(src)
+	return r
+}
+
+// Reset makes r read a new stream, keeping its buffers.
+func (r *Reader) Reset(src io.Reader) {
+	r.src = src
+	r.pos, r.end, r.consumed = 0, 0, 0
+	r.eof, r.readErr = false, nil
+	r.state, r.index, r.err = stateStart, 0, nil
+}
+
+// Index is the number of records read or skipped so far.
+func (r *Reader) Index() int { return r.index }
+
+// Offset is how many decompressed bytes have been consumed so far.
+func (r *Reader) Offset() int64 { return r.consumed + int64(r.pos) }
+
+// Next parses the next record into dst, which it clears first. It returns
+// io.EOF after the last record, a *RecordError for a record that is not an
+// object (the reader stays usable), and any other error for a stream that
+// cannot be read further (bad JSON, truncation, read errors).
+func (r *Reader) Next(dst pcommon.Map) error {
+	if err := r.toNextRecord(); err != nil {
+		return err
+	}
+	for {
+		p := r.parser()
+		i := p.skipWS(r.pos)
+		if i < r.end && r.buf[i] != '{' {
+			return r.skipNonObject()
+		}
+		dst.Clear()
+		dst.EnsureCapacity(r.members)
+		var j int
+		var err error
+		if i < r.end {
+			j, err = p.object(i+1, dst)
+		} else {
+			err = errShort
+		}
+		r.scratch = p.scratch
+		if err == errShort {
+			if err = r.fill(); err == nil {
+				continue
+			}
+		}
+		if err != nil {
+			return r.fail(err)
+		}
+		r.pos = j
+		r.index++
+		r.state = stateAfterValue
+		// Records of a file have similar shapes: size the next one alike.
+		r.members = max(dst.Len(), 8)
+		return nil
+	}
+}
+
+// Skip passes over the next record without building it. It returns io.EOF
+// after the last record.
+func (r *Reader) Skip() error {
+	if err := r.toNextRecord(); err != nil {
+		return err
+	}
+	if err := r.skipValue(); err != nil {
+		return r.fail(err)
+	}
+	r.index++
+	r.state = stateAfterValue
+	return nil
+}
+
+func (r *Reader) skipNonObject() error {
+	off := r.Offset()
+	if err := r.skipValue(); err != nil {
+		return r.fail(err)
+	}
+	rerr := &RecordError{Index: r.index, Offset: off}
+	r.index++
+	r.state = stateAfterValue
+	return rerr
+}
+
+func (r *Reader) fail(err error) error {
+	if errors.Is(err, io.EOF) {
+		err = io.ErrUnexpectedEOF
+	}
+	r.state, r.err = stateFailed, err
+	return err
+}
+
+func (r *Reader) parser() parser {
+	return parser{b: r.buf[:r.end], base: r.consumed, in: r.in, scratch: r.scratch}
+}
+
+// toNextRecord moves past the punctuation before the next record, or to
+// the end of the stream.
+func (r *Reader) toNextRecord() error {
+	for {
+		switch r.state {
+		case stateDone:
+			return io.EOF
+		case stateFailed:
+			return r.err
+		case stateStart:
+			if err := r.openRecords(); err != nil {
+				return r.fail(err)
+			}
+			c, err := r.peek()
+			if err != nil {
+				return r.fail(err)
+			}
+			if c == ']' {
+				r.pos++
+				return r.finish()
+			}
+			r.state = stateFirst
+		case stateFirst:
+			return nil
+		case stateAfterValue:
+			c, err := r.peek()
+			if err != nil {
+				return r.fail(err)
+			}
+			r.pos++
+			switch c {
+			case ',':
+				r.state = stateFirst
+			case ']':
+				return r.finish()
+			default:
+				return r.fail(r.syntaxHere("expected ',' or ']' after a record, found %q", c))
+			}
+		}
+	}
+}
+
+// openRecords reads the top-level '{' and the members before "Records",
+// and the '[' that opens it.
+func (r *Reader) openRecords() error {
+	c, err := r.peek()
+	if err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) && r.Offset() == 0 {
+			return fmt.Errorf("%w (empty file)", ErrNotCloudTrail)
+		}
+		return err
+	}
+	if c != '{' {
+		return ErrNotCloudTrail
+	}
+	r.pos++
+	first := true
+	for {
+		key, done, err := r.member(first)
+		if err != nil {
+			return err
+		}
+		if done {
+			return ErrNotCloudTrail
+		}
+		first = false
+		if key == "Records" {
+			c, err := r.peek()
+			if err != nil {
+				return err
+			}
+			if c != '[' {
+				return ErrNotCloudTrail
+			}
+			r.pos++
+			return nil
+		}
+		if err := r.skipValue(); err != nil {
+			return err
+		}
+	}
+}
+
+// member reads the separator before a top-level member and its key and
+// colon. done reports the closing '}' of the top-level object.
+func (r *Reader) member(first bool) (key string, done bool, err error) {
+	c, err := r.peek()
+	if err != nil {
+		return "", false, err
+	}
+	if c == '}' {
+		r.pos++
+		return "", true, nil
+	}
+	if !first {
+		if c != ',' {
+			return "", false, r.syntaxHere("expected ',' or '}' at the top level, found %q", c)
+		}
+		r.pos++
+		if c, err = r.peek(); err != nil {
+			return "", false, err
+		}
+	}
+	if c != '"' {
+		return "", false, r.syntaxHere("expected a key, found %q", c)
+	}
+	for {
+		p := r.parser()
+		k, j, perr := p.str(r.pos+1, true)
+		if perr == errShort {
+			if perr = r.fill(); perr == nil {
+				continue
+			}
+		}
+		if perr != nil {
+			return "", false, perr
+		}
+		r.pos = j
+		key = k
+		break
+	}
+	if c, err = r.peek(); err != nil {
+		return "", false, err
+	}
+	if c != ':' {
+		return "", false, r.syntaxHere("expected ':', found %q", c)
+	}
+	r.pos++
+	return key, false, nil
+}
+
+// finish reads what follows the "Records" array: further members are
+// skipped, then the closing '}' and only white space may follow.
+func (r *Reader) finish() error {
+	for {
+		_, done, err := r.member(false)
+		if err != nil {
+			return r.fail(err)
+		}
+		if done {
+			break
+		}
+		if err := r.skipValue(); err != nil {
+			return r.fail(err)
+		}
+	}
+	for {
+		p := r.parser()
+		r.pos = p.skipWS(r.pos)
+		if r.pos < r.end {
+			return r.fail(r.syntaxHere("unexpected data after the top-level object"))
+		}
+		if err := r.fill(); err != nil {
+			if errors.Is(err, io.ErrUnexpectedEOF) && r.readErr == nil {
+				r.state = stateDone
+				return io.EOF
+			}
+			return r.fail(err)
+		}
+	}
+}
+
+// peek skips white space and returns the next byte without consuming it.
+func (r *Reader) peek() (byte, error) {
+	for {
+		p := r.parser()
+		r.pos = p.skipWS(r.pos)
+		if r.pos < r.end {
+			return r.buf[r.pos], nil
+		}
+		if err := r.fill(); err != nil {
+			return 0, err
+		}
+	}
+}
+
+// skipValue passes over one JSON value, parsing it into a scratch value.
+func (r *Reader) skipValue() error {
+	for {
+		p := r.parser()
+		r.discard = pcommon.NewValueEmpty()
+		j, err := p.value(r.pos, r.discard)
+		r.scratch = p.scratch
+		if err == errShort {
+			if err = r.fill(); err == nil {
+				continue
+			}
+		}
+		if err != nil {
+			return err
+		}
+		r.pos = j
+		return nil
+	}
+}
+
+func (r *Reader) syntaxHere(format string, args ...any) error {
+	return &SyntaxError{Offset: r.Offset(), Msg: fmt.Sprintf(format, args...)}
+}
+
+// fill reads more bytes, first moving the unread ones to the front of the
+// buffer and growing it (up to the limit) when it is full. At the end of
+// the stream it returns io.ErrUnexpectedEOF, or the error of the source.
+func (r *Reader) fill() error {
+	if r.eof {
+		if r.readErr != nil {
+			return r.readErr
+		}
+		return io.ErrUnexpectedEOF
+	}
+	if r.pos > 0 {
+		n := copy(r.buf, r.buf[r.pos:r.end])
+		r.consumed += int64(r.pos)
+		r.pos, r.end = 0, n
+	}
+	if r.end == len(r.buf) {
+		if len(r.buf) >= r.maxBuf {
+			return ErrRecordTooLarge
+		}
+		nb := make([]byte, min(2*len(r.buf), r.maxBuf))
+		copy(nb, r.buf[:r.end])
+		r.buf = nb
+	}
+	for range 100 {
+		n, err := r.src.Read(r.buf[r.end:])
+		r.end += n
+		if err != nil {
+			r.eof = true
+			if !errors.Is(err, io.EOF) {
+				r.readErr = err
+			}
+			if n > 0 {
+				return nil
+			}
+			return r.fill()
+		}
+		if n > 0 {
+			return nil
+		}
+	}
+	return io.ErrNoProgress
+}

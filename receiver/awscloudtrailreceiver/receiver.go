@@ -1,0 +1,493 @@
+package awscloudtrailreceiver // import "github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver"
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componentstatus"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/collector/extension/xextension/storage"
+	"go.opentelemetry.io/collector/receiver"
+	"go.opentelemetry.io/collector/receiver/receiverhelper"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.uber.org/zap"
+
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/checkpoint"
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/keylayout"
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/mapping"
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/metadata"
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/objectreader"
+)
+
+// folderRefresh is how often the receiver looks for new account and
+// region folders under each trail.
+const folderRefresh = 15 * time.Minute
+
+// progressEvery is how often progress is logged while objects are read.
+const progressEvery = 30 * time.Second
+
+// folder is one account/kind/region folder of a trail bucket, with its checkpoint.
+type folder struct {
+	id     string
+	bucket string
+	prefix keylayout.Prefix
+	mu     sync.Mutex
+	state  *checkpoint.State
+}
+
+// job is one object to read.
+type job struct {
+	folder       *folder
+	key          string
+	fileTime     time.Time
+	lastModified time.Time
+}
+
+type cloudtrailReceiver struct {
+	cfg     *Config
+	set     receiver.Settings
+	next    consumer.Logs
+	obsrecv *receiverhelper.ObsReport
+	tb      *metadata.TelemetryBuilder
+	mapper  *mapping.Mapper
+	logger  *zap.Logger
+
+	transportMu sync.Mutex
+	transport   *http.Transport
+	s3          objectStore
+	store       *checkpoint.Store
+	host        component.Host
+
+	folders     map[string]*folder
+	lastRefresh time.Time
+	startFloor  time.Time
+	readers     chan *objectreader.Reader
+
+	progressMu   sync.Mutex
+	progress     progressCounts
+	lastProgress time.Time
+
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+type progressCounts struct {
+	objects, records int64
+	newest           time.Time
+}
+
+func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*cloudtrailReceiver, error) {
+	obsrecv, err := receiverhelper.NewObsReport(receiverhelper.ObsReportSettings{
+		ReceiverID:             set.ID,
+		Transport:              "s3",
+		ReceiverCreateSettings: set,
+	})
+	if err != nil {
+		return nil, err
+	}
+	tb, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
+	if err != nil {
+		return nil, err
+	}
+	return &cloudtrailReceiver{
+		cfg:     cfg,
+		set:     set,
+		next:    next,
+		obsrecv: obsrecv,
+		tb:      tb,
+		mapper:  mapping.New(cfg.Priority.NormalServices, cfg.CopyPayloadAttributes),
+		logger:  set.Logger,
+		folders: map[string]*folder{},
+	}, nil
+}
+
+// Start builds the S3 client, opens the checkpoint storage and starts polling.
+func (r *cloudtrailReceiver) Start(ctx context.Context, host component.Host) error {
+	r.host = host
+	var client storage.Client
+	if r.cfg.Storage != nil {
+		ext, ok := host.GetExtensions()[*r.cfg.Storage]
+		if !ok {
+			return fmt.Errorf("storage extension %q not found", r.cfg.Storage)
+		}
+		se, ok := ext.(storage.Extension)
+		if !ok {
+			return fmt.Errorf("extension %q is not a storage extension", r.cfg.Storage)
+		}
+		var err error
+		if client, err = se.GetClient(ctx, component.KindReceiver, r.set.ID, ""); err != nil {
+			return fmt.Errorf("open storage %q: %w", r.cfg.Storage, err)
+		}
+	} else {
+		r.logger.Info("No storage extension configured: checkpoints are kept in memory only, a restart starts again at start_time")
+	}
+	r.store = checkpoint.NewStore(client)
+
+	if r.s3 == nil {
+		// Remember the transport the SDK builds, to close its connections on Shutdown.
+		httpClient := awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+			r.transportMu.Lock()
+			r.transport = t
+			r.transportMu.Unlock()
+		})
+		c, err := newS3Client(ctx, r.cfg, httpClient)
+		if err != nil {
+			return fmt.Errorf("load AWS configuration: %w", err)
+		}
+		r.s3 = c
+	}
+	r.startFloor = r.cfg.startTime(time.Now()).UTC()
+	r.readers = make(chan *objectreader.Reader, r.cfg.Workers)
+	for range r.cfg.Workers {
+		r.readers <- objectreader.New(objectreader.Options{
+			MaxBatchRecords: r.cfg.MaxBatchRecords,
+			Mapper:          r.mapper,
+			ScopeName:       metadata.ScopeName,
+			ScopeVersion:    r.set.BuildInfo.Version,
+		})
+	}
+
+	runCtx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	r.done = make(chan struct{})
+	go r.run(runCtx)
+	return nil
+}
+
+// Shutdown stops polling, waits for the reads in flight and closes storage.
+func (r *cloudtrailReceiver) Shutdown(ctx context.Context) error {
+	if r.cancel != nil {
+		r.cancel()
+		select {
+		case <-r.done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	r.transportMu.Lock()
+	if r.transport != nil {
+		r.transport.CloseIdleConnections()
+	}
+	r.transportMu.Unlock()
+	r.tb.Shutdown()
+	if r.store != nil {
+		return r.store.Close(ctx)
+	}
+	return nil
+}
+
+func (r *cloudtrailReceiver) run(ctx context.Context) {
+	defer close(r.done)
+	ticker := time.NewTicker(r.cfg.PollInterval)
+	defer ticker.Stop()
+	for {
+		r.poll(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+	}
+}
+
+// poll refreshes the folder list when due, then lists every folder and
+// reads what is new with the worker pool.
+func (r *cloudtrailReceiver) poll(ctx context.Context) {
+	if r.lastRefresh.IsZero() || time.Since(r.lastRefresh) >= folderRefresh {
+		r.refreshFolders(ctx)
+	}
+	jobs := make(chan job)
+	var wg sync.WaitGroup
+	for range r.cfg.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rd := <-r.readers
+			defer func() { r.readers <- rd }()
+			for j := range jobs {
+				r.readObject(ctx, rd, j)
+			}
+		}()
+	}
+	ids := make([]string, 0, len(r.folders))
+	for id := range r.folders {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		if ctx.Err() != nil {
+			break
+		}
+		r.listFolder(ctx, r.folders[id], jobs)
+	}
+	close(jobs)
+	wg.Wait()
+	r.logProgress(true)
+}
+
+// listFolder sends to jobs every object of f that must be read: objects
+// retried from earlier failures first, then the listing from the
+// checkpoint's window onwards, in key order.
+func (r *cloudtrailReceiver) listFolder(ctx context.Context, f *folder, jobs chan<- job) {
+	f.mu.Lock()
+	from := f.state.ListFrom(r.cfg.Lookback)
+	var retries []job
+	for key, p := range f.state.Pending {
+		if p.FileTime.Before(from) {
+			retries = append(retries, job{folder: f, key: key, fileTime: p.FileTime})
+		}
+	}
+	f.mu.Unlock()
+	sort.Slice(retries, func(i, j int) bool { return retries[i].key < retries[j].key })
+	for _, j := range retries {
+		if !send(ctx, jobs, j) {
+			return
+		}
+	}
+
+	in := &s3.ListObjectsV2Input{
+		Bucket:     aws.String(f.bucket),
+		Prefix:     aws.String(f.prefix.String()),
+		StartAfter: aws.String(f.prefix.StartAfter(from)),
+	}
+	for {
+		out, err := r.s3.ListObjectsV2(ctx, in)
+		if err != nil {
+			if ctx.Err() == nil {
+				reason, _ := classifyS3Error(err)
+				r.logger.Error("Cannot list CloudTrail folder; it is retried on the next poll",
+					zap.String("bucket", f.bucket), zap.String("prefix", f.prefix.String()),
+					zap.String("reason", reason), zap.Error(err))
+			}
+			return
+		}
+		for _, obj := range out.Contents {
+			key := aws.ToString(obj.Key)
+			if !keylayout.IsLogFile(key) {
+				continue
+			}
+			ft, ok := keylayout.FileTime(key)
+			if !ok {
+				r.logger.Debug("Skipping an object whose name is not a CloudTrail log file name",
+					zap.String("bucket", f.bucket), zap.String("key", key))
+				continue
+			}
+			f.mu.Lock()
+			read := f.state.ShouldRead(key, ft, r.cfg.Lookback)
+			f.mu.Unlock()
+			if read && !send(ctx, jobs, job{folder: f, key: key, fileTime: ft, lastModified: aws.ToTime(obj.LastModified)}) {
+				return
+			}
+		}
+		if !aws.ToBool(out.IsTruncated) || out.NextContinuationToken == nil {
+			return
+		}
+		in.ContinuationToken = out.NextContinuationToken
+		in.StartAfter = nil
+	}
+}
+
+func send(ctx context.Context, jobs chan<- job, j job) bool {
+	select {
+	case jobs <- j:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// readObject reads one object to the end, delivering its records in
+// batches and moving the folder's checkpoint after each accepted batch.
+func (r *cloudtrailReceiver) readObject(ctx context.Context, rd *objectreader.Reader, j job) {
+	f := j.folder
+	f.mu.Lock()
+	skip := f.state.Pending[j.key].Delivered
+	f.mu.Unlock()
+	logFields := []zap.Field{zap.String("bucket", f.bucket), zap.String("key", j.key)}
+
+	out, err := r.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(f.bucket), Key: aws.String(j.key)})
+	if err != nil {
+		if ctx.Err() != nil {
+			return
+		}
+		reason, retryable := classifyS3Error(err)
+		r.countFailed(ctx, reason)
+		if !retryable {
+			r.logger.Warn("CloudTrail object vanished between listing and reading; skipping it",
+				append(logFields, zap.String("reason", reason), zap.Error(err))...)
+			r.finish(ctx, j)
+			return
+		}
+		r.logger.Error("Cannot read CloudTrail object; it is retried on the next poll",
+			append(logFields, zap.String("reason", reason), zap.Error(err))...)
+		r.failed(ctx, j)
+		return
+	}
+	defer out.Body.Close()
+	if j.lastModified.IsZero() {
+		j.lastModified = aws.ToTime(out.LastModified)
+	}
+
+	obj := objectreader.Object{Bucket: f.bucket, Key: j.key, Account: f.prefix.Account, Region: f.prefix.Region}
+	stats, err := rd.Read(out.Body, obj, skip, func(b objectreader.Batch) error {
+		return r.deliver(ctx, j, b)
+	})
+	r.tb.ReceiverAwscloudtrailBytesRead.Add(ctx, stats.BytesRead)
+	if stats.Invalid > 0 {
+		r.tb.ReceiverAwscloudtrailRecordsInvalid.Add(ctx, int64(stats.Invalid), metric.WithAttributes(attribute.String("reason", "not_an_object")))
+		r.logger.Warn("CloudTrail object has elements in Records that are not objects; they were skipped",
+			append(logFields, zap.Int("skipped", stats.Invalid))...)
+	}
+	if stats.MissingEventTime > 0 {
+		r.tb.ReceiverAwscloudtrailRecordsInvalid.Add(ctx, int64(stats.MissingEventTime), metric.WithAttributes(attribute.String("reason", "missing_event_time")))
+		r.logger.Warn("CloudTrail object has records without a valid eventTime; they were delivered without Timestamp",
+			append(logFields, zap.Int("records", stats.MissingEventTime))...)
+	}
+
+	var contentErr *objectreader.ContentError
+	switch {
+	case err == nil:
+		r.tb.ReceiverAwscloudtrailObjectsRead.Add(ctx, 1)
+		if !j.lastModified.IsZero() {
+			r.tb.ReceiverAwscloudtrailObjectLag.Record(ctx, time.Since(j.lastModified).Seconds())
+		}
+		r.finish(ctx, j)
+		r.addProgress(1, 0, time.Time{})
+	case ctx.Err() != nil:
+		// Shutting down: the checkpoint keeps what was delivered.
+	case errors.As(err, &contentErr) && contentErr.Permanent():
+		r.countFailed(ctx, contentErr.Reason)
+		r.logger.Error("CloudTrail object is damaged; the records before the damage were delivered, the rest cannot be read",
+			append(logFields, zap.String("reason", contentErr.Reason), zap.Int("records_delivered", stats.Records+skip), zap.Error(err))...)
+		r.finish(ctx, j)
+	case errors.As(err, &contentErr):
+		r.countFailed(ctx, contentErr.Reason)
+		r.logger.Error("Reading CloudTrail object failed; it is retried on the next poll from the last delivered record",
+			append(logFields, zap.String("reason", contentErr.Reason), zap.Error(err))...)
+		r.failed(ctx, j)
+	case consumererror.IsPermanent(err):
+		r.countFailed(ctx, reasonConsumer)
+		r.logger.Error("The next consumer rejected records of a CloudTrail object permanently; the object is skipped",
+			append(logFields, zap.Error(err))...)
+		r.finish(ctx, j)
+	default:
+		r.countFailed(ctx, reasonS3Error)
+		r.logger.Error("Reading CloudTrail object failed; it is retried on the next poll", append(logFields, zap.Error(err))...)
+		r.failed(ctx, j)
+	}
+}
+
+// deliver hands one batch to the next consumer, retrying with backoff
+// until it is accepted, rejected permanently, or the receiver stops; then
+// it moves the checkpoint past the batch.
+func (r *cloudtrailReceiver) deliver(ctx context.Context, j job, b objectreader.Batch) error {
+	backoff := 100 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		opCtx := r.obsrecv.StartLogsOp(ctx)
+		err := r.next.ConsumeLogs(opCtx, b.Logs)
+		r.obsrecv.EndLogsOp(opCtx, "cloudtrail", b.Records, err)
+		if err == nil {
+			break
+		}
+		if consumererror.IsPermanent(err) {
+			return err
+		}
+		if attempt == 1 || attempt%10 == 0 {
+			r.logger.Warn("Next consumer refused CloudTrail records; retrying",
+				zap.String("bucket", j.folder.bucket), zap.String("key", j.key), zap.Int("attempt", attempt),
+				zap.Duration("backoff", backoff), zap.Error(err))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 30*time.Second)
+	}
+	f := j.folder
+	f.mu.Lock()
+	f.state.Delivered(j.key, j.fileTime, b.Next)
+	r.save(f)
+	f.mu.Unlock()
+	r.tb.ReceiverAwscloudtrailRecords.Add(ctx, int64(b.Normal), metric.WithAttributes(attribute.String("priority", mapping.PriorityNormal)))
+	r.tb.ReceiverAwscloudtrailRecords.Add(ctx, int64(b.Low), metric.WithAttributes(attribute.String("priority", mapping.PriorityLow)))
+	if !b.NewestEventTime.IsZero() {
+		r.tb.ReceiverAwscloudtrailLag.Record(ctx, time.Since(b.NewestEventTime).Seconds())
+	}
+	r.addProgress(0, int64(b.Records), b.NewestEventTime)
+	return nil
+}
+
+func (r *cloudtrailReceiver) finish(_ context.Context, j job) {
+	f := j.folder
+	f.mu.Lock()
+	f.state.Finish(j.key, j.fileTime, r.cfg.Lookback)
+	r.save(f)
+	f.mu.Unlock()
+}
+
+func (r *cloudtrailReceiver) failed(_ context.Context, j job) {
+	f := j.folder
+	f.mu.Lock()
+	if !f.state.Failed(j.key, j.fileTime) {
+		r.logger.Error("Too many CloudTrail objects waiting for retry in one folder; this one is not retried",
+			zap.String("bucket", f.bucket), zap.String("key", j.key))
+	}
+	r.save(f)
+	f.mu.Unlock()
+}
+
+// save persists f's state; f.mu must be held. A failure is reported
+// (component status) but reading goes on: the next save writes it all.
+func (r *cloudtrailReceiver) save(f *folder) {
+	if err := r.store.Save(context.Background(), f.id, f.state); err != nil {
+		r.logger.Error("Cannot save checkpoint", zap.String("folder", f.id), zap.Error(err))
+		componentstatus.ReportStatus(r.host, componentstatus.NewRecoverableErrorEvent(err))
+	}
+}
+
+func (r *cloudtrailReceiver) countFailed(ctx context.Context, reason string) {
+	r.tb.ReceiverAwscloudtrailObjectsFailed.Add(ctx, 1, metric.WithAttributes(attribute.String("reason", reason)))
+}
+
+func (r *cloudtrailReceiver) addProgress(objects, records int64, newest time.Time) {
+	r.progressMu.Lock()
+	r.progress.objects += objects
+	r.progress.records += records
+	if newest.After(r.progress.newest) {
+		r.progress.newest = newest
+	}
+	r.progressMu.Unlock()
+	r.logProgress(false)
+}
+
+// logProgress logs what was read since the last progress line, every
+// progressEvery while reading (backfills), and at the end of a poll.
+func (r *cloudtrailReceiver) logProgress(endOfPoll bool) {
+	r.progressMu.Lock()
+	defer r.progressMu.Unlock()
+	if r.progress.objects == 0 && r.progress.records == 0 {
+		return
+	}
+	if !endOfPoll && time.Since(r.lastProgress) < progressEvery {
+		return
+	}
+	fields := []zap.Field{zap.Int64("objects", r.progress.objects), zap.Int64("records", r.progress.records)}
+	if !r.progress.newest.IsZero() {
+		fields = append(fields, zap.Time("newest_event_time", r.progress.newest))
+	}
+	r.logger.Info("CloudTrail progress", fields...)
+	r.progress = progressCounts{}
+	r.lastProgress = time.Now()
+}
