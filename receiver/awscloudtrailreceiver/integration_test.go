@@ -213,7 +213,9 @@ func TestIntegrationBadInput(t *testing.T) {
 
 	sk := newSink()
 	h := startReceiver(t, testConfig(s3srv.URL), sk, nil)
-	deniedCount := func() int64 { return h.counter(t, "otelcol_receiver_awscloudtrail_objects_failed", "reason", "access_denied") }
+	deniedCount := func() int64 {
+		return h.counter(t, "otelcol_receiver_awscloudtrail_objects_failed", "reason", "access_denied")
+	}
 	require.Eventually(t, func() bool { return sk.count() >= len(want)-len(denied) && deniedCount() >= 2 }, 20*time.Second, 20*time.Millisecond)
 
 	// Access is granted again: the denied object is read on a later poll.

@@ -1,6 +1,7 @@
 package recordstream
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -470,7 +471,7 @@ func (p *parser) hex4(i int) (rune, error) {
 const maxInternedValue = 32
 
 // internSlots is the size of the interning cache (a power of two).
-const internSlots = 4096
+const internSlots = 16384
 
 // interner hands out one shared string per distinct short byte sequence.
 // It is a direct-mapped cache: a colliding string replaces the older one.
@@ -483,16 +484,27 @@ func newInterner() *interner {
 }
 
 func (in *interner) get(b []byte) string {
-	// FNV-1a over the bytes; strings here are at most a few dozen bytes.
-	h := uint32(2166136261)
-	for _, c := range b {
-		h = (h ^ uint32(c)) * 16777619
-	}
-	slot := &in.slots[h&(internSlots-1)]
+	slot := &in.slots[hashBytes(b)&(internSlots-1)]
 	if *slot == string(b) {
 		return *slot
 	}
 	s := string(b)
 	*slot = s
 	return s
+}
+
+// hashBytes hashes a short string eight bytes at a time.
+func hashBytes(b []byte) uint64 {
+	const k = 0x9e3779b97f4a7c15
+	h := uint64(len(b))
+	for len(b) >= 8 {
+		h = (h ^ binary.LittleEndian.Uint64(b)) * k
+		b = b[8:]
+	}
+	var tail uint64
+	for i, c := range b {
+		tail |= uint64(c) << (8 * i)
+	}
+	h = (h ^ tail) * k
+	return h ^ h>>32
 }

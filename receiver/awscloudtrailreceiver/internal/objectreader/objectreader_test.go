@@ -1,0 +1,231 @@
+package objectreader
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+	"testing"
+	"testing/iotest"
+	"time"
+
+	kgzip "github.com/klauspost/compress/gzip"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/trailgen"
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/mapping"
+)
+
+var obj = Object{Bucket: "b", Key: "AWSLogs/1/CloudTrail/us-east-1/k.json.gz", Account: "111111111111", Region: "us-east-1"}
+
+func newReader(batch int) *Reader {
+	return New(Options{MaxBatchRecords: batch, Mapper: mapping.New(mapping.DefaultNormalServices, false), ScopeName: "scope", ScopeVersion: "v1"})
+}
+
+func gz(b []byte) []byte {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	_, _ = zw.Write(b)
+	_ = zw.Close()
+	return buf.Bytes()
+}
+
+func records(n int) []map[string]any {
+	g := trailgen.New(1, "111111111111", "us-east-1")
+	out := make([]map[string]any, n)
+	for i := range out {
+		out[i] = g.Record(time.Date(2026, 11, 20, 10, 0, i, 0, time.UTC))
+	}
+	return out
+}
+
+func ids(batches []Batch) []string {
+	var out []string
+	for _, b := range batches {
+		for i := 0; i < b.Logs.ResourceLogs().Len(); i++ {
+			lrs := b.Logs.ResourceLogs().At(i).ScopeLogs().At(0).LogRecords()
+			for j := 0; j < lrs.Len(); j++ {
+				v, _ := lrs.At(j).Attributes().Get(mapping.AttrEventID)
+				out = append(out, v.Str())
+			}
+		}
+	}
+	return out
+}
+
+func TestReadBatchesAndSkip(t *testing.T) {
+	recs := records(25)
+	var want []string
+	for _, r := range recs {
+		want = append(want, r["eventID"].(string))
+	}
+	tests := []struct {
+		name      string
+		body      []byte
+		skip      int
+		wantNexts []int
+	}{
+		{name: "gzip", body: trailgen.LogFile(recs, true), wantNexts: []int{10, 20, 25}},
+		{name: "plain json", body: trailgen.LogFile(recs, false), wantNexts: []int{10, 20, 25}},
+		{name: "resume after 13", body: trailgen.LogFile(recs, true), skip: 13, wantNexts: []int{23, 25}},
+		{name: "resume after the end", body: trailgen.LogFile(recs, true), skip: 25},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var batches []Batch
+			var nexts []int
+			st, err := newReader(10).Read(iotest.HalfReader(bytes.NewReader(tt.body)), obj, tt.skip, func(b Batch) error {
+				batches = append(batches, b)
+				nexts = append(nexts, b.Next)
+				assert.Equal(t, b.Records, b.Normal+b.Low)
+				assert.Equal(t, b.Records, b.Logs.LogRecordCount())
+				return nil
+			})
+			require.NoError(t, err)
+			assert.Equal(t, tt.wantNexts, nexts)
+			got := ids(batches)
+			assert.Len(t, got, len(want)-tt.skip)
+			if len(got) > 0 {
+				assert.Equal(t, want[tt.skip:], got)
+			}
+			assert.Equal(t, int64(len(tt.body)), st.BytesRead)
+			assert.Equal(t, len(want)-tt.skip, st.Records)
+			for _, b := range batches {
+				rl := b.Logs.ResourceLogs().At(0)
+				assert.Equal(t, map[string]any{"cloud.provider": "aws", "cloud.account.id": "111111111111", "cloud.region": "us-east-1"}, rl.Resource().Attributes().AsRaw())
+				assert.Equal(t, "scope", rl.ScopeLogs().At(0).Scope().Name())
+				lr := rl.ScopeLogs().At(0).LogRecords().At(0)
+				assert.Equal(t, "b", lr.Attributes().AsRaw()[mapping.AttrS3Bucket])
+				assert.Equal(t, obj.Key, lr.Attributes().AsRaw()[mapping.AttrS3Key])
+				assert.NotZero(t, lr.ObservedTimestamp())
+			}
+		})
+	}
+}
+
+func TestReadGroupsResources(t *testing.T) {
+	body := `{"Records":[{"eventID":"a","recipientAccountId":"1","awsRegion":"r1"},{"eventID":"b","recipientAccountId":"2","awsRegion":"r1"},{"eventID":"c","recipientAccountId":"1","awsRegion":"r1"},{"eventID":"d"}]}`
+	var got Batch
+	_, err := newReader(100).Read(strings.NewReader(body), obj, 0, func(b Batch) error { got = b; return nil })
+	require.NoError(t, err)
+	rls := got.Logs.ResourceLogs()
+	require.Equal(t, 3, rls.Len())
+	counts := map[string]int{}
+	for i := 0; i < rls.Len(); i++ {
+		a := rls.At(i).Resource().Attributes().AsRaw()
+		counts[fmt.Sprint(a["cloud.account.id"], "/", a["cloud.region"])] = rls.At(i).ScopeLogs().At(0).LogRecords().Len()
+	}
+	assert.Equal(t, map[string]int{"1/r1": 2, "2/r1": 1, "111111111111/us-east-1": 1}, counts)
+}
+
+func TestReadContentErrors(t *testing.T) {
+	good := `{"eventID":"a","eventTime":"2026-11-20T10:00:00Z"}`
+	badHeader := gz([]byte(`{"Records":[]}`))
+	badHeader[10] = 0xff
+	badChecksum := gz([]byte(`{"Records":[` + good + `]}`))
+	badChecksum[len(badChecksum)-8] ^= 0xff
+	tests := []struct {
+		name      string
+		body      []byte
+		reason    string
+		delivered int
+	}{
+		{name: "corrupt deflate", body: badHeader, reason: ReasonCorruptGzip},
+		{name: "checksum", body: badChecksum, reason: ReasonCorruptGzip, delivered: 1},
+		{name: "truncated gzip", body: gz([]byte(`{"Records":[` + good + `,` + good + `]}`))[:30], reason: ReasonTruncated},
+		{name: "truncated json", body: gz([]byte(`{"Records":[` + good + `,{"eventID":"b"`)), reason: ReasonTruncated, delivered: 1},
+		{name: "not cloudtrail", body: []byte(`{"hello":"world"}`), reason: ReasonNotCloudTrail},
+		{name: "not json", body: []byte(`<html>`), reason: ReasonNotCloudTrail},
+		{name: "empty object", body: []byte{}, reason: ReasonNotCloudTrail},
+		{name: "syntax", body: []byte(`{"Records":[` + good + `,{"a":}]}`), reason: ReasonInvalidJSON, delivered: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			delivered := 0
+			_, err := newReader(100).Read(bytes.NewReader(tt.body), obj, 0, func(b Batch) error { delivered += b.Records; return nil })
+			var ce *ContentError
+			require.ErrorAs(t, err, &ce)
+			assert.Equal(t, tt.reason, ce.Reason, err.Error())
+			assert.True(t, ce.Permanent())
+			assert.Equal(t, tt.delivered, delivered, "records before the fault are delivered")
+		})
+	}
+}
+
+func TestReadTransportErrorIsNotPermanent(t *testing.T) {
+	body := io.MultiReader(bytes.NewReader(gz([]byte(`{"Records":[{"eventID":"a"},{"eventID":"b"}]}`))[:20]), iotest.ErrReader(errors.New("connection reset")))
+	_, err := newReader(100).Read(body, obj, 0, func(Batch) error { return nil })
+	var ce *ContentError
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, ReasonReadError, ce.Reason)
+	assert.False(t, ce.Permanent())
+}
+
+func TestReadEmitErrorStops(t *testing.T) {
+	boom := errors.New("refused")
+	calls := 0
+	_, err := newReader(5).Read(bytes.NewReader(trailgen.LogFile(records(20), true)), obj, 0, func(Batch) error { calls++; return boom })
+	assert.ErrorIs(t, err, boom)
+	assert.Equal(t, 1, calls)
+}
+
+// TestReadMemoryBounded streams a generated file of 1 GB (uncompressed)
+// and checks that the heap stays far below the file's size.
+func TestReadMemoryBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("streams 1 GB")
+	}
+	const size = 1 << 30
+	// A block of varied records, repeated: generation stays cheap.
+	g := trailgen.New(5, "111111111111", "us-east-1")
+	var block bytes.Buffer
+	for i := 0; i < 2000; i++ {
+		if i > 0 {
+			block.WriteByte(',')
+		}
+		rec, err := json.Marshal(g.Record(time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)))
+		require.NoError(t, err)
+		block.Write(rec)
+	}
+	pr, pw := io.Pipe()
+	go func() {
+		zw, _ := kgzip.NewWriterLevel(pw, kgzip.BestSpeed)
+		_, _ = io.WriteString(zw, `{"Records":[`)
+		written := 0
+		for first := true; written < size; first = false {
+			if !first {
+				_, _ = io.WriteString(zw, ",")
+			}
+			n, err := zw.Write(block.Bytes())
+			if err != nil {
+				return
+			}
+			written += n
+		}
+		_, _ = io.WriteString(zw, "]}")
+		_ = zw.Close()
+		_ = pw.Close()
+	}()
+	runtime.GC()
+	var ms runtime.MemStats
+	var peak uint64
+	records := 0
+	_, err := newReader(1000).Read(pr, obj, 0, func(b Batch) error {
+		records += b.Records
+		if records%50000 < b.Records {
+			runtime.ReadMemStats(&ms)
+			peak = max(peak, ms.HeapAlloc)
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	runtime.ReadMemStats(&ms)
+	peak = max(peak, ms.HeapAlloc)
+	t.Logf("read %d records (%d MB uncompressed), peak heap %d MB", records, size>>20, peak>>20)
+	assert.Less(t, peak, uint64(150<<20))
+}

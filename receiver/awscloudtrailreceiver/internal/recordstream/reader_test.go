@@ -1,0 +1,194 @@
+package recordstream
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"testing/iotest"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+)
+
+// readAll reads every record of input, returning the records as raw maps
+// and the error that ended the stream (nil for a clean end).
+func readAll(t *testing.T, r *Reader) ([]map[string]any, []int, error) {
+	t.Helper()
+	var out []map[string]any
+	var skipped []int
+	for i := 0; i < 1000; i++ {
+		m := pcommon.NewMap()
+		err := r.Next(m)
+		var re *RecordError
+		switch {
+		case err == nil:
+			out = append(out, m.AsRaw())
+		case errors.As(err, &re):
+			skipped = append(skipped, re.Index)
+		case errors.Is(err, io.EOF):
+			return out, skipped, nil
+		default:
+			return out, skipped, err
+		}
+	}
+	t.Fatal("reader did not end")
+	return nil, nil, nil
+}
+
+func TestReader(t *testing.T) {
+	tests := []struct {
+		name    string
+		input   string
+		want    []map[string]any
+		skipped []int
+		err     error
+		errText string
+	}{
+		{name: "empty records", input: `{"Records":[]}`, want: nil},
+		{name: "one record", input: `{"Records":[{"eventName":"RunInstances","n":3,"f":1.5,"b":true,"z":null}]}`,
+			want: []map[string]any{{"eventName": "RunInstances", "n": int64(3), "f": 1.5, "b": true, "z": nil}}},
+		{name: "white space everywhere", input: " \n{ \"Records\" : [ { \"a\" : [ 1 , { } , [ ] ] } , { } ] } \n\t",
+			want: []map[string]any{{"a": []any{int64(1), map[string]any{}, []any{}}}, {}}},
+		{name: "members before and after Records", input: `{"x":{"y":[1,2,{"z":"\"}"}]},"Records":[{"a":1}],"after":"ok"}`,
+			want: []map[string]any{{"a": int64(1)}}},
+		{name: "escapes and unicode", input: `{"Records":[{"s":"a\"b\\c\/d\n\t\u00e9\ud83d\ude00 ✓","k\u0041":"v"}]}`,
+			want: []map[string]any{{"s": "a\"b\\c/d\n\té😀 ✓", "kA": "v"}}},
+		{name: "lone surrogate becomes replacement", input: `{"Records":[{"s":"\ud800x"}]}`,
+			want: []map[string]any{{"s": "\uFFFDx"}}},
+		{name: "invalid utf-8 is replaced", input: "{\"Records\":[{\"s\":\"a\xffb\"}]}",
+			want: []map[string]any{{"s": "a\uFFFDb"}}},
+		{name: "big and negative numbers", input: `{"Records":[{"a":-12,"b":12345678901234567890,"c":1e3,"d":-0.5E-2}]}`,
+			want: []map[string]any{{"a": int64(-12), "b": 12345678901234567890.0, "c": 1000.0, "d": -0.005}}},
+		{name: "elements that are not objects are skipped", input: `{"Records":[1,{"a":1},"x",[{}],null,{"b":2}]}`,
+			want: []map[string]any{{"a": int64(1)}, {"b": int64(2)}}, skipped: []int{0, 2, 3, 4}},
+		{name: "empty input", input: ``, err: ErrNotCloudTrail},
+		{name: "not an object", input: `[{"Records":[]}]`, err: ErrNotCloudTrail},
+		{name: "no Records", input: `{"awsAccountId":"1","logFiles":[]}`, err: ErrNotCloudTrail},
+		{name: "Records not an array", input: `{"Records":{"a":1}}`, err: ErrNotCloudTrail},
+		{name: "truncated inside a record", input: `{"Records":[{"a":1},{"b":"xy`, want: []map[string]any{{"a": int64(1)}}, err: io.ErrUnexpectedEOF},
+		{name: "truncated after a record", input: `{"Records":[{"a":1}`, want: []map[string]any{{"a": int64(1)}}, err: io.ErrUnexpectedEOF},
+		{name: "truncated before the end", input: `{"Records":[{"a":1}]`, want: []map[string]any{{"a": int64(1)}}, err: io.ErrUnexpectedEOF},
+		{name: "bad literal", input: `{"Records":[{"a":tru}]}`, errText: "invalid literal"},
+		{name: "bad number", input: `{"Records":[{"a":01}]}`, errText: "invalid number"},
+		{name: "missing colon", input: `{"Records":[{"a" 1}]}`, errText: "expected ':'"},
+		{name: "trailing garbage", input: `{"Records":[]} x`, errText: "unexpected data"},
+		{name: "control character", input: "{\"Records\":[{\"a\":\"x\ny\"}]}", errText: "control character"},
+		{name: "bad escape", input: `{"Records":[{"a":"\q"}]}`, errText: "invalid escape"},
+		{name: "too deep", input: `{"Records":[` + strings.Repeat(`{"a":`, 300) + `1` + strings.Repeat(`}`, 300) + `]}`, errText: "nesting deeper"},
+	}
+	for _, tt := range tests {
+		for _, mode := range []string{"whole", "one byte at a time"} {
+			t.Run(tt.name+"/"+mode, func(t *testing.T) {
+				var src io.Reader = strings.NewReader(tt.input)
+				if mode != "whole" {
+					src = iotest.OneByteReader(src)
+				}
+				got, skipped, err := readAll(t, NewReader(src, 0))
+				assert.Equal(t, tt.want, got)
+				assert.Equal(t, tt.skipped, skipped)
+				switch {
+				case tt.err != nil:
+					assert.ErrorIs(t, err, tt.err)
+				case tt.errText != "":
+					require.Error(t, err)
+					assert.Contains(t, err.Error(), tt.errText)
+					var se *SyntaxError
+					assert.ErrorAs(t, err, &se)
+				default:
+					assert.NoError(t, err)
+				}
+			})
+		}
+	}
+}
+
+func TestReaderSkipThenNext(t *testing.T) {
+	r := NewReader(strings.NewReader(`{"Records":[{"a":1},{"b":[1,2]},{"c":3}]}`), 0)
+	require.NoError(t, r.Skip())
+	require.NoError(t, r.Skip())
+	assert.Equal(t, 2, r.Index())
+	m := pcommon.NewMap()
+	require.NoError(t, r.Next(m))
+	assert.Equal(t, map[string]any{"c": int64(3)}, m.AsRaw())
+	assert.ErrorIs(t, r.Next(m), io.EOF)
+	assert.ErrorIs(t, r.Skip(), io.EOF)
+}
+
+func TestReaderRecordTooLarge(t *testing.T) {
+	big := `{"Records":[{"a":"` + strings.Repeat("x", 5000) + `"}]}`
+	r := NewReader(strings.NewReader(big), 1024)
+	assert.ErrorIs(t, r.Next(pcommon.NewMap()), ErrRecordTooLarge)
+}
+
+func TestReaderReadError(t *testing.T) {
+	boom := errors.New("connection reset")
+	r := NewReader(io.MultiReader(strings.NewReader(`{"Records":[{"a":1},`), iotest.ErrReader(boom)), 0)
+	require.NoError(t, r.Next(pcommon.NewMap()))
+	assert.ErrorIs(t, r.Next(pcommon.NewMap()), boom)
+}
+
+func TestReaderReset(t *testing.T) {
+	r := NewReader(strings.NewReader(`{"Records":[{"a":1}`), 0)
+	_, _, err := readAll(t, r)
+	require.Error(t, err)
+	r.Reset(strings.NewReader(`{"Records":[{"b":2}]}`))
+	got, _, err := readAll(t, r)
+	require.NoError(t, err)
+	assert.Equal(t, []map[string]any{{"b": int64(2)}}, got)
+}
+
+// FuzzReader checks that no input makes the reader panic or loop, and that
+// what it accepts agrees with encoding/json.
+func FuzzReader(f *testing.F) {
+	for _, s := range []string{
+		`{"Records":[]}`,
+		`{"Records":[{"eventVersion":"1.08","userIdentity":{"type":"Root"},"n":-1.5e3,"b":[true,false,null]}]}`,
+		`{"x":1,"Records":[{"a":"\u00e9\ud83d\ude00"},2,"s"],"y":{}}`,
+		`{"Records":[{"a":1},{"b":`,
+		`{"awsAccountId":"123"}`,
+		"{\"Records\":[{\"s\":\"\xff\"}]}",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r := NewReader(iotest.HalfReader(strings.NewReader(string(data))), 1<<16)
+		var got []map[string]any
+		clean := false
+		for i := 0; i <= len(data); i++ {
+			m := pcommon.NewMap()
+			err := r.Next(m)
+			var re *RecordError
+			if err == nil {
+				got = append(got, m.AsRaw())
+				continue
+			}
+			if errors.As(err, &re) {
+				continue
+			}
+			clean = errors.Is(err, io.EOF)
+			break
+		}
+		if !clean || !json.Valid(data) {
+			return
+		}
+		// The stream was accepted: encoding/json must see the same objects.
+		var doc struct {
+			Records []json.RawMessage `json:"Records"`
+		}
+		if err := json.Unmarshal(data, &doc); err != nil {
+			t.Fatalf("reader accepted input that encoding/json rejects: %v", err)
+		}
+		var objects int
+		for _, raw := range doc.Records {
+			if len(raw) > 0 && raw[0] == '{' {
+				objects++
+			}
+		}
+		if objects != len(got) {
+			t.Fatalf("reader read %d objects, encoding/json %d", len(got), objects)
+		}
+	})
+}
