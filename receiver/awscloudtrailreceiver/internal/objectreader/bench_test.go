@@ -11,7 +11,10 @@ import (
 	"time"
 
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/trailgen"
+	"go.opentelemetry.io/collector/pdata/plog"
+
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/mapping"
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/recordstream"
 )
 
 var benchFile = sync.OnceValues(func() ([]byte, int) {
@@ -136,4 +139,60 @@ func allocs(*testing.B) uint64 {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	return ms.Mallocs - mallocs0
+}
+
+// plainRecords returns n generated records and their log file (not gzipped).
+func plainRecords(n int) ([]byte, []map[string]any) {
+	g := trailgen.New(42, "123456789012", "us-east-1")
+	recs := make([]map[string]any, n)
+	for i := range recs {
+		recs[i] = g.Record(time.Date(2026, 11, 1, 0, 0, i, 0, time.UTC))
+	}
+	return trailgen.LogFile(recs, false), recs
+}
+
+// BenchmarkParseOnly parses records into pdata bodies, without gzip and
+// without the attribute mapping.
+func BenchmarkParseOnly(b *testing.B) {
+	data, recs := plainRecords(1000)
+	rs := recordstream.NewReader(nil, 0)
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		rs.Reset(bytes.NewReader(data))
+		for rs.Next(plog.NewLogRecord().Body().SetEmptyMap()) == nil {
+		}
+	}
+	report(b, len(recs))
+}
+
+// BenchmarkSkip passes over records without building them (resuming an
+// object after a restart).
+func BenchmarkSkip(b *testing.B) {
+	data, recs := plainRecords(1000)
+	rs := recordstream.NewReader(nil, 0)
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		rs.Reset(bytes.NewReader(data))
+		for rs.Skip() == nil {
+		}
+	}
+	report(b, len(recs))
+}
+
+// BenchmarkReferencePdataFromRaw is a reference point, not our code path:
+// the cost of building the same bodies with pcommon.Map.FromRaw from
+// already decoded Go maps, i.e. pdata construction alone.
+func BenchmarkReferencePdataFromRaw(b *testing.B) {
+	_, recs := plainRecords(1000)
+	raws := make([]map[string]any, len(recs))
+	for i, r := range recs {
+		j, _ := json.Marshal(r)
+		_ = json.Unmarshal(j, &raws[i])
+	}
+	for b.Loop() {
+		for _, r := range raws {
+			_ = plog.NewLogRecord().Body().SetEmptyMap().FromRaw(r)
+		}
+	}
+	report(b, len(recs))
 }

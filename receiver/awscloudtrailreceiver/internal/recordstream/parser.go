@@ -508,3 +508,92 @@ func hashBytes(b []byte) uint64 {
 	h = (h ^ tail) * k
 	return h ^ h>>32
 }
+
+// skip passes over the JSON value at or after i without building it,
+// checking its structure as value does.
+func (p *parser) skip(i int) (int, error) {
+	i = p.skipWS(i)
+	if i >= len(p.b) {
+		return i, errShort
+	}
+	switch c := p.b[i]; c {
+	case '{', '[':
+		if err := p.enter(i); err != nil {
+			return i, err
+		}
+		defer func() { p.depth-- }()
+		closer := byte('}')
+		if c == '[' {
+			closer = ']'
+		}
+		i = p.skipWS(i + 1)
+		if i >= len(p.b) {
+			return i, errShort
+		}
+		if p.b[i] == closer {
+			return i + 1, nil
+		}
+		for {
+			var err error
+			if c == '{' {
+				if p.b[i] != '"' {
+					return i, p.syntax(i, "expected a string key, found %q", p.b[i])
+				}
+				if i, err = p.skipString(i + 1); err != nil {
+					return i, err
+				}
+				i = p.skipWS(i)
+				if i >= len(p.b) {
+					return i, errShort
+				}
+				if p.b[i] != ':' {
+					return i, p.syntax(i, "expected ':'")
+				}
+				i++
+			}
+			if i, err = p.skip(i); err != nil {
+				return i, err
+			}
+			i = p.skipWS(i)
+			if i >= len(p.b) {
+				return i, errShort
+			}
+			switch p.b[i] {
+			case ',':
+				i = p.skipWS(i + 1)
+				if i >= len(p.b) {
+					return i, errShort
+				}
+			case closer:
+				return i + 1, nil
+			default:
+				return i, p.syntax(i, "expected ',' or %q, found %q", closer, p.b[i])
+			}
+		}
+	case '"':
+		return p.skipString(i + 1)
+	default:
+		// Literals and numbers are small: parse them for their checks.
+		return p.value(i, pcommon.NewValueEmpty())
+	}
+}
+
+// skipString passes over a string whose opening quote ends just before i.
+func (p *parser) skipString(i int) (int, error) {
+	for i < len(p.b) {
+		switch c := p.b[i]; {
+		case c == '"':
+			return i + 1, nil
+		case c == '\\':
+			if i+1 >= len(p.b) {
+				return i, errShort
+			}
+			i += 2
+		case c < 0x20:
+			return i, p.syntax(i, "control character in string")
+		default:
+			i++
+		}
+	}
+	return i, errShort
+}

@@ -60,7 +60,6 @@ type Reader struct {
 	err      error
 	in       *interner
 	scratch  []byte
-	discard  pcommon.Value
 	members  int // member count of the last record
 }
 
@@ -343,13 +342,11 @@ func (r *Reader) peek() (byte, error) {
 	}
 }
 
-// skipValue passes over one JSON value, parsing it into a scratch value.
+// skipValue passes over one JSON value without building it.
 func (r *Reader) skipValue() error {
 	for {
 		p := r.parser()
-		r.discard = pcommon.NewValueEmpty()
-		j, err := p.value(r.pos, r.discard)
-		r.scratch = p.scratch
+		j, err := p.skip(r.pos)
 		if err == errShort {
 			if err = r.fill(); err == nil {
 				continue
