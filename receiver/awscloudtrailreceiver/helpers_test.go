@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/ctattr"
+
 	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
@@ -27,7 +29,6 @@ import (
 
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/devstack"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/trailgen"
-	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/mapping"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/metadata"
 )
 
@@ -163,7 +164,7 @@ func (s *sink) ConsumeLogs(_ context.Context, ld plog.Logs) error {
 			lrs := rl.ScopeLogs().At(j).LogRecords()
 			for k := 0; k < lrs.Len(); k++ {
 				lr := lrs.At(k)
-				id, _ := lr.Attributes().Get(mapping.AttrEventID)
+				id, _ := lr.Attributes().Get(ctattr.AttrEventID)
 				s.byID[id.Str()]++
 				cp := plog.NewLogRecord()
 				lr.CopyTo(cp)

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/ctattr"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -15,7 +17,6 @@ import (
 
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/devstack"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/trailgen"
-	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/mapping"
 )
 
 var t0 = time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
@@ -103,10 +104,10 @@ func TestIntegrationTrailTree(t *testing.T) {
 		require.True(t, ok, id)
 		assertJSONEqual(t, src, lr.Body().Map().AsRaw())
 		attrs := lr.Attributes().AsRaw()
-		assert.Equal(t, id, attrs[mapping.AttrEventID])
-		assert.Contains(t, []any{mapping.PriorityNormal, mapping.PriorityLow}, attrs[mapping.AttrPriority])
-		assert.Equal(t, testBucket, attrs[mapping.AttrS3Bucket])
-		assert.NotEmpty(t, attrs[mapping.AttrS3Key])
+		assert.Equal(t, id, attrs[ctattr.AttrEventID])
+		assert.Contains(t, []any{ctattr.PriorityNormal, ctattr.PriorityLow}, attrs[ctattr.AttrPriority])
+		assert.Equal(t, testBucket, attrs[ctattr.AttrS3Bucket])
+		assert.NotEmpty(t, attrs[ctattr.AttrS3Key])
 		if _, hasErr := src["errorCode"]; hasErr {
 			assert.Equal(t, plog.SeverityNumberWarn, lr.SeverityNumber(), id)
 		} else {
@@ -120,29 +121,29 @@ func TestIntegrationTrailTree(t *testing.T) {
 	// The sample AssumeRole record, attribute by attribute.
 	sts := sk.records["1917948f-3042-46ec-98e2-62865EXAMPLE"].Attributes().AsRaw()
 	for k, v := range map[string]any{
-		mapping.AttrEventVersion: "1.05", mapping.AttrRPCMethod: "AssumeRole", mapping.AttrRPCSystem: "AwsApiCall",
-		mapping.AttrRPCService: "sts.amazonaws.com", mapping.AttrRequestID: "b96b0e4e-e561-11e9-8b3f-7b396EXAMPLE",
-		mapping.AttrSourceAddress: "81.2.69.144", mapping.AttrPrincipalType: "AssumedRole",
-		mapping.AttrPrincipalARN: "arn:aws:sts::111111111111:assumed-role/JohnDoe/JohnRole1", mapping.AttrPrincipalID: "AROAIN5ATK5U7KEXAMPLE:JohnRole1",
-		mapping.AttrAccessKeyID: "AKIAI44QH8DHBEXAMPLE", mapping.AttrIdentityAccountID: "111111111111",
-		mapping.AttrSessionMFA: false, mapping.AttrSessionCreationDate: "2019-10-02T21:50:54Z",
-		mapping.AttrIssuerType: "Role", mapping.AttrIssuerUserName: "JohnDoe", mapping.AttrIssuerARN: "arn:aws:iam::111111111111:role/JohnRole1",
-		mapping.AttrService: "sts", mapping.AttrPriority: mapping.PriorityLow,
+		ctattr.AttrEventVersion: "1.05", ctattr.AttrRPCMethod: "AssumeRole", ctattr.AttrRPCSystem: "AwsApiCall",
+		ctattr.AttrRPCService: "sts.amazonaws.com", ctattr.AttrRequestID: "b96b0e4e-e561-11e9-8b3f-7b396EXAMPLE",
+		ctattr.AttrSourceAddress: "81.2.69.144", ctattr.AttrPrincipalType: "AssumedRole",
+		ctattr.AttrPrincipalARN: "arn:aws:sts::111111111111:assumed-role/JohnDoe/JohnRole1", ctattr.AttrPrincipalID: "AROAIN5ATK5U7KEXAMPLE:JohnRole1",
+		ctattr.AttrAccessKeyID: "AKIAI44QH8DHBEXAMPLE", ctattr.AttrIdentityAccountID: "111111111111",
+		ctattr.AttrSessionMFA: false, ctattr.AttrSessionCreationDate: "2019-10-02T21:50:54Z",
+		ctattr.AttrIssuerType: "Role", ctattr.AttrIssuerUserName: "JohnDoe", ctattr.AttrIssuerARN: "arn:aws:iam::111111111111:role/JohnRole1",
+		ctattr.AttrService: "sts", ctattr.AttrPriority: ctattr.PriorityLow,
 	} {
 		assert.Equal(t, v, sts[k], k)
 	}
-	assert.NotContains(t, sts, mapping.AttrRequestParameters, "payload maps stay in the body by default")
+	assert.NotContains(t, sts, ctattr.AttrRequestParameters, "payload maps stay in the body by default")
 
 	// Console logins: signin is a normal-priority service; account from the key.
 	login := sk.records["3fcfb182-98f8-4744-bd45-10aEXAMPLE"]
-	assert.Equal(t, mapping.PriorityNormal, login.Attributes().AsRaw()[mapping.AttrPriority])
-	assert.Equal(t, "111122223333", sk.res["3fcfb182-98f8-4744-bd45-10aEXAMPLE"][mapping.ResourceAccountID])
-	assert.Equal(t, "us-east-2", sk.res["3fcfb182-98f8-4744-bd45-10aEXAMPLE"][mapping.ResourceRegion])
+	assert.Equal(t, ctattr.PriorityNormal, login.Attributes().AsRaw()[ctattr.AttrPriority])
+	assert.Equal(t, "111122223333", sk.res["3fcfb182-98f8-4744-bd45-10aEXAMPLE"][ctattr.ResourceAccountID])
+	assert.Equal(t, "us-east-2", sk.res["3fcfb182-98f8-4744-bd45-10aEXAMPLE"][ctattr.ResourceRegion])
 	// The Insight record takes its service from insightDetails.eventSource.
 	ins := sk.records["41ed77ca-d659-b45a-8e9a-74e504300007"].Attributes().AsRaw()
-	assert.Equal(t, "iam", ins[mapping.AttrService])
-	assert.Equal(t, mapping.PriorityNormal, ins[mapping.AttrPriority])
-	assert.Equal(t, "AwsCloudTrailInsight", ins[mapping.AttrRPCSystem])
+	assert.Equal(t, "iam", ins[ctattr.AttrService])
+	assert.Equal(t, ctattr.PriorityNormal, ins[ctattr.AttrPriority])
+	assert.Equal(t, "AwsCloudTrailInsight", ins[ctattr.AttrRPCSystem])
 
 	assert.Equal(t, int64(len(want)), h.counter(t, "otelcol_receiver_awscloudtrail_records", "", ""))
 	assert.Positive(t, h.counter(t, "otelcol_receiver_awscloudtrail_records", "priority", "normal"))

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/ctattr"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -420,8 +422,8 @@ func (r *cloudtrailReceiver) deliver(ctx context.Context, j job, b objectreader.
 	f.state.Delivered(j.key, j.fileTime, b.Next)
 	r.save(f)
 	f.mu.Unlock()
-	r.tb.ReceiverAwscloudtrailRecords.Add(ctx, int64(b.Normal), metric.WithAttributes(attribute.String("priority", mapping.PriorityNormal)))
-	r.tb.ReceiverAwscloudtrailRecords.Add(ctx, int64(b.Low), metric.WithAttributes(attribute.String("priority", mapping.PriorityLow)))
+	r.tb.ReceiverAwscloudtrailRecords.Add(ctx, int64(b.Normal), metric.WithAttributes(attribute.String("priority", ctattr.PriorityNormal)))
+	r.tb.ReceiverAwscloudtrailRecords.Add(ctx, int64(b.Low), metric.WithAttributes(attribute.String("priority", ctattr.PriorityLow)))
 	if !b.NewestEventTime.IsZero() {
 		r.tb.ReceiverAwscloudtrailLag.Record(ctx, time.Since(b.NewestEventTime).Seconds())
 	}

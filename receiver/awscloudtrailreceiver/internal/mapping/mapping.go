@@ -8,67 +8,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/ctattr"
+
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
-)
-
-// Attribute names of the data contract.
-const (
-	AttrEventVersion        = "aws.cloudtrail.event_version"
-	AttrEventID             = "aws.cloudtrail.event_id"
-	AttrAPIVersion          = "aws.cloudtrail.api_version"
-	AttrRPCMethod           = "rpc.method"
-	AttrRPCSystem           = "rpc.system"
-	AttrRPCService          = "rpc.service"
-	AttrRequestID           = "aws.request_id"
-	AttrEventCategory       = "aws.event.category"
-	AttrReadOnly            = "aws.event.read_only"
-	AttrManagement          = "aws.event.management"
-	AttrSourceAddress       = "source.address"
-	AttrUserAgent           = "user_agent.original"
-	AttrSessionConsole      = "aws.session.console"
-	AttrTLSVersion          = "tls.protocol.version"
-	AttrTLSCipher           = "tls.cipher"
-	AttrServerAddress       = "server.address"
-	AttrErrorCode           = "aws.error.code"
-	AttrErrorMessage        = "aws.error.message"
-	AttrSharedEventID       = "aws.shared_event_id"
-	AttrRequestParameters   = "aws.request.parameters"
-	AttrResponseElements    = "aws.response.elements"
-	AttrAdditionalEventData = "aws.cloudtrail.additional_event_data"
-	AttrResources           = "aws.resources"
-	AttrInsightDetails      = "aws.insight_details"
-	AttrUserID              = "user.id"
-	AttrUserName            = "user.name"
-	AttrIdentityAccountID   = "aws.user_identity.account_id"
-	AttrInvokedBy           = "aws.user_identity.invoked_by"
-	AttrAccessKeyID         = "aws.access_key.id"
-	AttrIdentityStoreARN    = "aws.identity_store.arn"
-	AttrPrincipalID         = "aws.principal.id"
-	AttrPrincipalARN        = "aws.principal.arn"
-	AttrPrincipalType       = "aws.principal.type"
-	AttrSessionMFA          = "aws.user_identity.session_context.attributes.mfa_authenticated"
-	AttrSessionCreationDate = "aws.user_identity.session_context.attributes.creation_date"
-	AttrIssuerType          = "aws.user_identity.session_context.issuer.type"
-	AttrIssuerPrincipalID   = "aws.user_identity.session_context.issuer.principal_id"
-	AttrIssuerARN           = "aws.user_identity.session_context.issuer.arn"
-	AttrIssuerAccountID     = "aws.user_identity.session_context.issuer.account_id"
-	AttrIssuerUserName      = "aws.user_identity.session_context.issuer.user_name"
-
-	AttrPriority = "aws.cloudtrail.priority"
-	AttrService  = "aws.cloudtrail.service"
-	AttrS3Bucket = "aws.s3.bucket"
-	AttrS3Key    = "aws.s3.key"
-
-	ResourceCloudProvider = "cloud.provider"
-	ResourceAccountID     = "cloud.account.id"
-	ResourceRegion        = "cloud.region"
-)
-
-// Priorities a record can have.
-const (
-	PriorityNormal = "normal"
-	PriorityLow    = "low"
 )
 
 // DefaultNormalServices is the Datadog CloudTrail integration's list of
@@ -103,7 +46,7 @@ type Result struct {
 	AccountID string
 	// Region is awsRegion, or the fallback given to Map.
 	Region string
-	// Priority is PriorityNormal or PriorityLow.
+	// Priority is ctattr.PriorityNormal or ctattr.PriorityLow.
 	Priority string
 	// EventTime is the parsed eventTime; zero when missing or invalid.
 	EventTime time.Time
@@ -122,47 +65,47 @@ func (m *Mapper) Map(lr plog.LogRecord, account, region string) Result {
 	body.Range(func(k string, v pcommon.Value) bool {
 		switch k {
 		case "eventVersion":
-			putStr(attrs, AttrEventVersion, v)
+			putStr(attrs, ctattr.AttrEventVersion, v)
 		case "eventID":
-			putStr(attrs, AttrEventID, v)
+			putStr(attrs, ctattr.AttrEventID, v)
 		case "eventTime":
 			if t, ok := parseTime(v.Str()); ok {
 				res.EventTime = t
 				lr.SetTimestamp(pcommon.NewTimestampFromTime(t))
 			}
 		case "eventName":
-			putStr(attrs, AttrRPCMethod, v)
+			putStr(attrs, ctattr.AttrRPCMethod, v)
 		case "eventType":
-			putStr(attrs, AttrRPCSystem, v)
+			putStr(attrs, ctattr.AttrRPCSystem, v)
 		case "eventSource":
 			eventSource = v.Str()
-			putStr(attrs, AttrRPCService, v)
+			putStr(attrs, ctattr.AttrRPCService, v)
 		case "apiVersion":
-			putStr(attrs, AttrAPIVersion, v)
+			putStr(attrs, ctattr.AttrAPIVersion, v)
 		case "requestID":
-			putStr(attrs, AttrRequestID, v)
+			putStr(attrs, ctattr.AttrRequestID, v)
 		case "eventCategory":
-			putStr(attrs, AttrEventCategory, v)
+			putStr(attrs, ctattr.AttrEventCategory, v)
 		case "readOnly":
-			putBool(attrs, AttrReadOnly, v)
+			putBool(attrs, ctattr.AttrReadOnly, v)
 		case "managementEvent":
-			putBool(attrs, AttrManagement, v)
+			putBool(attrs, ctattr.AttrManagement, v)
 		case "sourceIPAddress":
-			putStr(attrs, AttrSourceAddress, v)
+			putStr(attrs, ctattr.AttrSourceAddress, v)
 		case "userAgent":
-			putStr(attrs, AttrUserAgent, v)
+			putStr(attrs, ctattr.AttrUserAgent, v)
 		case "sessionCredentialFromConsole":
 			if b, ok := asBool(v); ok && b {
-				attrs.PutBool(AttrSessionConsole, true)
+				attrs.PutBool(ctattr.AttrSessionConsole, true)
 			}
 		case "errorCode":
-			if putStr(attrs, AttrErrorCode, v) {
+			if putStr(attrs, ctattr.AttrErrorCode, v) {
 				hasError = true
 			}
 		case "errorMessage":
-			putStr(attrs, AttrErrorMessage, v)
+			putStr(attrs, ctattr.AttrErrorMessage, v)
 		case "sharedEventID":
-			putStr(attrs, AttrSharedEventID, v)
+			putStr(attrs, ctattr.AttrSharedEventID, v)
 		case "recipientAccountId":
 			if s := v.Str(); s != "" {
 				res.AccountID = s
@@ -184,14 +127,14 @@ func (m *Mapper) Map(lr plog.LogRecord, account, region string) Result {
 				if src, ok := v.Map().Get("eventSource"); ok {
 					insightSource = src.Str()
 				}
-				m.copyMap(attrs, AttrInsightDetails, v)
+				m.copyMap(attrs, ctattr.AttrInsightDetails, v)
 			}
 		case "requestParameters":
-			m.copyMap(attrs, AttrRequestParameters, v)
+			m.copyMap(attrs, ctattr.AttrRequestParameters, v)
 		case "responseElements":
-			m.copyMap(attrs, AttrResponseElements, v)
+			m.copyMap(attrs, ctattr.AttrResponseElements, v)
 		case "additionalEventData":
-			m.copyMap(attrs, AttrAdditionalEventData, v)
+			m.copyMap(attrs, ctattr.AttrAdditionalEventData, v)
 		case "resources":
 			if m.copyPayload && v.Type() == pcommon.ValueTypeSlice {
 				mapResources(attrs, v.Slice())
@@ -205,9 +148,9 @@ func (m *Mapper) Map(lr plog.LogRecord, account, region string) Result {
 	service := ServiceName(eventSource)
 	res.Priority = m.Priority(service)
 	if service != "" {
-		attrs.PutStr(AttrService, service)
+		attrs.PutStr(ctattr.AttrService, service)
 	}
-	attrs.PutStr(AttrPriority, res.Priority)
+	attrs.PutStr(ctattr.AttrPriority, res.Priority)
 	if hasError {
 		lr.SetSeverityNumber(plog.SeverityNumberWarn)
 		lr.SetSeverityText("WARN")
@@ -221,9 +164,9 @@ func (m *Mapper) Map(lr plog.LogRecord, account, region string) Result {
 // Priority returns the priority of a record of the given service short name.
 func (m *Mapper) Priority(service string) string {
 	if _, ok := m.normal[service]; ok {
-		return PriorityNormal
+		return ctattr.PriorityNormal
 	}
-	return PriorityLow
+	return ctattr.PriorityLow
 }
 
 // ServiceName returns the short name of an eventSource: the first label of
@@ -245,23 +188,23 @@ func mapUserIdentity(attrs pcommon.Map, ui pcommon.Map) {
 	ui.Range(func(k string, v pcommon.Value) bool {
 		switch k {
 		case "userId":
-			putStr(attrs, AttrUserID, v)
+			putStr(attrs, ctattr.AttrUserID, v)
 		case "userName":
-			putStr(attrs, AttrUserName, v)
+			putStr(attrs, ctattr.AttrUserName, v)
 		case "accountId":
-			putStr(attrs, AttrIdentityAccountID, v)
+			putStr(attrs, ctattr.AttrIdentityAccountID, v)
 		case "accessKeyId":
-			putStr(attrs, AttrAccessKeyID, v)
+			putStr(attrs, ctattr.AttrAccessKeyID, v)
 		case "identityStoreArn":
-			putStr(attrs, AttrIdentityStoreARN, v)
+			putStr(attrs, ctattr.AttrIdentityStoreARN, v)
 		case "invokedBy":
-			putStr(attrs, AttrInvokedBy, v)
+			putStr(attrs, ctattr.AttrInvokedBy, v)
 		case "principalId":
-			putStr(attrs, AttrPrincipalID, v)
+			putStr(attrs, ctattr.AttrPrincipalID, v)
 		case "arn":
-			putStr(attrs, AttrPrincipalARN, v)
+			putStr(attrs, ctattr.AttrPrincipalARN, v)
 		case "type":
-			putStr(attrs, AttrPrincipalType, v)
+			putStr(attrs, ctattr.AttrPrincipalType, v)
 		case "sessionContext":
 			if v.Type() == pcommon.ValueTypeMap {
 				mapSessionContext(attrs, v.Map())
@@ -275,26 +218,26 @@ func mapSessionContext(attrs pcommon.Map, sc pcommon.Map) {
 	if a, ok := sc.Get("attributes"); ok && a.Type() == pcommon.ValueTypeMap {
 		if v, ok := a.Map().Get("mfaAuthenticated"); ok {
 			if b, ok := asBool(v); ok {
-				attrs.PutBool(AttrSessionMFA, b)
+				attrs.PutBool(ctattr.AttrSessionMFA, b)
 			}
 		}
 		if v, ok := a.Map().Get("creationDate"); ok {
-			putStr(attrs, AttrSessionCreationDate, v)
+			putStr(attrs, ctattr.AttrSessionCreationDate, v)
 		}
 	}
 	if is, ok := sc.Get("sessionIssuer"); ok && is.Type() == pcommon.ValueTypeMap {
 		is.Map().Range(func(k string, v pcommon.Value) bool {
 			switch k {
 			case "type":
-				putStr(attrs, AttrIssuerType, v)
+				putStr(attrs, ctattr.AttrIssuerType, v)
 			case "principalId":
-				putStr(attrs, AttrIssuerPrincipalID, v)
+				putStr(attrs, ctattr.AttrIssuerPrincipalID, v)
 			case "arn":
-				putStr(attrs, AttrIssuerARN, v)
+				putStr(attrs, ctattr.AttrIssuerARN, v)
 			case "accountId":
-				putStr(attrs, AttrIssuerAccountID, v)
+				putStr(attrs, ctattr.AttrIssuerAccountID, v)
 			case "userName":
-				putStr(attrs, AttrIssuerUserName, v)
+				putStr(attrs, ctattr.AttrIssuerUserName, v)
 			}
 			return true
 		})
@@ -306,19 +249,19 @@ func mapTLS(attrs pcommon.Map, tls pcommon.Map) {
 		switch k {
 		case "tlsVersion":
 			if s := v.Str(); s != "" {
-				attrs.PutStr(AttrTLSVersion, strings.TrimPrefix(s, "TLSv"))
+				attrs.PutStr(ctattr.AttrTLSVersion, strings.TrimPrefix(s, "TLSv"))
 			}
 		case "cipherSuite":
-			putStr(attrs, AttrTLSCipher, v)
+			putStr(attrs, ctattr.AttrTLSCipher, v)
 		case "clientProvidedHostHeader":
-			putStr(attrs, AttrServerAddress, v)
+			putStr(attrs, ctattr.AttrServerAddress, v)
 		}
 		return true
 	})
 }
 
 func mapResources(attrs pcommon.Map, resources pcommon.Slice) {
-	out := attrs.PutEmptySlice(AttrResources)
+	out := attrs.PutEmptySlice(ctattr.AttrResources)
 	out.EnsureCapacity(resources.Len())
 	for i := 0; i < resources.Len(); i++ {
 		r := resources.At(i)

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/ctattr"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -32,26 +34,26 @@ func TestMap(t *testing.T) {
 	"requestParameters":{"instancesSet":{"items":[{"instanceId":"i-1"}]}},"responseElements":{"ok":true},"additionalEventData":{"x":1},
 	"resources":[{"accountId":"123456789012","type":"AWS::EC2::Instance","ARN":"arn:aws:ec2:eu-west-1:123456789012:instance/i-1"}]}`
 	base := map[string]any{
-		AttrEventVersion: "1.09", AttrEventID: "id-1", AttrRPCMethod: "TerminateInstances", AttrRPCSystem: "AwsApiCall",
-		AttrRPCService: "ec2.amazonaws.com", AttrAPIVersion: "2016-11-15", AttrRequestID: "req-1", AttrEventCategory: "Management",
-		AttrReadOnly: false, AttrManagement: true, AttrSourceAddress: "198.51.100.7", AttrUserAgent: "aws-cli/2", AttrSessionConsole: true,
-		AttrErrorCode: "Client.UnauthorizedOperation", AttrErrorMessage: "denied", AttrSharedEventID: "shared-1",
-		AttrPrincipalType: "AssumedRole", AttrPrincipalID: "AROA:alice", AttrPrincipalARN: "arn:aws:sts::123456789012:assumed-role/Admin/alice",
-		AttrIdentityAccountID: "123456789012", AttrAccessKeyID: "ASIA1", AttrUserName: "alice", AttrUserID: "uid",
-		AttrInvokedBy: "cloudformation.amazonaws.com", AttrIdentityStoreARN: "arn:idstore",
-		AttrSessionMFA: true, AttrSessionCreationDate: "2026-11-20T09:00:00Z", AttrIssuerType: "Role", AttrIssuerPrincipalID: "AROA",
-		AttrIssuerARN: "arn:aws:iam::123456789012:role/Admin", AttrIssuerAccountID: "123456789012", AttrIssuerUserName: "Admin",
-		AttrTLSVersion: "1.3", AttrTLSCipher: "TLS_AES_128_GCM_SHA256", AttrServerAddress: "ec2.eu-west-1.amazonaws.com",
-		AttrService: "ec2", AttrPriority: PriorityNormal,
+		ctattr.AttrEventVersion: "1.09", ctattr.AttrEventID: "id-1", ctattr.AttrRPCMethod: "TerminateInstances", ctattr.AttrRPCSystem: "AwsApiCall",
+		ctattr.AttrRPCService: "ec2.amazonaws.com", ctattr.AttrAPIVersion: "2016-11-15", ctattr.AttrRequestID: "req-1", ctattr.AttrEventCategory: "Management",
+		ctattr.AttrReadOnly: false, ctattr.AttrManagement: true, ctattr.AttrSourceAddress: "198.51.100.7", ctattr.AttrUserAgent: "aws-cli/2", ctattr.AttrSessionConsole: true,
+		ctattr.AttrErrorCode: "Client.UnauthorizedOperation", ctattr.AttrErrorMessage: "denied", ctattr.AttrSharedEventID: "shared-1",
+		ctattr.AttrPrincipalType: "AssumedRole", ctattr.AttrPrincipalID: "AROA:alice", ctattr.AttrPrincipalARN: "arn:aws:sts::123456789012:assumed-role/Admin/alice",
+		ctattr.AttrIdentityAccountID: "123456789012", ctattr.AttrAccessKeyID: "ASIA1", ctattr.AttrUserName: "alice", ctattr.AttrUserID: "uid",
+		ctattr.AttrInvokedBy: "cloudformation.amazonaws.com", ctattr.AttrIdentityStoreARN: "arn:idstore",
+		ctattr.AttrSessionMFA: true, ctattr.AttrSessionCreationDate: "2026-11-20T09:00:00Z", ctattr.AttrIssuerType: "Role", ctattr.AttrIssuerPrincipalID: "AROA",
+		ctattr.AttrIssuerARN: "arn:aws:iam::123456789012:role/Admin", ctattr.AttrIssuerAccountID: "123456789012", ctattr.AttrIssuerUserName: "Admin",
+		ctattr.AttrTLSVersion: "1.3", ctattr.AttrTLSCipher: "TLS_AES_128_GCM_SHA256", ctattr.AttrServerAddress: "ec2.eu-west-1.amazonaws.com",
+		ctattr.AttrService: "ec2", ctattr.AttrPriority: ctattr.PriorityNormal,
 	}
 	withPayload := map[string]any{}
 	for k, v := range base {
 		withPayload[k] = v
 	}
-	withPayload[AttrRequestParameters] = map[string]any{"instancesSet": map[string]any{"items": []any{map[string]any{"instanceId": "i-1"}}}}
-	withPayload[AttrResponseElements] = map[string]any{"ok": true}
-	withPayload[AttrAdditionalEventData] = map[string]any{"x": 1.0}
-	withPayload[AttrResources] = []any{map[string]any{"account.id": "123456789012", "type": "AWS::EC2::Instance", "arn": "arn:aws:ec2:eu-west-1:123456789012:instance/i-1"}}
+	withPayload[ctattr.AttrRequestParameters] = map[string]any{"instancesSet": map[string]any{"items": []any{map[string]any{"instanceId": "i-1"}}}}
+	withPayload[ctattr.AttrResponseElements] = map[string]any{"ok": true}
+	withPayload[ctattr.AttrAdditionalEventData] = map[string]any{"x": 1.0}
+	withPayload[ctattr.AttrResources] = []any{map[string]any{"account.id": "123456789012", "type": "AWS::EC2::Instance", "arn": "arn:aws:ec2:eu-west-1:123456789012:instance/i-1"}}
 
 	tests := []struct {
 		name        string
@@ -64,24 +66,24 @@ func TestMap(t *testing.T) {
 		severity    plog.SeverityNumber
 	}{
 		{name: "every field", record: full, wantAttrs: base, severity: plog.SeverityNumberWarn,
-			want: Result{AccountID: "123456789012", Region: "eu-west-1", Priority: PriorityNormal, EventTime: time.Date(2026, 11, 20, 10, 11, 12, 0, time.UTC)}},
+			want: Result{AccountID: "123456789012", Region: "eu-west-1", Priority: ctattr.PriorityNormal, EventTime: time.Date(2026, 11, 20, 10, 11, 12, 0, time.UTC)}},
 		{name: "payload copied", record: full, copyPayload: true, wantAttrs: withPayload, severity: plog.SeverityNumberWarn,
-			want: Result{AccountID: "123456789012", Region: "eu-west-1", Priority: PriorityNormal, EventTime: time.Date(2026, 11, 20, 10, 11, 12, 0, time.UTC)}},
+			want: Result{AccountID: "123456789012", Region: "eu-west-1", Priority: ctattr.PriorityNormal, EventTime: time.Date(2026, 11, 20, 10, 11, 12, 0, time.UTC)}},
 		{name: "low priority, no error, fallbacks from the key", account: "999999999999", region: "us-east-2",
 			record:    `{"eventID":"e","eventTime":"2026-11-20T10:11:12.345Z","eventSource":"kms.amazonaws.com","readOnly":"true"}`,
-			wantAttrs: map[string]any{AttrEventID: "e", AttrRPCService: "kms.amazonaws.com", AttrReadOnly: true, AttrService: "kms", AttrPriority: PriorityLow},
+			wantAttrs: map[string]any{ctattr.AttrEventID: "e", ctattr.AttrRPCService: "kms.amazonaws.com", ctattr.AttrReadOnly: true, ctattr.AttrService: "kms", ctattr.AttrPriority: ctattr.PriorityLow},
 			severity:  plog.SeverityNumberInfo,
-			want:      Result{AccountID: "999999999999", Region: "us-east-2", Priority: PriorityLow, EventTime: time.Date(2026, 11, 20, 10, 11, 12, 345e6, time.UTC)}},
+			want:      Result{AccountID: "999999999999", Region: "us-east-2", Priority: ctattr.PriorityLow, EventTime: time.Date(2026, 11, 20, 10, 11, 12, 345e6, time.UTC)}},
 		{name: "insight takes the service from insightDetails",
 			record:    `{"eventID":"i","eventType":"AwsCloudTrailInsight","eventTime":"2026-11-20T10:11:12Z","insightDetails":{"eventSource":"iam.amazonaws.com"}}`,
-			wantAttrs: map[string]any{AttrEventID: "i", AttrRPCSystem: "AwsCloudTrailInsight", AttrService: "iam", AttrPriority: PriorityNormal},
+			wantAttrs: map[string]any{ctattr.AttrEventID: "i", ctattr.AttrRPCSystem: "AwsCloudTrailInsight", ctattr.AttrService: "iam", ctattr.AttrPriority: ctattr.PriorityNormal},
 			severity:  plog.SeverityNumberInfo,
-			want:      Result{Priority: PriorityNormal, EventTime: time.Date(2026, 11, 20, 10, 11, 12, 0, time.UTC)}},
+			want:      Result{Priority: ctattr.PriorityNormal, EventTime: time.Date(2026, 11, 20, 10, 11, 12, 0, time.UTC)}},
 		{name: "missing and invalid eventTime", record: `{"eventID":"x","eventTime":"yesterday"}`,
-			wantAttrs: map[string]any{AttrEventID: "x", AttrPriority: PriorityLow}, severity: plog.SeverityNumberInfo,
-			want: Result{Priority: PriorityLow}},
+			wantAttrs: map[string]any{ctattr.AttrEventID: "x", ctattr.AttrPriority: ctattr.PriorityLow}, severity: plog.SeverityNumberInfo,
+			want: Result{Priority: ctattr.PriorityLow}},
 		{name: "fields of the wrong type are ignored", record: `{"eventID":7,"userIdentity":"root","tlsDetails":[1],"errorCode":""}`,
-			wantAttrs: map[string]any{AttrPriority: PriorityLow}, severity: plog.SeverityNumberInfo, want: Result{Priority: PriorityLow}},
+			wantAttrs: map[string]any{ctattr.AttrPriority: ctattr.PriorityLow}, severity: plog.SeverityNumberInfo, want: Result{Priority: ctattr.PriorityLow}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -9,6 +9,8 @@ import (
 	"io"
 	"time"
 
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/ctattr"
+
 	"github.com/klauspost/compress/flate"
 	"github.com/klauspost/compress/gzip"
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -122,8 +124,8 @@ func (r *Reader) Read(body io.Reader, obj Object, skip int, emit func(Batch) err
 			res := r.opts.Mapper.Map(lr, obj.Account, obj.Region)
 			lr.SetObservedTimestamp(observed)
 			attrs := lr.Attributes()
-			attrs.PutStr(mapping.AttrS3Bucket, obj.Bucket)
-			attrs.PutStr(mapping.AttrS3Key, obj.Key)
+			attrs.PutStr(ctattr.AttrS3Bucket, obj.Bucket)
+			attrs.PutStr(ctattr.AttrS3Key, obj.Key)
 			if res.EventTime.IsZero() {
 				st.MissingEventTime++
 			}
@@ -192,9 +194,9 @@ func (b *builder) add(lr plog.LogRecord, res mapping.Result) {
 		if dst, ok = b.scopes[k]; !ok {
 			rl := b.logs.ResourceLogs().AppendEmpty()
 			ra := rl.Resource().Attributes()
-			ra.PutStr(mapping.ResourceCloudProvider, "aws")
-			ra.PutStr(mapping.ResourceAccountID, res.AccountID)
-			ra.PutStr(mapping.ResourceRegion, res.Region)
+			ra.PutStr(ctattr.ResourceCloudProvider, "aws")
+			ra.PutStr(ctattr.ResourceAccountID, res.AccountID)
+			ra.PutStr(ctattr.ResourceRegion, res.Region)
 			sl := rl.ScopeLogs().AppendEmpty()
 			sl.Scope().SetName(b.scope[0])
 			sl.Scope().SetVersion(b.scope[1])
@@ -205,7 +207,7 @@ func (b *builder) add(lr plog.LogRecord, res mapping.Result) {
 	}
 	lr.MoveTo(dst.AppendEmpty())
 	b.batch.Records++
-	if res.Priority == mapping.PriorityNormal {
+	if res.Priority == ctattr.PriorityNormal {
 		b.batch.Normal++
 	} else {
 		b.batch.Low++

@@ -13,6 +13,8 @@ import (
 	"testing/iotest"
 	"time"
 
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/ctattr"
+
 	kgzip "github.com/klauspost/compress/gzip"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -50,7 +52,7 @@ func ids(batches []Batch) []string {
 		for i := 0; i < b.Logs.ResourceLogs().Len(); i++ {
 			lrs := b.Logs.ResourceLogs().At(i).ScopeLogs().At(0).LogRecords()
 			for j := 0; j < lrs.Len(); j++ {
-				v, _ := lrs.At(j).Attributes().Get(mapping.AttrEventID)
+				v, _ := lrs.At(j).Attributes().Get(ctattr.AttrEventID)
 				out = append(out, v.Str())
 			}
 		}
@@ -100,8 +102,8 @@ func TestReadBatchesAndSkip(t *testing.T) {
 				assert.Equal(t, map[string]any{"cloud.provider": "aws", "cloud.account.id": "111111111111", "cloud.region": "us-east-1"}, rl.Resource().Attributes().AsRaw())
 				assert.Equal(t, "scope", rl.ScopeLogs().At(0).Scope().Name())
 				lr := rl.ScopeLogs().At(0).LogRecords().At(0)
-				assert.Equal(t, "b", lr.Attributes().AsRaw()[mapping.AttrS3Bucket])
-				assert.Equal(t, obj.Key, lr.Attributes().AsRaw()[mapping.AttrS3Key])
+				assert.Equal(t, "b", lr.Attributes().AsRaw()[ctattr.AttrS3Bucket])
+				assert.Equal(t, obj.Key, lr.Attributes().AsRaw()[ctattr.AttrS3Key])
 				assert.NotZero(t, lr.ObservedTimestamp())
 			}
 		})

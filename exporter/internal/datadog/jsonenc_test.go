@@ -1,0 +1,43 @@
+package datadog
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+)
+
+func TestAppendValueRoundTrips(t *testing.T) {
+	m := pcommon.NewMap()
+	require.NoError(t, m.FromRaw(map[string]any{
+		"s": "quote\" back\\ nl\n tab\t ctl\x01 é 😀", "i": int64(-42), "f": 1.5, "b": true,
+		"m": map[string]any{"x": []any{int64(1), "two", nil, map[string]any{}}}, "empty": []any{},
+	}))
+	m.PutEmpty("null")
+	m.PutEmptyBytes("bytes").FromRaw([]byte("hi"))
+	out := AppendMap(nil, m)
+	var got map[string]any
+	require.NoError(t, json.Unmarshal(out, &got), string(out))
+	assert.Equal(t, "quote\" back\\ nl\n tab\t ctl\x01 é 😀", got["s"])
+	assert.Equal(t, -42.0, got["i"])
+	assert.Equal(t, map[string]any{"x": []any{1.0, "two", nil, map[string]any{}}}, got["m"])
+	assert.Nil(t, got["null"])
+	assert.Equal(t, "aGk=", got["bytes"])
+}
+
+func TestAppendStringInvalidUTF8(t *testing.T) {
+	out := AppendString(nil, "a\xffb")
+	var s string
+	require.NoError(t, json.Unmarshal(out, &s))
+	assert.Equal(t, "a\uFFFDb", s)
+}
+
+func TestFlatten(t *testing.T) {
+	m := pcommon.NewMap()
+	require.NoError(t, m.FromRaw(map[string]any{"a": map[string]any{"b": map[string]any{"c": "x"}, "d": []any{int64(1)}}, "e": int64(2)}))
+	got := map[string]any{}
+	Flatten("", m, func(k string, v pcommon.Value) { got[k] = v.AsRaw() })
+	assert.Equal(t, map[string]any{"a.b.c": "x", "a.d": []any{int64(1)}, "e": int64(2)}, got)
+}
