@@ -42,9 +42,11 @@ type Event struct {
 // IntakeFault makes the intake answer Status to the next Times requests of
 // Path ("" for every path), with an optional Retry-After.
 type IntakeFault struct {
-	Path       string
-	Status     int
-	Times      int
+	Path   string
+	Status int
+	Times  int
+	// After lets this many matching requests through before the fault starts.
+	After      int
 	RetryAfter int
 	// RateLimitReset, when set, is sent as X-RateLimit-Reset with
 	// X-RateLimit-Remaining: 0.
@@ -64,6 +66,7 @@ type Intake struct {
 	logs     []map[string]any
 	events   []Event
 	requests map[string]int
+	bodies   map[string][]int
 	rejected map[int]int
 	faults   []*IntakeFault
 	delay    time.Duration
@@ -72,7 +75,7 @@ type Intake struct {
 
 // StartIntake starts the emulator on addr ("" for any loopback port).
 func StartIntake(addr, apiKey string) (*Intake, error) {
-	in := &Intake{APIKey: apiKey, requests: map[string]int{}, rejected: map[int]int{}, now: time.Now}
+	in := &Intake{APIKey: apiKey, requests: map[string]int{}, bodies: map[string][]int{}, rejected: map[int]int{}, now: time.Now}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/v2/logs", in.handleLogs)
 	mux.HandleFunc("POST /api/v1/events", in.handleEvents)
@@ -124,6 +127,13 @@ func StartIntake(addr, apiKey string) (*Intake, error) {
 	return in, nil
 }
 
+// SetNow sets the clock used to check date_happened (tests of old data).
+func (in *Intake) SetNow(now func() time.Time) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.now = now
+}
+
 // Close stops the emulator.
 func (in *Intake) Close() { in.server.Close() }
 
@@ -162,6 +172,14 @@ func (in *Intake) Requests(path string) int {
 	return in.requests[path]
 }
 
+// BodySizes returns the uncompressed sizes of the request bodies a path
+// received with a valid key, in order.
+func (in *Intake) BodySizes(path string) []int {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return slices.Clone(in.bodies[path])
+}
+
 // Rejected returns how many requests got the given status.
 func (in *Intake) Rejected(status int) int {
 	in.mu.Lock()
@@ -173,6 +191,10 @@ func (in *Intake) takeFault(path string) *IntakeFault {
 	for i, f := range in.faults {
 		if f.Path != "" && f.Path != path {
 			continue
+		}
+		if f.After > 0 {
+			f.After--
+			return nil
 		}
 		f.Times--
 		if f.Times <= 0 {
@@ -231,6 +253,9 @@ func (in *Intake) body(w http.ResponseWriter, r *http.Request, limit int) []byte
 		in.reject(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("payload larger than %d bytes", limit))
 		return nil
 	}
+	in.mu.Lock()
+	in.bodies[r.URL.Path] = append(in.bodies[r.URL.Path], len(b))
+	in.mu.Unlock()
 	return b
 }
 
@@ -304,8 +329,11 @@ func (in *Intake) handleEvents(w http.ResponseWriter, r *http.Request) {
 	if ev.AlertType != "" && !slices.Contains(alertTypes, ev.AlertType) {
 		problems = append(problems, "alert_type "+ev.AlertType+" is not valid")
 	}
+	in.mu.Lock()
+	now := in.now
+	in.mu.Unlock()
 	if ev.DateHappened != 0 {
-		age := in.now().Sub(time.Unix(ev.DateHappened, 0))
+		age := now().Sub(time.Unix(ev.DateHappened, 0))
 		if age > EventsMaxAge {
 			problems = append(problems, fmt.Sprintf("date_happened is %s old, more than %s", age.Round(time.Second), EventsMaxAge))
 		}

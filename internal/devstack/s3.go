@@ -5,6 +5,7 @@ package devstack
 
 import (
 	"bytes"
+	"compress/gzip"
 	"fmt"
 	"net"
 	"net/http"
@@ -153,4 +154,27 @@ func (s *S3Server) forget(f *Fault) {
 			delete(s.listFaults, k)
 		}
 	}
+}
+
+// NDJSONToLogFile wraps records given one per line into a gzipped
+// CloudTrail log file, as CloudTrail writes them, and counts them.
+func NDJSONToLogFile(ndjson []byte) ([]byte, int) {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	_, _ = zw.Write([]byte(`{"Records":[`))
+	n := 0
+	for _, line := range bytes.Split(ndjson, []byte("\n")) {
+		line = bytes.TrimSpace(line)
+		if len(line) == 0 {
+			continue
+		}
+		if n > 0 {
+			_, _ = zw.Write([]byte(","))
+		}
+		_, _ = zw.Write(line)
+		n++
+	}
+	_, _ = zw.Write([]byte("]}"))
+	_ = zw.Close()
+	return buf.Bytes(), n
 }

@@ -14,12 +14,10 @@ import (
 
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/ctattr"
 
-	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer"
-	"go.opentelemetry.io/collector/extension/extensiontest"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 	"go.opentelemetry.io/otel/attribute"
@@ -259,26 +257,3 @@ func gzipBytes(b []byte) []byte {
 	_ = zw.Close()
 	return buf.Bytes()
 }
-
-// fileStorage starts a file_storage extension in dir and returns a host
-// that offers it as "file_storage".
-func fileStorage(t *testing.T, dir string) (component.Host, component.ID) {
-	t.Helper()
-	f := filestorage.NewFactory()
-	cfg := f.CreateDefaultConfig().(*filestorage.Config)
-	cfg.Directory = dir
-	id := component.NewID(f.Type())
-	ext, err := f.Create(context.Background(), extensiontest.NewNopSettings(f.Type()), cfg)
-	require.NoError(t, err)
-	host := &storageHost{Host: componenttest.NewNopHost(), exts: map[component.ID]component.Component{id: ext}}
-	require.NoError(t, ext.Start(context.Background(), host))
-	t.Cleanup(func() { _ = ext.Shutdown(context.Background()) })
-	return host, id
-}
-
-type storageHost struct {
-	component.Host
-	exts map[component.ID]component.Component
-}
-
-func (h *storageHost) GetExtensions() map[component.ID]component.Component { return h.exts }

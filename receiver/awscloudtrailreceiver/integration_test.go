@@ -253,7 +253,7 @@ func TestIntegrationRestartResumes(t *testing.T) {
 			want = append(want, putFile(t, s3srv, trailgen.Key("", "", "444444444444", "CloudTrail", region, at, fmt.Sprintf("f%d", f)), genRecords(g, at, 50))...)
 		}
 	}
-	host, storageID := fileStorage(t, t.TempDir())
+	host, storageID := devstack.FileStorageHost(t, t.TempDir())
 	cfg := testConfig(s3srv.URL)
 	cfg.Storage = &storageID
 	cfg.MaxBatchRecords = 7 // objects end mid-batch: the stop lands inside objects

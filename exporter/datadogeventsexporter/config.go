@@ -1,0 +1,54 @@
+package datadogeventsexporter // import "github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/datadogeventsexporter"
+
+import (
+	"errors"
+	"fmt"
+
+	"go.opentelemetry.io/collector/component"
+
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/internal/datadog"
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/ctattr"
+)
+
+// Config is the configuration of the datadogevents exporter.
+type Config struct {
+	datadog.ExporterConfig `mapstructure:",squash"`
+	// MinPriority is the lowest priority that makes an event: low (every
+	// record) or normal (normal-priority records only).
+	MinPriority string `mapstructure:"min_priority"`
+	// IncludeReadOnly also makes events of read-only calls (Describe*, List*, Get*).
+	IncludeReadOnly bool `mapstructure:"include_read_only"`
+	// SourceTypeName is the events' source_type_name.
+	SourceTypeName string `mapstructure:"source_type_name"`
+	// Concurrency is how many events of one batch are posted at once.
+	Concurrency int `mapstructure:"concurrency"`
+
+	// prevent unkeyed literal initialization
+	_ struct{}
+}
+
+var _ component.Config = (*Config)(nil)
+
+// Validate checks the configuration.
+func (c *Config) Validate() error {
+	errs := []error{c.ExporterConfig.Validate()}
+	if c.MinPriority != ctattr.PriorityLow && c.MinPriority != ctattr.PriorityNormal {
+		errs = append(errs, fmt.Errorf("min_priority must be low or normal, not %q", c.MinPriority))
+	}
+	if c.SourceTypeName == "" {
+		errs = append(errs, errors.New("source_type_name must be set"))
+	}
+	if c.Concurrency < 1 || c.Concurrency > 64 {
+		errs = append(errs, errors.New("concurrency must be between 1 and 64"))
+	}
+	return errors.Join(errs...)
+}
+
+func createDefaultConfig() component.Config {
+	return &Config{
+		ExporterConfig: datadog.NewExporterConfig(),
+		MinPriority:    ctattr.PriorityLow,
+		SourceTypeName: "amazon cloudtrail",
+		Concurrency:    8,
+	}
+}

@@ -1,0 +1,66 @@
+package datadoglogsexporter // import "github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/datadoglogsexporter"
+
+import (
+	"errors"
+	"fmt"
+
+	"go.opentelemetry.io/collector/component"
+
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/internal/datadog"
+)
+
+// Limits of the Datadog logs intake.
+const (
+	maxPayloadBytes = 5_000_000
+	maxEntries      = 1000
+	maxEntryBytes   = 1_000_000
+)
+
+// Config is the configuration of the datadoglogs exporter.
+type Config struct {
+	datadog.ExporterConfig `mapstructure:",squash"`
+	// Compression of the requests: gzip or none.
+	Compression string `mapstructure:"compression"`
+	// MaxPayloadBytes bounds one request's uncompressed size (at most 5 MB).
+	MaxPayloadBytes int `mapstructure:"max_payload_bytes"`
+	// MaxEntries bounds the log entries of one request (at most 1000).
+	MaxEntries int `mapstructure:"max_entries"`
+	// DDSource is the ddsource of CloudTrail records ("cloudtrail" selects
+	// Datadog's CloudTrail log pipeline).
+	DDSource string `mapstructure:"ddsource"`
+	// Hostname is sent when a record's resource has no host.name.
+	Hostname string `mapstructure:"hostname"`
+
+	// prevent unkeyed literal initialization
+	_ struct{}
+}
+
+var _ component.Config = (*Config)(nil)
+
+// Validate checks the configuration.
+func (c *Config) Validate() error {
+	errs := []error{c.ExporterConfig.Validate()}
+	if c.Compression != datadog.CompressionGzip && c.Compression != datadog.CompressionNone {
+		errs = append(errs, fmt.Errorf("compression must be gzip or none, not %q", c.Compression))
+	}
+	if c.MaxPayloadBytes < 1000 || c.MaxPayloadBytes > maxPayloadBytes {
+		errs = append(errs, fmt.Errorf("max_payload_bytes must be between 1000 and %d (the intake's limit)", maxPayloadBytes))
+	}
+	if c.MaxEntries < 1 || c.MaxEntries > maxEntries {
+		errs = append(errs, fmt.Errorf("max_entries must be between 1 and %d (the intake's limit)", maxEntries))
+	}
+	if c.DDSource == "" {
+		errs = append(errs, errors.New("ddsource must be set"))
+	}
+	return errors.Join(errs...)
+}
+
+func createDefaultConfig() component.Config {
+	return &Config{
+		ExporterConfig:  datadog.NewExporterConfig(),
+		Compression:     datadog.CompressionGzip,
+		MaxPayloadBytes: maxPayloadBytes,
+		MaxEntries:      maxEntries,
+		DDSource:        "cloudtrail",
+	}
+}

@@ -1,0 +1,144 @@
+package datadoglogsexporter // import "github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/datadoglogsexporter"
+
+import (
+	"context"
+	"errors"
+	"strconv"
+
+	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/collector/exporter"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.uber.org/zap"
+
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/datadoglogsexporter/internal/metadata"
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/internal/datadog"
+)
+
+type logsExporter struct {
+	cfg    *Config
+	client *datadog.Client
+	logger *zap.Logger
+	tb     *metadata.TelemetryBuilder
+}
+
+func newLogsExporter(set exporter.Settings, cfg *Config) (*logsExporter, error) {
+	tb, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
+	if err != nil {
+		return nil, err
+	}
+	url := datadog.LogsURL(cfg.API.Site, cfg.Endpoint)
+	return &logsExporter{
+		cfg:    cfg,
+		client: datadog.NewClient(url, cfg.API.Key, cfg.Compression, "otelcol-cloudtrail/"+set.BuildInfo.Version),
+		logger: set.Logger,
+		tb:     tb,
+	}, nil
+}
+
+func (e *logsExporter) shutdown(context.Context) error {
+	e.client.Close()
+	e.tb.Shutdown()
+	return nil
+}
+
+// batch is the entries of one request, in record order.
+type batch struct {
+	entries [][]byte
+	size    int
+}
+
+// pushLogs encodes every record as one entry and sends them in requests of
+// at most MaxEntries entries and MaxPayloadBytes bytes. When a request
+// fails, the records from that request on are returned for retry
+// (consumererror.Logs), so that what was accepted is not sent again.
+func (e *logsExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
+	enc := encoder{ddsource: e.cfg.DDSource, hostname: e.cfg.Hostname, extraTags: e.cfg.ExtraTags}
+	var b batch
+	sent := 0 // records accepted by the intake
+	truncated := 0
+	flush := func() error {
+		n, err := e.send(ctx, b.entries)
+		sent += n
+		b = batch{}
+		return err
+	}
+	var err error
+	for _, rl := range ld.ResourceLogs().All() {
+		for _, sl := range rl.ScopeLogs().All() {
+			for _, lr := range sl.LogRecords().All() {
+				entry, cut := enc.encode(nil, rl.Resource(), lr)
+				if cut {
+					truncated++
+					id := datadog.ReadRecord(rl.Resource(), lr).EventID
+					e.logger.Warn("Log entry larger than the intake's 1 MB limit was truncated; see dd_truncated_fields",
+						zap.String("event_id", id))
+				}
+				if len(b.entries) > 0 && (len(b.entries) >= e.cfg.MaxEntries || b.size+len(entry)+1 > e.cfg.MaxPayloadBytes-2) {
+					if err = flush(); err != nil {
+						break
+					}
+				}
+				b.entries = append(b.entries, entry)
+				b.size += len(entry) + 1
+			}
+		}
+	}
+	if err == nil && len(b.entries) > 0 {
+		err = flush()
+	}
+	if truncated > 0 {
+		e.tb.ExporterDatadoglogsEntriesTruncated.Add(ctx, int64(truncated))
+	}
+	if err == nil {
+		return nil
+	}
+	if consumererror.IsPermanent(err) {
+		return err
+	}
+	return consumererror.NewLogs(err, datadog.SelectLogs(ld, func(i int) bool { return i >= sent }))
+}
+
+// send posts entries as one request; on 413 it splits them in halves and
+// sends each. It returns how many entries (from the first) were accepted.
+func (e *logsExporter) send(ctx context.Context, entries [][]byte) (int, error) {
+	payload := make([]byte, 0, 2+len(entries)*1500)
+	payload = append(payload, '[')
+	for i, en := range entries {
+		if i > 0 {
+			payload = append(payload, ',')
+		}
+		payload = append(payload, en...)
+	}
+	payload = append(payload, ']')
+	resp, err := e.client.Post(ctx, payload)
+	e.tb.ExporterDatadoglogsPayloadBytes.Add(ctx, int64(resp.Sent))
+	e.tb.ExporterDatadoglogsPayloads.Add(ctx, 1, metric.WithAttributes(attribute.String("status", statusClass(resp.Status))))
+	if errors.Is(err, datadog.ErrTooLarge) && len(entries) > 1 {
+		half := len(entries) / 2
+		e.logger.Debug("Logs intake answered 413; splitting the request", zap.Int("entries", len(entries)))
+		n, err := e.send(ctx, entries[:half])
+		if err != nil {
+			return n, err
+		}
+		m, err := e.send(ctx, entries[half:])
+		return n + m, err
+	}
+	if errors.Is(err, datadog.ErrTooLarge) {
+		// One entry alone is refused: it cannot be sent in any request.
+		e.logger.Error("Logs intake refused a single entry as too large; it is dropped", zap.Int("bytes", len(entries[0])), zap.Error(err))
+		return 1, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return len(entries), nil
+}
+
+func statusClass(status int) string {
+	if status == 0 {
+		return "network_error"
+	}
+	return strconv.Itoa(status/100) + "xx"
+}

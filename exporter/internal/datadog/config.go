@@ -1,0 +1,54 @@
+package datadog
+
+import (
+	"errors"
+	"strings"
+
+	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/config/configretry"
+	"go.opentelemetry.io/collector/exporter/exporterhelper"
+)
+
+// ExporterConfig is the configuration both exporters share; each embeds it
+// with `mapstructure:",squash"`.
+type ExporterConfig struct {
+	// API holds the key and the site.
+	API APIConfig `mapstructure:"api"`
+	// Endpoint overrides the URL built from the site (proxies, tests).
+	Endpoint string `mapstructure:"endpoint"`
+	// ExtraTags are added to every log or event ("env:prod").
+	ExtraTags []string `mapstructure:"extra_tags"`
+	// TimeoutConfig is the timeout of one request.
+	exporterhelper.TimeoutConfig `mapstructure:",squash"`
+	// RetryConfig retries 408/429/5xx and network errors with backoff.
+	RetryConfig configretry.BackOffConfig `mapstructure:"retry_on_failure"`
+	// QueueConfig is the sending queue; it can be persisted in a storage extension.
+	QueueConfig configoptional.Optional[exporterhelper.QueueBatchConfig] `mapstructure:"sending_queue"`
+}
+
+// NewExporterConfig returns the shared defaults.
+func NewExporterConfig() ExporterConfig {
+	return ExporterConfig{
+		API:           APIConfig{Site: DefaultSite},
+		TimeoutConfig: exporterhelper.TimeoutConfig{Timeout: 15e9},
+		RetryConfig:   configretry.NewDefaultBackOffConfig(),
+		QueueConfig:   configoptional.Some(exporterhelper.NewDefaultQueueConfig()),
+	}
+}
+
+// Validate checks the shared settings.
+func (c *ExporterConfig) Validate() error {
+	var errs []error
+	if err := c.API.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Endpoint != "" && !strings.HasPrefix(c.Endpoint, "http://") && !strings.HasPrefix(c.Endpoint, "https://") {
+		errs = append(errs, errors.New("endpoint must be an http:// or https:// URL"))
+	}
+	for _, t := range c.ExtraTags {
+		if strings.ContainsAny(t, ", ") || t == "" {
+			errs = append(errs, errors.New("extra_tags: \""+t+"\" is not a tag (key:value, no spaces or commas)"))
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,191 @@
+package datadog
+
+import (
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/ctattr"
+)
+
+// Record is what the exporters read from one log record: the CloudTrail
+// fields when the record comes from the awscloudtrail receiver.
+type Record struct {
+	// CloudTrail reports a record of the awscloudtrail receiver (it has
+	// aws.cloudtrail.event_id and a map body).
+	CloudTrail bool
+	EventID    string
+	EventName  string
+	// Service is the AWS service short name (ec2), else service.name.
+	Service     string
+	EventSource string
+	Account     string
+	Region      string
+	Priority    string
+	ErrorCode   string
+	ErrorMsg    string
+	// ReadOnly is aws.event.read_only (false when absent).
+	ReadOnly      bool
+	PrincipalARN  string
+	PrincipalType string
+	UserName      string
+	InvokedBy     string
+	SourceAddress string
+	UserAgent     string
+	Bucket, Key   string
+	Hostname      string
+	// Time is the record's Timestamp, or its ObservedTimestamp.
+	Time time.Time
+}
+
+// ReadRecord extracts the fields of lr (and its resource) that the exporters use.
+func ReadRecord(res pcommon.Resource, lr plog.LogRecord) Record {
+	attrs := lr.Attributes()
+	get := func(m pcommon.Map, k string) string {
+		if v, ok := m.Get(k); ok {
+			return v.AsString()
+		}
+		return ""
+	}
+	r := Record{
+		EventID:  get(attrs, ctattr.AttrEventID),
+		Priority: get(attrs, ctattr.AttrPriority),
+		Hostname: get(res.Attributes(), "host.name"),
+	}
+	r.CloudTrail = r.EventID != "" && lr.Body().Type() == pcommon.ValueTypeMap
+	ts := lr.Timestamp()
+	if ts == 0 {
+		ts = lr.ObservedTimestamp()
+	}
+	if ts != 0 {
+		r.Time = ts.AsTime()
+	}
+	if !r.CloudTrail {
+		r.Service = get(res.Attributes(), "service.name")
+		if r.Service == "" {
+			r.Service = get(attrs, "service.name")
+		}
+		return r
+	}
+	r.EventName = get(attrs, ctattr.AttrRPCMethod)
+	r.EventSource = get(attrs, ctattr.AttrRPCService)
+	r.Service = get(attrs, ctattr.AttrService)
+	r.Account = get(res.Attributes(), ctattr.ResourceAccountID)
+	r.Region = get(res.Attributes(), ctattr.ResourceRegion)
+	r.ErrorCode = get(attrs, ctattr.AttrErrorCode)
+	r.ErrorMsg = get(attrs, ctattr.AttrErrorMessage)
+	if v, ok := attrs.Get(ctattr.AttrReadOnly); ok && v.Type() == pcommon.ValueTypeBool {
+		r.ReadOnly = v.Bool()
+	}
+	r.PrincipalARN = get(attrs, ctattr.AttrPrincipalARN)
+	r.PrincipalType = get(attrs, ctattr.AttrPrincipalType)
+	r.UserName = get(attrs, ctattr.AttrUserName)
+	if r.UserName == "" {
+		r.UserName = get(attrs, ctattr.AttrIssuerUserName)
+	}
+	r.InvokedBy = get(attrs, ctattr.AttrInvokedBy)
+	r.SourceAddress = get(attrs, ctattr.AttrSourceAddress)
+	r.UserAgent = get(attrs, ctattr.AttrUserAgent)
+	r.Bucket = get(attrs, ctattr.AttrS3Bucket)
+	r.Key = get(attrs, ctattr.AttrS3Key)
+	return r
+}
+
+// Actor names who made a CloudTrail call, for titles: the user name, the
+// session name of an assumed role, the calling service, or the identity type.
+func (r Record) Actor() string {
+	if r.PrincipalType == "AssumedRole" {
+		// arn:aws:sts::123:assumed-role/Role/session gives Role/session.
+		if _, after, ok := strings.Cut(r.PrincipalARN, ":assumed-role/"); ok {
+			return after
+		}
+	}
+	switch {
+	case r.UserName != "":
+		return r.UserName
+	case r.InvokedBy != "":
+		return r.InvokedBy
+	case r.PrincipalType == "Root":
+		return "root"
+	case r.PrincipalARN != "":
+		return r.PrincipalARN[strings.LastIndexAny(r.PrincipalARN, "/:")+1:]
+	case r.PrincipalType != "":
+		return r.PrincipalType
+	}
+	return "unknown"
+}
+
+// Tags returns the Datadog tags of a record: account, region, service,
+// event name and priority for CloudTrail records, then extra.
+func (r Record) Tags(extra []string) []string {
+	tags := make([]string, 0, 7+len(extra))
+	if r.CloudTrail {
+		tags = append(tags, "cloudtrail")
+		for _, kv := range [][2]string{{"account", r.Account}, {"region", r.Region}, {"service", r.Service}, {"event_name", r.EventName}, {"priority", r.Priority}} {
+			if kv[1] != "" {
+				tags = append(tags, kv[0]+":"+kv[1])
+			}
+		}
+	}
+	return append(tags, extra...)
+}
+
+// Status maps a log record's severity to a Datadog status.
+func Status(lr plog.LogRecord) string {
+	n := lr.SeverityNumber()
+	switch {
+	case n >= plog.SeverityNumberFatal:
+		return "critical"
+	case n >= plog.SeverityNumberError:
+		return "error"
+	case n >= plog.SeverityNumberWarn:
+		return "warn"
+	case n >= plog.SeverityNumberInfo:
+		return "info"
+	case n >= plog.SeverityNumberTrace:
+		return "debug"
+	}
+	switch strings.ToLower(lr.SeverityText()) {
+	case "error", "err":
+		return "error"
+	case "warn", "warning":
+		return "warn"
+	case "debug", "trace":
+		return "debug"
+	case "fatal", "critical":
+		return "critical"
+	}
+	return "info"
+}
+
+// SelectLogs returns a copy of the log records of ld whose index (in
+// iteration order) keep accepts, with their resources and scopes.
+func SelectLogs(ld plog.Logs, keep func(i int) bool) plog.Logs {
+	out := plog.NewLogs()
+	i := 0
+	for _, rl := range ld.ResourceLogs().All() {
+		var outRL plog.ResourceLogs
+		for _, sl := range rl.ScopeLogs().All() {
+			var outSL plog.ScopeLogs
+			for _, lr := range sl.LogRecords().All() {
+				if keep(i) {
+					if outRL == (plog.ResourceLogs{}) {
+						outRL = out.ResourceLogs().AppendEmpty()
+						rl.Resource().CopyTo(outRL.Resource())
+						outRL.SetSchemaUrl(rl.SchemaUrl())
+					}
+					if outSL == (plog.ScopeLogs{}) {
+						outSL = outRL.ScopeLogs().AppendEmpty()
+						sl.Scope().CopyTo(outSL.Scope())
+						outSL.SetSchemaUrl(sl.SchemaUrl())
+					}
+					lr.CopyTo(outSL.LogRecords().AppendEmpty())
+				}
+				i++
+			}
+		}
+	}
+	return out
+}
