@@ -66,8 +66,18 @@ func buildEvent(rec datadog.Record, lr plog.LogRecord, cfg *Config) event {
 		}
 		return ev
 	}
-	if rec.ErrorCode != "" {
+	switch {
+	case rec.ErrorCode != "":
 		ev.AlertType = "error"
+	case rec.ErrorMsg != "":
+		ev.AlertType = "warning"
+	}
+	if rec.InsightType != "" {
+		ev.AlertType = "warning"
+		ev.Title = cut(fmt.Sprintf("CloudTrail Insight %s: %s %s %s (%s)", rec.InsightState, rec.Service, rec.EventName, rec.InsightType, rec.Account), maxTitle)
+		ev.AggregationKey = cut("insight:"+rec.Service+":"+rec.EventName, maxAggKey)
+		ev.Text = insightText(rec)
+		return ev
 	}
 	ev.Title = cut(fmt.Sprintf("%s %s by %s (%s)", rec.Service, rec.EventName, rec.Actor(), rec.Account), maxTitle)
 	ev.AggregationKey = cut(rec.Service+":"+rec.EventName, maxAggKey)
@@ -95,8 +105,11 @@ func eventText(rec datadog.Record, body pcommon.Value) string {
 	if rec.Bucket != "" {
 		row("Log file", "s3://"+rec.Bucket+"/"+rec.Key)
 	}
-	if rec.ErrorCode != "" || rec.ErrorMsg != "" {
+	switch {
+	case rec.ErrorCode != "":
 		fmt.Fprintf(&b, "\n**Error** `%s`: %s\n", md(rec.ErrorCode), md(cut(rec.ErrorMsg, 500)))
+	case rec.ErrorMsg != "":
+		fmt.Fprintf(&b, "\n**Error**: %s\n", md(cut(rec.ErrorMsg, 500)))
 	}
 	const closing = "\n %%%"
 	if body.Type() == pcommon.ValueTypeMap {
@@ -112,6 +125,20 @@ func eventText(rec datadog.Record, body pcommon.Value) string {
 		}
 	}
 	return cut(b.String(), maxText-len(closing)) + closing
+}
+
+// insightText describes a CloudTrail Insight: unusual API call volume or
+// error rate of one call.
+func insightText(rec datadog.Record) string {
+	var b strings.Builder
+	b.WriteString("%%% \n")
+	fmt.Fprintf(&b, "CloudTrail Insight **%s** (%s) for **%s** on `%s` in account **%s**, region **%s**.\n\n",
+		md(rec.InsightType), md(rec.InsightState), md(rec.EventName), md(rec.EventSource), md(rec.Account), md(rec.Region))
+	fmt.Fprintf(&b, "| | |\n|---|---|\n| Event ID | %s |\n", md(rec.EventID))
+	if rec.Bucket != "" {
+		fmt.Fprintf(&b, "| Log file | %s |\n", md(cut("s3://"+rec.Bucket+"/"+rec.Key, 300)))
+	}
+	return cut(b.String(), maxText-4) + "\n %%%"
 }
 
 func paren(s string) string {

@@ -36,6 +36,9 @@ type Record struct {
 	UserAgent     string
 	Bucket, Key   string
 	Hostname      string
+	// InsightType and InsightState describe a CloudTrail Insight record
+	// (EventName and EventSource then come from its insightDetails).
+	InsightType, InsightState string
 	// Time is the record's Timestamp, or its ObservedTimestamp.
 	Time time.Time
 }
@@ -90,6 +93,14 @@ func ReadRecord(res pcommon.Resource, lr plog.LogRecord) Record {
 	r.UserAgent = get(attrs, ctattr.AttrUserAgent)
 	r.Bucket = get(attrs, ctattr.AttrS3Bucket)
 	r.Key = get(attrs, ctattr.AttrS3Key)
+	if get(attrs, ctattr.AttrRPCSystem) == "AwsCloudTrailInsight" {
+		if d, ok := lr.Body().Map().Get("insightDetails"); ok && d.Type() == pcommon.ValueTypeMap {
+			r.EventName = get(d.Map(), "eventName")
+			r.EventSource = get(d.Map(), "eventSource")
+			r.InsightType = get(d.Map(), "insightType")
+			r.InsightState = get(d.Map(), "state")
+		}
+	}
 	return r
 }
 
