@@ -60,7 +60,7 @@ type testExporter struct {
 	logs *observer.ObservedLogs
 }
 
-func newTestExporter(t *testing.T, cfg *Config, clock time.Time) *testExporter {
+func newTestExporter(t testing.TB, cfg *Config, clock time.Time) *testExporter {
 	t.Helper()
 	require.NoError(t, cfg.Validate())
 	tel := componenttest.NewTelemetry()

@@ -25,44 +25,65 @@ type field struct {
 	value []byte
 }
 
-// encoder turns log records into Datadog log entries.
+// encoder turns log records into Datadog log entries. It reuses its
+// buffers from one record to the next; it is not safe for concurrent use.
 type encoder struct {
 	ddsource  string
 	hostname  string
 	extraTags []string
-	scratch   []field
+	fields    []field
+	buf       []byte // the encoded values of fields
+}
+
+// addField encodes v after the values already in e.buf.
+func (e *encoder) addField(key string, v pcommon.Value) {
+	start := len(e.buf)
+	e.buf = datadog.AppendValue(e.buf, v)
+	e.fields = append(e.fields, field{key: key, value: e.buf[start:len(e.buf):len(e.buf)]})
 }
 
 // encode appends the entry of lr to dst. truncated reports that the entry
 // was over the intake's 1 MB limit and was cut to fit.
 func (e *encoder) encode(dst []byte, res pcommon.Resource, lr plog.LogRecord) (out []byte, truncated bool) {
 	rec := datadog.ReadRecord(res, lr)
-	fields := e.scratch[:0]
+	// Values are appended to e.buf, sized to hold the record without
+	// growing (growing is correct too: earlier fields keep the old array).
+	e.fields, e.buf = e.fields[:0], e.buf[:0]
+	if need := 4096 + 2*bodySize(lr.Body()); cap(e.buf) < need {
+		e.buf = make([]byte, 0, need)
+	}
 	if rec.CloudTrail {
 		// As Datadog's Forwarder: the record's fields at the top level, plus
 		// aws.s3.bucket/key.
 		for k, v := range lr.Body().Map().All() {
-			fields = append(fields, field{key: fieldName(k), value: datadog.AppendValue(nil, v)})
+			e.addField(fieldName(k), v)
 		}
 		if rec.Bucket != "" {
-			s3 := append([]byte(`{"s3":{"bucket":`), datadog.AppendString(nil, rec.Bucket)...)
-			s3 = append(append(append(s3, `,"key":`...), datadog.AppendString(nil, rec.Key)...), "}}"...)
-			fields = append(fields, field{key: "aws", value: s3})
+			start := len(e.buf)
+			e.buf = append(e.buf, `{"s3":{"bucket":`...)
+			e.buf = datadog.AppendString(e.buf, rec.Bucket)
+			e.buf = append(e.buf, `,"key":`...)
+			e.buf = datadog.AppendString(e.buf, rec.Key)
+			e.buf = append(e.buf, "}}"...)
+			e.fields = append(e.fields, field{key: "aws", value: e.buf[start:len(e.buf):len(e.buf)]})
 		}
 	} else {
-		fields = append(fields, field{key: "message", value: datadog.AppendString(nil, message(lr.Body()))})
+		e.addField("message", pcommon.NewValueStr(message(lr.Body())))
 		add := func(k string, v pcommon.Value) {
 			if !reserved[k] && k != "service.name" && k != "host.name" {
-				fields = append(fields, field{key: k, value: datadog.AppendValue(nil, v)})
+				e.addField(k, v)
 			}
 		}
 		datadog.Flatten("", res.Attributes(), add)
 		datadog.Flatten("", lr.Attributes(), add)
 	}
+	fields := e.fields
 	meta := e.metadata(rec, lr)
-	e.scratch = fields
 
 	start := len(dst)
+	if dst == nil {
+		dst = make([]byte, 0, entrySize(fields, meta))
+	}
 	dst = appendEntry(dst, fields, meta)
 	if len(dst)-start <= maxEntryBytes {
 		return dst, false
@@ -205,4 +226,26 @@ func truncate(fields []field, budget int) []string {
 		cut = append(cut, f.key)
 	}
 	return cut
+}
+
+// bodySize estimates the encoded size of a body (its string bytes), to
+// size the encoder's buffer.
+func bodySize(v pcommon.Value) int {
+	switch v.Type() {
+	case pcommon.ValueTypeStr:
+		return len(v.Str()) + 2
+	case pcommon.ValueTypeMap:
+		n := 2
+		for k, x := range v.Map().All() {
+			n += len(k) + 4 + bodySize(x)
+		}
+		return n
+	case pcommon.ValueTypeSlice:
+		n := 2
+		for _, x := range v.Slice().All() {
+			n += 1 + bodySize(x)
+		}
+		return n
+	}
+	return 24
 }

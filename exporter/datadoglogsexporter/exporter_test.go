@@ -63,7 +63,7 @@ type testExporter struct {
 
 // newTestExporter builds the exporter itself, without exporterhelper: the
 // tests see every error pushLogs returns.
-func newTestExporter(t *testing.T, cfg *Config) *testExporter {
+func newTestExporter(t testing.TB, cfg *Config) *testExporter {
 	t.Helper()
 	require.NoError(t, cfg.Validate())
 	tel := componenttest.NewTelemetry()

@@ -6,7 +6,6 @@ package datadog
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -15,8 +14,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/klauspost/compress/gzip"
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
@@ -67,6 +68,12 @@ func EventsURL(site, endpoint string) string {
 	return "https://api." + site + "/api/v1/events"
 }
 
+// gzipWriters reuses compressors (each holds about 1 MB of state).
+var gzipWriters = sync.Pool{New: func() any {
+	zw, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed)
+	return zw
+}}
+
 // Compression values.
 const (
 	CompressionGzip = "gzip"
@@ -114,9 +121,11 @@ func (c *Client) Post(ctx context.Context, payload []byte) (Response, error) {
 	if c.gzip {
 		var buf bytes.Buffer
 		buf.Grow(len(payload) / 4)
-		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+		zw := gzipWriters.Get().(*gzip.Writer)
+		zw.Reset(&buf)
 		_, _ = zw.Write(payload)
 		_ = zw.Close()
+		gzipWriters.Put(zw)
 		body = buf.Bytes()
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
