@@ -1,37 +1,53 @@
-# otelcol-cloudtrail — build, test, lint and benchmark.
-GO        ?= go
-TOOLS_MOD := internal/tools/go.mod
-GOBIN     := $(shell $(GO) env GOPATH)/bin
-PKGS      := ./...
+SHELL := /bin/bash
+# otelcol-cloudtrail — build, run, test, lint and benchmark.
+GO          ?= go
+TOOLS_MOD   := internal/tools/go.mod
+GOBIN       := $(shell $(GO) env GOPATH)/bin
+OCB_VERSION := v0.160.0
+OCB         := $(GOBIN)/builder
+DIST        := dist/otelcol-cloudtrail
+UNIT_PKGS    = $(shell $(GO) list ./... | grep -v /e2e)
 
-.PHONY: all build test unit lint generate bench clean
+.PHONY: all build run test unit e2e lint generate bench clean
 
 all: lint test
 
-## build: compile every package.
-build:
-	$(GO) build $(PKGS)
+$(OCB):
+	$(GO) install go.opentelemetry.io/collector/cmd/builder@$(OCB_VERSION)
 
-## test: vet, lint and run every test (unit, integration through the S3 protocol).
-test: lint unit
+## build: build the otelcol-cloudtrail distribution with ocb into dist/.
+build: $(OCB)
+	$(OCB) --config builder-config.yaml
+
+## run: build, start the local S3 server and Datadog intake emulator, run the collector on them.
+run: build
+	$(GO) run ./cmd/demo
+
+## test: lint, unit and integration tests, then end-to-end tests of the built collector.
+test: lint unit e2e
 
 unit:
-	$(GO) test -count=1 -timeout 15m $(PKGS)
+	$(GO) test -count=1 -timeout 15m $(UNIT_PKGS)
+
+e2e: build
+	OTELCOL_BINARY=$(CURDIR)/$(DIST) $(GO) test -count=1 -timeout 20m -v ./e2e/
 
 ## lint: gofmt, go vet and staticcheck (installed from internal/tools).
 lint:
-	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './dist/*')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed on:"; echo "$$unformatted"; exit 1; fi
-	$(GO) vet $(PKGS)
-	$(GO) tool -modfile=$(TOOLS_MOD) staticcheck $(PKGS)
+	$(GO) vet ./...
+	$(GO) tool -modfile=$(TOOLS_MOD) staticcheck ./...
 
 ## generate: regenerate mdatagen code from metadata.yaml files.
 generate:
-	cd receiver/awscloudtrailreceiver && $(GO) tool -modfile=../../$(TOOLS_MOD) mdatagen metadata.yaml
+	for d in receiver/awscloudtrailreceiver exporter/datadoglogsexporter exporter/datadogeventsexporter; do \
+		(cd $$d && $(GO) tool -modfile=../../$(TOOLS_MOD) mdatagen metadata.yaml) || exit 1; done
 
-## bench: reader+mapper benchmarks next to the gunzip and encoding/json baselines.
+## bench: reader and exporter benchmarks next to their baselines.
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 5x ./receiver/awscloudtrailreceiver/internal/objectreader/
+	$(GO) test -run '^$$' -bench . -benchtime 20x ./exporter/datadoglogsexporter/ ./exporter/datadogeventsexporter/
 
 clean:
 	rm -rf dist

@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/internal/datadog"
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/ctattr"
 )
 
 // reserved are the entry keys the exporter sets itself; a record field of
@@ -67,6 +68,13 @@ func (e *encoder) encode(dst []byte, res pcommon.Resource, lr plog.LogRecord) (o
 			e.buf = append(e.buf, "}}"...)
 			e.fields = append(e.fields, field{key: "aws", value: e.buf[start:len(e.buf):len(e.buf)]})
 		}
+		// Attributes added by processors (transform, attributes…) are sent
+		// too; those of the receiver repeat the record and are not.
+		datadog.Flatten("", lr.Attributes(), func(k string, v pcommon.Value) {
+			if !ctattr.IsContract(k) && !reserved[k] {
+				e.addField(k, v)
+			}
+		})
 	} else {
 		e.addField("message", pcommon.NewValueStr(message(lr.Body())))
 		add := func(k string, v pcommon.Value) {

@@ -131,7 +131,16 @@ func idCounts(in *devstack.Intake) map[string]int {
 func TestCloudTrailGolden(t *testing.T) {
 	in := startIntake(t)
 	te := newTestExporter(t, testConfig(in.URL))
-	require.NoError(t, te.exp.pushLogs(context.Background(), ctsample.Logs(t)))
+	ld := ctsample.Logs(t)
+	// An attribute added by a processor travels with the record.
+	for _, rl := range ld.ResourceLogs().All() {
+		for _, sl := range rl.ScopeLogs().All() {
+			for _, lr := range sl.LogRecords().All() {
+				lr.Attributes().PutStr("team", "security")
+			}
+		}
+	}
+	require.NoError(t, te.exp.pushLogs(context.Background(), ld))
 
 	entries := in.Logs()
 	require.Len(t, entries, 4)
@@ -144,6 +153,8 @@ func TestCloudTrailGolden(t *testing.T) {
 		assert.Equal(t, map[string]any{"s3": map[string]any{"bucket": ctsample.Bucket, "key": e["aws"].(map[string]any)["s3"].(map[string]any)["key"]}}, e["aws"])
 		assert.Contains(t, e["ddtags"], "cloudtrail")
 		assert.Contains(t, e["ddtags"], "env:test")
+		assert.Equal(t, "security", e["team"])
+		assert.NotContains(t, e, "aws.cloudtrail.event_id", "the receiver's attributes repeat the record: not sent")
 	}
 	got, err := json.MarshalIndent(entries, "", "  ")
 	require.NoError(t, err)

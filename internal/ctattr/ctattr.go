@@ -61,3 +61,65 @@ const (
 	PriorityNormal = "normal"
 	PriorityLow    = "low"
 )
+
+// contract holds every attribute name the receiver sets.
+var contract = map[string]bool{
+	AttrEventVersion:        true,
+	AttrEventID:             true,
+	AttrAPIVersion:          true,
+	AttrRPCMethod:           true,
+	AttrRPCSystem:           true,
+	AttrRPCService:          true,
+	AttrRequestID:           true,
+	AttrEventCategory:       true,
+	AttrReadOnly:            true,
+	AttrManagement:          true,
+	AttrSourceAddress:       true,
+	AttrUserAgent:           true,
+	AttrSessionConsole:      true,
+	AttrTLSVersion:          true,
+	AttrTLSCipher:           true,
+	AttrServerAddress:       true,
+	AttrErrorCode:           true,
+	AttrErrorMessage:        true,
+	AttrSharedEventID:       true,
+	AttrRequestParameters:   true,
+	AttrResponseElements:    true,
+	AttrAdditionalEventData: true,
+	AttrResources:           true,
+	AttrInsightDetails:      true,
+	AttrUserID:              true,
+	AttrUserName:            true,
+	AttrIdentityAccountID:   true,
+	AttrInvokedBy:           true,
+	AttrAccessKeyID:         true,
+	AttrIdentityStoreARN:    true,
+	AttrPrincipalID:         true,
+	AttrPrincipalARN:        true,
+	AttrPrincipalType:       true,
+	AttrSessionMFA:          true,
+	AttrSessionCreationDate: true,
+	AttrIssuerType:          true,
+	AttrIssuerPrincipalID:   true,
+	AttrIssuerARN:           true,
+	AttrIssuerAccountID:     true,
+	AttrIssuerUserName:      true,
+	AttrPriority:            true,
+	AttrService:             true,
+	AttrS3Bucket:            true,
+	AttrS3Key:               true,
+}
+
+// IsContract reports whether name is an attribute the receiver sets (as
+// opposed to one added later, by a processor).
+func IsContract(name string) bool { return contract[name] }
+
+// DefaultNormalServices is the Datadog CloudTrail integration's list of
+// services whose events have normal priority.
+var DefaultNormalServices = []string{
+	"apigateway", "autoscaling", "cloudformation", "cloudfront", "cloudsearch", "cloudtrail",
+	"codedeploy", "codepipeline", "config", "datapipeline", "ds", "ec2", "ecs", "elasticache",
+	"elasticbeanstalk", "elasticfilesystem", "elasticloadbalancing", "elasticmapreduce", "iam",
+	"kinesis", "lambda", "monitoring", "opsworks", "rds", "redshift", "route53", "s3", "ses",
+	"signin", "ssm",
+}

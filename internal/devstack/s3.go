@@ -156,6 +156,14 @@ func (s *S3Server) forget(f *Fault) {
 	}
 }
 
+func gzipped(b []byte) []byte {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	_, _ = zw.Write(b)
+	_ = zw.Close()
+	return buf.Bytes()
+}
+
 // NDJSONToLogFile wraps records given one per line into a gzipped
 // CloudTrail log file, as CloudTrail writes them, and counts them.
 func NDJSONToLogFile(ndjson []byte) ([]byte, int) {

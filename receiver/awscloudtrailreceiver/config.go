@@ -7,9 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"go.opentelemetry.io/collector/component"
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/ctattr"
 
-	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/mapping"
+	"go.opentelemetry.io/collector/component"
 )
 
 // Config is the configuration of the awscloudtrail receiver.
@@ -145,6 +145,6 @@ func createDefaultConfig() component.Config {
 		Workers:         4,
 		MaxBatchRecords: 1000,
 		IncludeInsights: true,
-		Priority:        PriorityConfig{NormalServices: append([]string(nil), mapping.DefaultNormalServices...)},
+		Priority:        PriorityConfig{NormalServices: append([]string(nil), ctattr.DefaultNormalServices...)},
 	}
 }

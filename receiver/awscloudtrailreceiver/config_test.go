@@ -5,13 +5,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/ctattr"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
 
-	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/mapping"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/metadata"
 )
 
@@ -73,7 +74,7 @@ func TestLoadConfig(t *testing.T) {
 
 func TestDefaultConfig(t *testing.T) {
 	cfg := createDefaultConfig().(*Config)
-	assert.Equal(t, mapping.DefaultNormalServices, cfg.Priority.NormalServices)
+	assert.Equal(t, ctattr.DefaultNormalServices, cfg.Priority.NormalServices)
 	assert.Equal(t, time.Minute, cfg.PollInterval)
 	assert.Equal(t, time.Hour, cfg.Lookback)
 	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)

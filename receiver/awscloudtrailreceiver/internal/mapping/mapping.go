@@ -14,16 +14,6 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 )
 
-// DefaultNormalServices is the Datadog CloudTrail integration's list of
-// services whose events have normal priority.
-var DefaultNormalServices = []string{
-	"apigateway", "autoscaling", "cloudformation", "cloudfront", "cloudsearch", "cloudtrail",
-	"codedeploy", "codepipeline", "config", "datapipeline", "ds", "ec2", "ecs", "elasticache",
-	"elasticbeanstalk", "elasticfilesystem", "elasticloadbalancing", "elasticmapreduce", "iam",
-	"kinesis", "lambda", "monitoring", "opsworks", "rds", "redshift", "route53", "s3", "ses",
-	"signin", "ssm",
-}
-
 // Mapper maps CloudTrail records to log records. It is safe for concurrent use.
 type Mapper struct {
 	normal      map[string]struct{}

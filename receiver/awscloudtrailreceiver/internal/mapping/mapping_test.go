@@ -89,7 +89,7 @@ func TestMap(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			lr := logRecord(t, tt.record)
 			body := lr.Body().Map().AsRaw()
-			res := New(DefaultNormalServices, tt.copyPayload).Map(lr, tt.account, tt.region)
+			res := New(ctattr.DefaultNormalServices, tt.copyPayload).Map(lr, tt.account, tt.region)
 			assert.Equal(t, tt.want, res)
 			assert.Equal(t, tt.wantAttrs, lr.Attributes().AsRaw())
 			assert.Equal(t, tt.severity, lr.SeverityNumber())
@@ -121,7 +121,7 @@ func BenchmarkMap(b *testing.B) {
 	var raw map[string]any
 	_ = json.Unmarshal([]byte(`{"eventVersion":"1.09","eventID":"id-1","eventTime":"2026-11-20T10:11:12Z","eventName":"RunInstances","eventSource":"ec2.amazonaws.com","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::1:user/a"}}`), &raw)
 	_ = lr.Body().SetEmptyMap().FromRaw(raw)
-	m := New(DefaultNormalServices, false)
+	m := New(ctattr.DefaultNormalServices, false)
 	b.ReportAllocs()
 	for b.Loop() {
 		lr.Attributes().Clear()

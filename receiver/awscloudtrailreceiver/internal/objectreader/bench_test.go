@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/ctattr"
+
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/trailgen"
 	"go.opentelemetry.io/collector/pdata/plog"
 
@@ -106,7 +108,7 @@ func BenchmarkBaselineStdJSONSplit(b *testing.B) {
 func BenchmarkReadObject(b *testing.B) {
 	gz, n := benchFile()
 	b.SetBytes(uncompressedSize(b, gz))
-	r := New(Options{MaxBatchRecords: 1000, Mapper: mapping.New(mapping.DefaultNormalServices, false), ScopeName: "bench"})
+	r := New(Options{MaxBatchRecords: 1000, Mapper: mapping.New(ctattr.DefaultNormalServices, false), ScopeName: "bench"})
 	obj := Object{Bucket: "b", Key: "k", Account: "123456789012", Region: "us-east-1"}
 	b.ReportAllocs()
 	startAllocs(b)

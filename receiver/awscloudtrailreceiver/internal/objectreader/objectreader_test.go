@@ -26,7 +26,7 @@ import (
 var obj = Object{Bucket: "b", Key: "AWSLogs/1/CloudTrail/us-east-1/k.json.gz", Account: "111111111111", Region: "us-east-1"}
 
 func newReader(batch int) *Reader {
-	return New(Options{MaxBatchRecords: batch, Mapper: mapping.New(mapping.DefaultNormalServices, false), ScopeName: "scope", ScopeVersion: "v1"})
+	return New(Options{MaxBatchRecords: batch, Mapper: mapping.New(ctattr.DefaultNormalServices, false), ScopeName: "scope", ScopeVersion: "v1"})
 }
 
 func gz(b []byte) []byte {
