@@ -29,9 +29,10 @@ type Config struct {
 
 var _ component.Config = (*Config)(nil)
 
-// Validate checks the configuration.
+// Validate checks the settings of this exporter (the collector validates
+// the embedded shared settings itself).
 func (c *Config) Validate() error {
-	errs := []error{c.ExporterConfig.Validate()}
+	var errs []error
 	if c.MinPriority != ctattr.PriorityLow && c.MinPriority != ctattr.PriorityNormal {
 		errs = append(errs, fmt.Errorf("min_priority must be low or normal, not %q", c.MinPriority))
 	}

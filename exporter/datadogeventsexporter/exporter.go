@@ -45,7 +45,7 @@ func newEventsExporter(set exporter.Settings, cfg *Config) (*eventsExporter, err
 	if err != nil {
 		return nil, err
 	}
-	url := datadog.EventsURL(cfg.API.Site, cfg.Endpoint)
+	url := eventsURL(cfg)
 	return &eventsExporter{
 		cfg:    cfg,
 		client: datadog.NewClient(url, cfg.API.Key, datadog.CompressionNone, "otelcol-cloudtrail/"+set.BuildInfo.Version),
@@ -179,3 +179,5 @@ func (e *eventsExporter) post(ctx context.Context, ev event) error {
 	e.tb.ExporterDatadogeventsPayloadBytes.Add(ctx, int64(resp.Sent))
 	return err
 }
+
+func eventsURL(cfg *Config) string { return datadog.EventsURL(cfg.API.Site, cfg.Endpoint) }

@@ -37,9 +37,10 @@ type Config struct {
 
 var _ component.Config = (*Config)(nil)
 
-// Validate checks the configuration.
+// Validate checks the settings of this exporter (the collector validates
+// the embedded shared settings itself).
 func (c *Config) Validate() error {
-	errs := []error{c.ExporterConfig.Validate()}
+	var errs []error
 	if c.Compression != datadog.CompressionGzip && c.Compression != datadog.CompressionNone {
 		errs = append(errs, fmt.Errorf("compression must be gzip or none, not %q", c.Compression))
 	}

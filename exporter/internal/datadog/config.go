@@ -36,12 +36,9 @@ func NewExporterConfig() ExporterConfig {
 	}
 }
 
-// Validate checks the shared settings.
+// Validate checks the shared settings (the collector validates API itself).
 func (c *ExporterConfig) Validate() error {
 	var errs []error
-	if err := c.API.Validate(); err != nil {
-		errs = append(errs, err)
-	}
 	if c.Endpoint != "" && !strings.HasPrefix(c.Endpoint, "http://") && !strings.HasPrefix(c.Endpoint, "https://") {
 		errs = append(errs, errors.New("endpoint must be an http:// or https:// URL"))
 	}

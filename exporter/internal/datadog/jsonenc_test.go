@@ -41,3 +41,13 @@ func TestFlatten(t *testing.T) {
 	Flatten("", m, func(k string, v pcommon.Value) { got[k] = v.AsRaw() })
 	assert.Equal(t, map[string]any{"a.b.c": "x", "a.d": []any{int64(1)}, "e": int64(2)}, got)
 }
+
+func TestLogsURL(t *testing.T) {
+	for site, want := range map[string]string{
+		"datadoghq.com": "https://http-intake.logs.datadoghq.com/api/v2/logs", "ddog-gov.com": "https://http-intake.logs.ddog-gov.com/api/v2/logs",
+		"us3.datadoghq.com": "https://http-intake.logs.us3.datadoghq.com/api/v2/logs",
+	} {
+		assert.Equal(t, want, LogsURL(site, ""))
+	}
+	assert.Equal(t, "http://127.0.0.1:1/api/v2/logs", LogsURL("datadoghq.com", "http://127.0.0.1:1/"))
+}

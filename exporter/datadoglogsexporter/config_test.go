@@ -1,0 +1,70 @@
+package datadoglogsexporter
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/confmap/confmaptest"
+
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/datadoglogsexporter/internal/metadata"
+)
+
+func TestLoadConfig(t *testing.T) {
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(t, err)
+	tests := []struct {
+		name    string
+		check   func(t *testing.T, c *Config)
+		errText []string
+	}{
+		{name: "", check: func(t *testing.T, c *Config) {
+			assert.Equal(t, "datadoghq.com", c.API.Site)
+			assert.Equal(t, "gzip", c.Compression)
+			assert.Equal(t, 5_000_000, c.MaxPayloadBytes)
+			assert.Equal(t, 1000, c.MaxEntries)
+			assert.Equal(t, "cloudtrail", c.DDSource)
+			assert.Equal(t, 15*time.Second, c.Timeout)
+			assert.True(t, c.QueueConfig.HasValue())
+		}},
+		{name: "full", check: func(t *testing.T, c *Config) {
+			assert.Equal(t, "datadoghq.eu", c.API.Site)
+			assert.Equal(t, "https://proxy.example.com", c.Endpoint)
+			assert.Equal(t, "none", c.Compression)
+			assert.Equal(t, 1_000_000, c.MaxPayloadBytes)
+			assert.Equal(t, 500, c.MaxEntries)
+			assert.Equal(t, "my-source", c.DDSource)
+			assert.Equal(t, "collector-1", c.Hostname)
+			assert.Equal(t, []string{"env:prod", "team:sec"}, c.ExtraTags)
+			assert.Equal(t, 30*time.Second, c.Timeout)
+			assert.Equal(t, time.Second, c.RetryConfig.InitialInterval)
+			assert.Equal(t, 4, c.QueueConfig.Get().NumConsumers)
+		}},
+		{name: "no_key", errText: []string{"api.key must be set"}},
+		{name: "invalid", errText: []string{`api.site "datadog.com" is not a Datadog site; use one of: datadoghq.com, datadoghq.eu`,
+			"endpoint must be an http:// or https:// URL", `compression must be gzip or none, not "zstd"`,
+			"max_payload_bytes must be between", "max_entries must be between", "ddsource must be set", `"bad tag" is not a tag`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := NewFactory().CreateDefaultConfig().(*Config)
+			sub, err := cm.Sub(component.NewIDWithName(metadata.Type, tt.name).String())
+			require.NoError(t, err)
+			require.NoError(t, sub.Unmarshal(cfg))
+			err = confmap.Validate(cfg)
+			if len(tt.errText) > 0 {
+				require.Error(t, err)
+				for _, e := range tt.errText {
+					assert.Contains(t, err.Error(), e)
+				}
+				return
+			}
+			require.NoError(t, err)
+			tt.check(t, cfg)
+		})
+	}
+}
