@@ -44,10 +44,12 @@ generate:
 	for d in receiver/awscloudtrailreceiver exporter/datadoglogsexporter exporter/datadogeventsexporter; do \
 		(cd $$d && $(GO) tool -modfile=../../$(TOOLS_MOD) mdatagen metadata.yaml) || exit 1; done
 
-## bench: reader and exporter benchmarks next to their baselines.
-bench:
+## bench: reader and exporter benchmarks next to their baselines, then the
+## stdlib / receiver / end-to-end table on one generated trail tree.
+bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 5x ./receiver/awscloudtrailreceiver/internal/objectreader/
 	$(GO) test -run '^$$' -bench . -benchtime 20x ./exporter/datadoglogsexporter/ ./exporter/datadogeventsexporter/
+	$(GO) run ./cmd/bench
 
 clean:
 	rm -rf dist

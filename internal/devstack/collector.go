@@ -59,6 +59,9 @@ func StartCollector(binary, config string, env map[string]string, out io.Writer)
 	return c, nil
 }
 
+// Pid is the process ID of the collector.
+func (c *Collector) Pid() int { return c.cmd.Process.Pid }
+
 // Done is closed when the process has exited.
 func (c *Collector) Done() <-chan struct{} { return c.done }
 

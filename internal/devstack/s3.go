@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -75,6 +76,16 @@ func (s *S3Server) CreateBucket(name string) error { return s.backend.CreateBuck
 func (s *S3Server) Put(bucket, key string, data []byte) error {
 	_, err := s.backend.PutObject(bucket, key, map[string]string{}, bytes.NewReader(data), int64(len(data)), nil)
 	return err
+}
+
+// Get returns the content of an object.
+func (s *S3Server) Get(bucket, key string) ([]byte, error) {
+	obj, err := s.backend.GetObject(bucket, key, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer obj.Contents.Close()
+	return io.ReadAll(obj.Contents)
 }
 
 // Delete removes an object.
