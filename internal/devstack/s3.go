@@ -35,6 +35,8 @@ type S3Server struct {
 	backend *s3mem.Backend
 	server  *httptest.Server
 
+	apis *AWSAPIs
+
 	mu         sync.Mutex
 	getFaults  map[string]*Fault // by "bucket/key" or "bucket/prefix*"
 	listFaults map[string]*Fault // by bucket
@@ -43,11 +45,11 @@ type S3Server struct {
 
 // StartS3 starts a server on a loopback port (addr may be "" for any port).
 func StartS3(addr string) (*S3Server, error) {
-	s := &S3Server{backend: s3mem.New(), getFaults: map[string]*Fault{}, listFaults: map[string]*Fault{}, gets: map[string]int{}}
+	s := &S3Server{backend: s3mem.New(), apis: newAWSAPIs(), getFaults: map[string]*Fault{}, listFaults: map[string]*Fault{}, gets: map[string]int{}}
 	fake := gofakes3.New(s.backend, gofakes3.WithLogger(gofakes3.DiscardLog()), gofakes3.WithAutoBucket(false))
 	h := fake.Server()
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		if s.fault(w, req) {
+		if s.fault(w, req) || s.apis.serve(w, req) {
 			return
 		}
 		h.ServeHTTP(w, req)

@@ -20,6 +20,12 @@ type Config struct {
 	Endpoint string `mapstructure:"endpoint"`
 	// S3ForcePathStyle addresses buckets as endpoint/bucket/key.
 	S3ForcePathStyle bool `mapstructure:"s3_force_path_style"`
+	// RoleARN, when set, is assumed through STS for every call.
+	RoleARN string `mapstructure:"role_arn"`
+	// ExternalID is passed when assuming RoleARN.
+	ExternalID string `mapstructure:"external_id"`
+	// Discovery finds the trails through the CloudTrail API.
+	Discovery DiscoveryConfig `mapstructure:"discovery"`
 	// PollInterval is the time between two listings of every prefix.
 	PollInterval time.Duration `mapstructure:"poll_interval"`
 	// StartTime (RFC 3339) is where a prefix without a checkpoint starts;
@@ -64,6 +70,21 @@ type TrailConfig struct {
 	Regions []string `mapstructure:"regions"`
 }
 
+// DiscoveryConfig configures the discovery of trails through the AWS APIs.
+type DiscoveryConfig struct {
+	// Enabled turns discovery on; it may be combined with explicit trails.
+	Enabled bool `mapstructure:"enabled"`
+	// Regions are the regions to call DescribeTrails in; empty means Region only.
+	Regions []string `mapstructure:"regions"`
+	// IncludeInactive also reads trails that are not logging.
+	IncludeInactive bool `mapstructure:"include_inactive"`
+	// RefreshInterval is how often trails (and their account and region
+	// folders) are discovered again.
+	RefreshInterval time.Duration `mapstructure:"refresh_interval"`
+	// TrailNames, when set, keeps only the trails with these names or ARNs.
+	TrailNames []string `mapstructure:"trail_names"`
+}
+
 // PriorityConfig sets the services whose records have normal priority.
 type PriorityConfig struct {
 	// NormalServices are service short names (the first label of eventSource).
@@ -74,6 +95,7 @@ var (
 	accountRe = regexp.MustCompile(`^\d{12}$`)
 	orgRe     = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
 	regionRe  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
+	roleARNRe = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/.+$`)
 )
 
 // Validate checks the configuration.
@@ -99,8 +121,22 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("start_time must be RFC 3339 (2006-01-02T15:04:05Z): %w", err))
 		}
 	}
-	if len(c.Trails) == 0 {
-		errs = append(errs, errors.New("at least one entry in trails is required"))
+	if len(c.Trails) == 0 && !c.Discovery.Enabled {
+		errs = append(errs, errors.New("at least one entry in trails is required, or discovery.enabled: true"))
+	}
+	if c.Discovery.RefreshInterval <= 0 {
+		errs = append(errs, errors.New("discovery.refresh_interval must be positive"))
+	}
+	for _, r := range c.Discovery.Regions {
+		if !regionRe.MatchString(r) {
+			errs = append(errs, fmt.Errorf("discovery.regions: %q is not a region name", r))
+		}
+	}
+	if c.RoleARN != "" && !roleARNRe.MatchString(c.RoleARN) {
+		errs = append(errs, fmt.Errorf("role_arn %q is not an IAM role ARN (arn:aws:iam::123456789012:role/name)", c.RoleARN))
+	}
+	if c.ExternalID != "" && c.RoleARN == "" {
+		errs = append(errs, errors.New("external_id needs role_arn"))
 	}
 	for i, t := range c.Trails {
 		if t.Bucket == "" {
@@ -145,6 +181,7 @@ func createDefaultConfig() component.Config {
 		Workers:         4,
 		MaxBatchRecords: 1000,
 		IncludeInsights: true,
+		Discovery:       DiscoveryConfig{RefreshInterval: 15 * time.Minute},
 		Priority:        PriorityConfig{NormalServices: append([]string(nil), ctattr.DefaultNormalServices...)},
 	}
 }

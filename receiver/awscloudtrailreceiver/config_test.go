@@ -38,6 +38,9 @@ func TestLoadConfig(t *testing.T) {
 			id: component.NewIDWithName(metadata.Type, "full"),
 			want: &Config{
 				Region: "eu-west-1", Endpoint: "http://127.0.0.1:9000", S3ForcePathStyle: true,
+				RoleARN: "arn:aws:iam::123456789012:role/cloudtrail-reader", ExternalID: "abc123",
+				Discovery: DiscoveryConfig{Enabled: true, Regions: []string{"us-east-1", "eu-west-1"}, IncludeInactive: true,
+					RefreshInterval: 5 * time.Minute, TrailNames: []string{"management-events"}},
 				PollInterval: 30 * time.Second, StartTime: "2026-11-01T00:00:00Z", Lookback: 2 * time.Hour,
 				Workers: 8, MaxBatchRecords: 500, Storage: &storageID, IncludeInsights: false, CopyPayloadAttributes: true,
 				Trails: []TrailConfig{{Bucket: "org-trail-bucket", Prefix: "security", OrganizationID: "o-exampleorg1",
@@ -45,7 +48,15 @@ func TestLoadConfig(t *testing.T) {
 				Priority: PriorityConfig{NormalServices: []string{"ec2", "iam", "sts"}},
 			},
 		},
-		{id: component.NewIDWithName(metadata.Type, "no_trails"), errText: []string{"at least one entry in trails"}},
+		{id: component.NewIDWithName(metadata.Type, "no_trails"), errText: []string{"at least one entry in trails is required, or discovery.enabled: true"}},
+		{
+			id: component.NewIDWithName(metadata.Type, "discovery_only"),
+			want: func() *Config {
+				c := createDefaultConfig().(*Config)
+				c.Discovery.Enabled = true
+				return c
+			}(),
+		},
 		{id: component.NewIDWithName(metadata.Type, "invalid"), errText: []string{
 			"poll_interval must be positive", "workers must be at least 1", "max_batch_records must be at least 1",
 			"start_time must be RFC 3339", "trails[0]: bucket must be set", "organization_id \"org\"",

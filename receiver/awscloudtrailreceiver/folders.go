@@ -14,40 +14,122 @@ import (
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/keylayout"
 )
 
-// refreshFolders finds the account/kind/region folders of every trail by
-// listing with a delimiter, and loads the checkpoint of each new one.
+// trailSource is where one trail delivers: from the configuration or
+// found by discovery.
+type trailSource struct {
+	Name           string
+	Bucket, Prefix string
+	OrganizationID string
+	Accounts       []string
+	Regions        []string
+}
+
+func (s trailSource) key() string { return s.Bucket + "/" + keylayout.Root(s.Prefix) }
+
+// refreshFolders gathers the trails (configured and discovered), finds the
+// account/kind/region folders of each by listing with a delimiter, loads
+// the checkpoints of new folders and stops polling the folders of trails
+// that are gone or stopped (their checkpoints are kept).
 func (r *cloudtrailReceiver) refreshFolders(ctx context.Context) {
-	kinds := []string{keylayout.KindLog}
-	if r.cfg.IncludeInsights {
-		kinds = append(kinds, keylayout.KindInsight)
+	sources := make([]trailSource, 0, len(r.cfg.Trails))
+	seen := map[string]bool{}
+	for i, t := range r.cfg.Trails {
+		s := trailSource{Name: "trails[" + itoa(i) + "]", Bucket: t.Bucket, Prefix: t.Prefix, OrganizationID: t.OrganizationID, Accounts: t.Accounts, Regions: t.Regions}
+		if !seen[s.key()] {
+			seen[s.key()] = true
+			sources = append(sources, s)
+		}
 	}
-	found := 0
-	for _, t := range r.cfg.Trails {
-		for _, p := range r.trailFolders(ctx, t, kinds) {
-			found++
-			r.addFolder(ctx, t.Bucket, p)
+	discoveryOK := true
+	if r.cfg.Discovery.Enabled {
+		var found []trailSource
+		found, discoveryOK = r.discoverTrails(ctx)
+		for _, s := range found {
+			// A trail sharing its bucket and prefix with another is read once.
+			if !seen[s.key()] {
+				seen[s.key()] = true
+				sources = append(sources, s)
+			}
 		}
 	}
 	if ctx.Err() != nil {
 		return
 	}
+
+	kinds := []string{keylayout.KindLog}
+	if r.cfg.IncludeInsights {
+		kinds = append(kinds, keylayout.KindInsight)
+	}
+	current := map[string]bool{}  // folders found now
+	unlisted := map[string]bool{} // sources whose listing failed: keep their folders
+	for _, src := range sources {
+		store := r.clients.s3For(r.bucketRegion(ctx, src.Bucket))
+		prefixes, ok := r.trailFolders(ctx, store, src, kinds)
+		if !ok {
+			unlisted[src.key()] = true
+			continue
+		}
+		for _, p := range prefixes {
+			current[r.addFolder(ctx, store, src, p)] = true
+		}
+	}
+	if ctx.Err() != nil {
+		return
+	}
+	for id, f := range r.folders {
+		if current[id] || unlisted[f.source] || (!discoveryOK && !seen[f.source]) {
+			continue
+		}
+		r.logger.Info("CloudTrail folder no longer belongs to a trail being read; it is not polled any more (its checkpoint is kept)",
+			zap.String("folder", id))
+		delete(r.folders, id)
+	}
 	r.lastRefresh = time.Now()
-	if found == 0 {
-		r.logger.Warn("No CloudTrail folders found under the configured trails; check bucket, prefix, organization_id, accounts and regions",
-			zap.Int("trails", len(r.cfg.Trails)))
+	if len(r.folders) == 0 {
+		r.logger.Warn("No CloudTrail folders found; check the trails (bucket, prefix, organization_id, accounts, regions) or discovery",
+			zap.Int("trails", len(sources)))
 	} else {
-		r.logger.Info("CloudTrail folders found", zap.Int("folders", found))
+		r.logger.Info("CloudTrail folders found", zap.Int("trails", len(sources)), zap.Int("folders", len(r.folders)))
 	}
 }
 
+// bucketRegion returns the region of a bucket (GetBucketLocation), so that
+// each bucket is read through a client of its own region.
+func (r *cloudtrailReceiver) bucketRegion(ctx context.Context, bucket string) string {
+	if region, ok := r.bucketRegions[bucket]; ok {
+		return region
+	}
+	out, err := r.clients.s3For(r.cfg.Region).GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: aws.String(bucket)})
+	if err != nil {
+		if ctx.Err() == nil {
+			reason, _ := classifyS3Error(err)
+			msg := "Cannot get the bucket's region; using the receiver's region"
+			if reason == reasonAccessDenied {
+				msg = denied("GetBucketLocation", "s3://"+bucket, "s3:GetBucketLocation") + "; using the receiver's region"
+			}
+			r.logger.Warn(msg, zap.String("bucket", bucket), zap.String("region", r.cfg.Region), zap.Error(err))
+		}
+		return r.cfg.Region
+	}
+	region := string(out.LocationConstraint)
+	switch region {
+	case "":
+		region = "us-east-1" // buckets of us-east-1 have no location constraint
+	case "EU":
+		region = "eu-west-1"
+	}
+	r.bucketRegions[bucket] = region
+	return region
+}
+
 // trailFolders lists the folders of one trail.
-func (r *cloudtrailReceiver) trailFolders(ctx context.Context, t TrailConfig, kinds []string) []keylayout.Prefix {
+func (r *cloudtrailReceiver) trailFolders(ctx context.Context, store objectStore, t trailSource, kinds []string) ([]keylayout.Prefix, bool) {
 	root := keylayout.Root(t.Prefix)
 	type owner struct{ org, account string }
 	var owners []owner
-	top, ok := r.subfolders(ctx, t.Bucket, root)
+	top, ok := r.subfolders(ctx, store, t.Bucket, root)
 	if !ok {
-		return nil
+		return nil, false
 	}
 	for _, name := range top {
 		switch {
@@ -56,9 +138,9 @@ func (r *cloudtrailReceiver) trailFolders(ctx context.Context, t TrailConfig, ki
 				owners = append(owners, owner{"", name})
 			}
 		case strings.HasPrefix(name, "o-") && (t.OrganizationID == "" || t.OrganizationID == name):
-			accounts, ok := r.subfolders(ctx, t.Bucket, root+name+"/")
+			accounts, ok := r.subfolders(ctx, store, t.Bucket, root+name+"/")
 			if !ok {
-				continue
+				return nil, false
 			}
 			for _, a := range accounts {
 				if accountRe.MatchString(a) {
@@ -78,9 +160,9 @@ func (r *cloudtrailReceiver) trailFolders(ctx context.Context, t TrailConfig, ki
 			if o.org != "" {
 				ownerPath += o.org + "/"
 			}
-			regions, ok := r.subfolders(ctx, t.Bucket, ownerPath+o.account+"/"+kind+"/")
+			regions, ok := r.subfolders(ctx, store, t.Bucket, ownerPath+o.account+"/"+kind+"/")
 			if !ok {
-				continue
+				return nil, false
 			}
 			for _, region := range regions {
 				if len(t.Regions) > 0 && !slices.Contains(t.Regions, region) {
@@ -92,21 +174,21 @@ func (r *cloudtrailReceiver) trailFolders(ctx context.Context, t TrailConfig, ki
 			}
 		}
 	}
-	return out
+	return out, true
 }
 
 // subfolders returns the names of the folders directly under prefix.
-func (r *cloudtrailReceiver) subfolders(ctx context.Context, bucket, prefix string) ([]string, bool) {
+func (r *cloudtrailReceiver) subfolders(ctx context.Context, store objectStore, bucket, prefix string) ([]string, bool) {
 	in := &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix), Delimiter: aws.String("/")}
 	var names []string
 	for {
-		out, err := r.s3.ListObjectsV2(ctx, in)
+		out, err := store.ListObjectsV2(ctx, in)
 		if err != nil {
 			if ctx.Err() == nil {
 				reason, _ := classifyS3Error(err)
-				msg := "Cannot list CloudTrail bucket"
+				msg := "Cannot list CloudTrail bucket; it is tried again at the next refresh"
 				if reason == reasonAccessDenied {
-					msg += " (the receiver needs s3:ListBucket on it)"
+					msg = denied("ListObjectsV2", "s3://"+bucket+"/"+prefix, "s3:ListBucket")
 				}
 				r.logger.Error(msg, zap.String("bucket", bucket), zap.String("prefix", prefix), zap.String("reason", reason), zap.Error(err))
 			}
@@ -125,21 +207,24 @@ func (r *cloudtrailReceiver) subfolders(ctx context.Context, bucket, prefix stri
 	}
 }
 
-// addFolder registers a folder, loading its checkpoint when it is new.
-func (r *cloudtrailReceiver) addFolder(ctx context.Context, bucket string, p keylayout.Prefix) {
-	id := bucket + "/" + p.String()
-	if _, ok := r.folders[id]; ok {
-		return
+// addFolder registers a folder, loading its checkpoint when it is new, and
+// returns its id.
+func (r *cloudtrailReceiver) addFolder(ctx context.Context, store objectStore, src trailSource, p keylayout.Prefix) string {
+	id := src.Bucket + "/" + p.String()
+	if f, ok := r.folders[id]; ok {
+		f.s3 = store
+		return id
 	}
 	st, err := r.store.Load(ctx, id)
 	if err != nil {
 		r.logger.Error("Cannot load checkpoint; the folder is skipped until it can be loaded", zap.String("folder", id), zap.Error(err))
-		return
+		return id
 	}
 	if st == nil {
 		st = checkpoint.New(r.startFloor)
 	} else {
 		r.logger.Debug("Resuming CloudTrail folder from its checkpoint", zap.String("folder", id), zap.Time("newest", st.Newest), zap.Int("pending", len(st.Pending)))
 	}
-	r.folders[id] = &folder{id: id, bucket: bucket, prefix: p, state: st}
+	r.folders[id] = &folder{id: id, bucket: src.Bucket, prefix: p, source: src.key(), s3: store, state: st}
+	return id
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"sort"
 	"sync"
 	"time"
@@ -12,7 +11,6 @@ import (
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/ctattr"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componentstatus"
@@ -32,10 +30,6 @@ import (
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/objectreader"
 )
 
-// folderRefresh is how often the receiver looks for new account and
-// region folders under each trail.
-const folderRefresh = 15 * time.Minute
-
 // progressEvery is how often progress is logged while objects are read.
 const progressEvery = 30 * time.Second
 
@@ -44,6 +38,9 @@ type folder struct {
 	id     string
 	bucket string
 	prefix keylayout.Prefix
+	// source names the trail (bucket and prefix) the folder belongs to.
+	source string
+	s3     objectStore
 	mu     sync.Mutex
 	state  *checkpoint.State
 }
@@ -65,16 +62,16 @@ type cloudtrailReceiver struct {
 	mapper  *mapping.Mapper
 	logger  *zap.Logger
 
-	transportMu sync.Mutex
-	transport   *http.Transport
-	s3          objectStore
-	store       *checkpoint.Store
-	host        component.Host
+	clients *awsClients
+	store   *checkpoint.Store
+	host    component.Host
 
-	folders     map[string]*folder
-	lastRefresh time.Time
-	startFloor  time.Time
-	readers     chan *objectreader.Reader
+	folders       map[string]*folder
+	lastRefresh   time.Time
+	bucketRegions map[string]string
+	orgID         *string
+	startFloor    time.Time
+	readers       chan *objectreader.Reader
 
 	progressMu   sync.Mutex
 	progress     progressCounts
@@ -103,14 +100,15 @@ func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*cloud
 		return nil, err
 	}
 	return &cloudtrailReceiver{
-		cfg:     cfg,
-		set:     set,
-		next:    next,
-		obsrecv: obsrecv,
-		tb:      tb,
-		mapper:  mapping.New(cfg.Priority.NormalServices, cfg.CopyPayloadAttributes),
-		logger:  set.Logger,
-		folders: map[string]*folder{},
+		cfg:           cfg,
+		set:           set,
+		next:          next,
+		obsrecv:       obsrecv,
+		tb:            tb,
+		mapper:        mapping.New(cfg.Priority.NormalServices, cfg.CopyPayloadAttributes),
+		logger:        set.Logger,
+		folders:       map[string]*folder{},
+		bucketRegions: map[string]string{},
 	}, nil
 }
 
@@ -136,19 +134,11 @@ func (r *cloudtrailReceiver) Start(ctx context.Context, host component.Host) err
 	}
 	r.store = checkpoint.NewStore(client)
 
-	if r.s3 == nil {
-		// Remember the transport the SDK builds, to close its connections on Shutdown.
-		httpClient := awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
-			r.transportMu.Lock()
-			r.transport = t
-			r.transportMu.Unlock()
-		})
-		c, err := newS3Client(ctx, r.cfg, httpClient)
-		if err != nil {
-			return fmt.Errorf("load AWS configuration: %w", err)
-		}
-		r.s3 = c
+	clients, err := newAWSClients(ctx, r.cfg)
+	if err != nil {
+		return fmt.Errorf("load AWS configuration: %w", err)
 	}
+	r.clients = clients
 	r.startFloor = r.cfg.startTime(time.Now()).UTC()
 	r.readers = make(chan *objectreader.Reader, r.cfg.Workers)
 	for range r.cfg.Workers {
@@ -177,11 +167,9 @@ func (r *cloudtrailReceiver) Shutdown(ctx context.Context) error {
 			return ctx.Err()
 		}
 	}
-	r.transportMu.Lock()
-	if r.transport != nil {
-		r.transport.CloseIdleConnections()
+	if r.clients != nil {
+		r.clients.close()
 	}
-	r.transportMu.Unlock()
 	r.tb.Shutdown()
 	if r.store != nil {
 		return r.store.Close(ctx)
@@ -206,7 +194,7 @@ func (r *cloudtrailReceiver) run(ctx context.Context) {
 // poll refreshes the folder list when due, then lists every folder and
 // reads what is new with the worker pool.
 func (r *cloudtrailReceiver) poll(ctx context.Context) {
-	if r.lastRefresh.IsZero() || time.Since(r.lastRefresh) >= folderRefresh {
+	if r.lastRefresh.IsZero() || time.Since(r.lastRefresh) >= r.cfg.Discovery.RefreshInterval {
 		r.refreshFolders(ctx)
 	}
 	jobs := make(chan job)
@@ -264,7 +252,7 @@ func (r *cloudtrailReceiver) listFolder(ctx context.Context, f *folder, jobs cha
 		StartAfter: aws.String(f.prefix.StartAfter(from)),
 	}
 	for {
-		out, err := r.s3.ListObjectsV2(ctx, in)
+		out, err := f.s3.ListObjectsV2(ctx, in)
 		if err != nil {
 			if ctx.Err() == nil {
 				reason, _ := classifyS3Error(err)
@@ -318,7 +306,7 @@ func (r *cloudtrailReceiver) readObject(ctx context.Context, rd *objectreader.Re
 	f.mu.Unlock()
 	logFields := []zap.Field{zap.String("bucket", f.bucket), zap.String("key", j.key)}
 
-	out, err := r.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(f.bucket), Key: aws.String(j.key)})
+	out, err := f.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(f.bucket), Key: aws.String(j.key)})
 	if err != nil {
 		if ctx.Err() != nil {
 			return
@@ -331,8 +319,11 @@ func (r *cloudtrailReceiver) readObject(ctx context.Context, rd *objectreader.Re
 			r.finish(ctx, j)
 			return
 		}
-		r.logger.Error("Cannot read CloudTrail object; it is retried on the next poll",
-			append(logFields, zap.String("reason", reason), zap.Error(err))...)
+		msg := "Cannot read CloudTrail object; it is retried on the next poll"
+		if reason == reasonAccessDenied {
+			msg = denied("GetObject", "s3://"+f.bucket+"/"+j.key, "s3:GetObject (and kms:Decrypt for SSE-KMS files)") + "; it is retried on the next poll"
+		}
+		r.logger.Error(msg, append(logFields, zap.String("reason", reason), zap.Error(err))...)
 		r.failed(ctx, j)
 		return
 	}
