@@ -36,11 +36,10 @@ type AWSAPIs struct {
 	mu sync.Mutex
 	// trails by ARN
 	trails map[string]Trail
-	// orgID is the organization; empty with orgDenied false means "not in an organization".
-	orgID     string
-	orgDenied bool
-	denied    map[string]bool // X-Amz-Target or STS action → AccessDenied
-	roles     map[string]string
+	// orgID is the organization; empty means "not in an organization".
+	orgID  string
+	denied map[string]bool // X-Amz-Target or STS action → AccessDenied
+	roles  map[string]string
 	// bucketRegions answers GetBucketLocation.
 	bucketRegions map[string]string
 	calls         map[string]int
