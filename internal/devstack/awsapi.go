@@ -45,11 +45,12 @@ type AWSAPIs struct {
 	calls         map[string]int
 	// signed counts requests by "service/region/access key".
 	signed map[string]int
+	sqs    *SQS
 }
 
 func newAWSAPIs() *AWSAPIs {
 	return &AWSAPIs{trails: map[string]Trail{}, denied: map[string]bool{}, roles: map[string]string{},
-		bucketRegions: map[string]string{}, calls: map[string]int{}, signed: map[string]int{}}
+		bucketRegions: map[string]string{}, calls: map[string]int{}, signed: map[string]int{}, sqs: newSQS()}
 }
 
 // AWS returns the emulator of the other AWS APIs, served on the S3 server's endpoint.
@@ -142,6 +143,13 @@ func (a *AWSAPIs) serve(w http.ResponseWriter, req *http.Request) bool {
 	a.signed[service+"/"+region+"/"+key]++
 	a.mu.Unlock()
 	target := req.Header.Get("X-Amz-Target")
+	if op, ok := sqsTarget(req); ok {
+		a.mu.Lock()
+		a.calls[op]++
+		a.mu.Unlock()
+		a.sqs.serve(w, req, op)
+		return true
+	}
 	switch {
 	case strings.HasPrefix(target, "CloudTrail_20131101."):
 		a.cloudTrail(w, req, strings.TrimPrefix(target, "CloudTrail_20131101."), region)

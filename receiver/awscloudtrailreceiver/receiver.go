@@ -2,20 +2,16 @@ package awscloudtrailreceiver // import "github.com/otelcol-cloudtrail/otelcol-c
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"sync"
 	"time"
-
-	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/ctattr"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.opentelemetry.io/collector/consumer"
-	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
@@ -297,129 +293,29 @@ func send(ctx context.Context, jobs chan<- job, j job) bool {
 	}
 }
 
-// readObject reads one object to the end, delivering its records in
-// batches and moving the folder's checkpoint after each accepted batch.
+// readObject reads one listed object and moves its folder's checkpoint:
+// after each accepted batch, and to "done" at the end.
 func (r *cloudtrailReceiver) readObject(ctx context.Context, rd *objectreader.Reader, j job) {
 	f := j.folder
 	f.mu.Lock()
 	skip := f.state.Pending[j.key].Delivered
 	f.mu.Unlock()
-	logFields := []zap.Field{zap.String("bucket", f.bucket), zap.String("key", j.key)}
-
-	out, err := f.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(f.bucket), Key: aws.String(j.key)})
-	if err != nil {
-		if ctx.Err() != nil {
-			return
-		}
-		reason, retryable := classifyS3Error(err)
-		r.countFailed(ctx, reason)
-		if !retryable {
-			r.logger.Warn("CloudTrail object vanished between listing and reading; skipping it",
-				append(logFields, zap.String("reason", reason), zap.Error(err))...)
-			r.finish(ctx, j)
-			return
-		}
-		msg := "Cannot read CloudTrail object; it is retried on the next poll"
-		if reason == reasonAccessDenied {
-			msg = denied("GetObject", "s3://"+f.bucket+"/"+j.key, "s3:GetObject (and kms:Decrypt for SSE-KMS files)") + "; it is retried on the next poll"
-		}
-		r.logger.Error(msg, append(logFields, zap.String("reason", reason), zap.Error(err))...)
-		r.failed(ctx, j)
-		return
-	}
-	defer out.Body.Close()
-	if j.lastModified.IsZero() {
-		j.lastModified = aws.ToTime(out.LastModified)
-	}
-
-	obj := objectreader.Object{Bucket: f.bucket, Key: j.key, Account: f.prefix.Account, Region: f.prefix.Region}
-	stats, err := rd.Read(out.Body, obj, skip, func(b objectreader.Batch) error {
-		return r.deliver(ctx, j, b)
+	res := r.read(ctx, rd, objectTask{
+		store: f.s3, bucket: f.bucket, key: j.key, account: f.prefix.Account, region: f.prefix.Region,
+		skip: skip, lastModified: j.lastModified, retryHint: "it is retried on the next poll",
+		delivered: func(next int) {
+			f.mu.Lock()
+			f.state.Delivered(j.key, j.fileTime, next)
+			r.save(f)
+			f.mu.Unlock()
+		},
 	})
-	r.tb.ReceiverAwscloudtrailBytesRead.Add(ctx, stats.BytesRead)
-	if stats.Invalid > 0 {
-		r.tb.ReceiverAwscloudtrailRecordsInvalid.Add(ctx, int64(stats.Invalid), metric.WithAttributes(attribute.String("reason", "not_an_object")))
-		r.logger.Warn("CloudTrail object has elements in Records that are not objects; they were skipped",
-			append(logFields, zap.Int("skipped", stats.Invalid))...)
-	}
-	if stats.MissingEventTime > 0 {
-		r.tb.ReceiverAwscloudtrailRecordsInvalid.Add(ctx, int64(stats.MissingEventTime), metric.WithAttributes(attribute.String("reason", "missing_event_time")))
-		r.logger.Warn("CloudTrail object has records without a valid eventTime; they were delivered without Timestamp",
-			append(logFields, zap.Int("records", stats.MissingEventTime))...)
-	}
-
-	var contentErr *objectreader.ContentError
-	switch {
-	case err == nil:
-		r.tb.ReceiverAwscloudtrailObjectsRead.Add(ctx, 1)
-		if !j.lastModified.IsZero() {
-			r.tb.ReceiverAwscloudtrailObjectLag.Record(ctx, time.Since(j.lastModified).Seconds())
-		}
+	switch res {
+	case readDone, readGiveUp:
 		r.finish(ctx, j)
-		r.addProgress(1, 0, time.Time{})
-	case ctx.Err() != nil:
-		// Shutting down: the checkpoint keeps what was delivered.
-	case errors.As(err, &contentErr) && contentErr.Permanent():
-		r.countFailed(ctx, contentErr.Reason)
-		r.logger.Error("CloudTrail object is damaged; the records before the damage were delivered, the rest cannot be read",
-			append(logFields, zap.String("reason", contentErr.Reason), zap.Int("records_delivered", stats.Records+skip), zap.Error(err))...)
-		r.finish(ctx, j)
-	case errors.As(err, &contentErr):
-		r.countFailed(ctx, contentErr.Reason)
-		r.logger.Error("Reading CloudTrail object failed; it is retried on the next poll from the last delivered record",
-			append(logFields, zap.String("reason", contentErr.Reason), zap.Error(err))...)
-		r.failed(ctx, j)
-	case consumererror.IsPermanent(err):
-		r.countFailed(ctx, reasonConsumer)
-		r.logger.Error("The next consumer rejected records of a CloudTrail object permanently; the object is skipped",
-			append(logFields, zap.Error(err))...)
-		r.finish(ctx, j)
-	default:
-		r.countFailed(ctx, reasonS3Error)
-		r.logger.Error("Reading CloudTrail object failed; it is retried on the next poll", append(logFields, zap.Error(err))...)
+	case readRetry:
 		r.failed(ctx, j)
 	}
-}
-
-// deliver hands one batch to the next consumer, retrying with backoff
-// until it is accepted, rejected permanently, or the receiver stops; then
-// it moves the checkpoint past the batch.
-func (r *cloudtrailReceiver) deliver(ctx context.Context, j job, b objectreader.Batch) error {
-	backoff := 100 * time.Millisecond
-	for attempt := 1; ; attempt++ {
-		opCtx := r.obsrecv.StartLogsOp(ctx)
-		err := r.next.ConsumeLogs(opCtx, b.Logs)
-		r.obsrecv.EndLogsOp(opCtx, "cloudtrail", b.Records, err)
-		if err == nil {
-			break
-		}
-		if consumererror.IsPermanent(err) {
-			return err
-		}
-		if attempt == 1 || attempt%10 == 0 {
-			r.logger.Warn("Next consumer refused CloudTrail records; retrying",
-				zap.String("bucket", j.folder.bucket), zap.String("key", j.key), zap.Int("attempt", attempt),
-				zap.Duration("backoff", backoff), zap.Error(err))
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(backoff):
-		}
-		backoff = min(backoff*2, 30*time.Second)
-	}
-	f := j.folder
-	f.mu.Lock()
-	f.state.Delivered(j.key, j.fileTime, b.Next)
-	r.save(f)
-	f.mu.Unlock()
-	r.tb.ReceiverAwscloudtrailRecords.Add(ctx, int64(b.Normal), metric.WithAttributes(attribute.String("priority", ctattr.PriorityNormal)))
-	r.tb.ReceiverAwscloudtrailRecords.Add(ctx, int64(b.Low), metric.WithAttributes(attribute.String("priority", ctattr.PriorityLow)))
-	if !b.NewestEventTime.IsZero() {
-		r.tb.ReceiverAwscloudtrailLag.Record(ctx, time.Since(b.NewestEventTime).Seconds())
-	}
-	r.addProgress(0, int64(b.Records), b.NewestEventTime)
-	return nil
 }
 
 func (r *cloudtrailReceiver) finish(_ context.Context, j job) {

@@ -87,3 +87,25 @@ func IsLogFile(key string) bool {
 func IsDigest(key string) bool {
 	return strings.Contains(key, "/"+KindDigest+"/")
 }
+
+// Parse reads the folder and delivery time of a CloudTrail log file key:
+// [prefix/]AWSLogs/[o-id/]ACCOUNT/KIND/REGION/YYYY/MM/DD/FILE. ok is false
+// for keys of another shape (digest files included: their kind is
+// CloudTrail-Digest, which callers check).
+func Parse(key string) (p Prefix, fileTime time.Time, ok bool) {
+	i := strings.Index(key, "AWSLogs/")
+	if i < 0 || (i > 0 && key[i-1] != '/') {
+		return Prefix{}, time.Time{}, false
+	}
+	p.Root = key[:i+len("AWSLogs/")]
+	parts := strings.Split(key[len(p.Root):], "/")
+	if len(parts) > 0 && strings.HasPrefix(parts[0], "o-") {
+		p.Org, parts = parts[0], parts[1:]
+	}
+	if len(parts) != 7 {
+		return Prefix{}, time.Time{}, false
+	}
+	p.Account, p.Kind, p.Region = parts[0], parts[1], parts[2]
+	fileTime, ok = FileTime(key)
+	return p, fileTime, ok && p.Account != "" && p.Kind != "" && p.Region != ""
+}

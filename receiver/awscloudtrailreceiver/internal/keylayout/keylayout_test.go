@@ -52,3 +52,27 @@ func TestFileTime(t *testing.T) {
 	assert.False(t, IsLogFile("a/"))
 	assert.True(t, IsDigest("AWSLogs/1/CloudTrail-Digest/us-east-1/x.json.gz"))
 }
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		key  string
+		want Prefix
+		ok   bool
+	}{
+		{"AWSLogs/111111111111/CloudTrail/us-east-1/2026/11/20/111111111111_CloudTrail_us-east-1_20261120T1005Z_a.json.gz",
+			Prefix{Root: "AWSLogs/", Account: "111111111111", Kind: KindLog, Region: "us-east-1"}, true},
+		{"sec/AWSLogs/o-abcdefghij/222222222222/CloudTrail-Insight/eu-west-1/2026/11/20/222222222222_CloudTrail-Insight_eu-west-1_20261120T1005Z_b.json.gz",
+			Prefix{Root: "sec/AWSLogs/", Org: "o-abcdefghij", Account: "222222222222", Kind: KindInsight, Region: "eu-west-1"}, true},
+		{"AWSLogs/111111111111/CloudTrail/us-east-1/2026/11/20/", Prefix{}, false},
+		{"notAWSLogs/111111111111/CloudTrail/us-east-1/2026/11/20/111111111111_CloudTrail_us-east-1_20261120T1005Z_a.json.gz", Prefix{}, false},
+		{"other/file.json.gz", Prefix{}, false},
+	}
+	for _, tt := range tests {
+		p, ft, ok := Parse(tt.key)
+		assert.Equal(t, tt.ok, ok, tt.key)
+		if tt.ok {
+			assert.Equal(t, tt.want, p)
+			assert.Equal(t, time.Date(2026, 11, 20, 10, 5, 0, 0, time.UTC), ft)
+		}
+	}
+}

@@ -1,0 +1,162 @@
+package awscloudtrailreceiver // import "github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver"
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.uber.org/zap"
+
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/ctattr"
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/objectreader"
+)
+
+// readResult is how reading one object ended.
+type readResult int
+
+const (
+	// readDone: read to the end and delivered.
+	readDone readResult = iota
+	// readGiveUp: reading it again cannot help (vanished, damaged, rejected
+	// downstream); what could be read was delivered.
+	readGiveUp
+	// readRetry: failed for now (access, network); try again later, from
+	// the last delivered record.
+	readRetry
+	// readStopped: the receiver is stopping.
+	readStopped
+)
+
+// objectTask is one object to read and where its progress goes.
+type objectTask struct {
+	store           objectStore
+	bucket, key     string
+	account, region string
+	// skip is the number of records already delivered.
+	skip         int
+	lastModified time.Time
+	// retryHint ends the log lines of retryable failures.
+	retryHint string
+	// delivered records that the first next records of the object were accepted.
+	delivered func(next int)
+}
+
+// read streams one object to the next consumer in batches, logging and
+// counting what goes wrong with the bucket and key.
+func (r *cloudtrailReceiver) read(ctx context.Context, rd *objectreader.Reader, t objectTask) readResult {
+	logFields := []zap.Field{zap.String("bucket", t.bucket), zap.String("key", t.key)}
+	out, err := t.store.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(t.bucket), Key: aws.String(t.key)})
+	if err != nil {
+		if ctx.Err() != nil {
+			return readStopped
+		}
+		reason, retryable := classifyS3Error(err)
+		r.countFailed(ctx, reason)
+		if !retryable {
+			r.logger.Warn("CloudTrail object vanished between its announcement and its reading; skipping it",
+				append(logFields, zap.String("reason", reason), zap.Error(err))...)
+			return readGiveUp
+		}
+		msg := "Cannot read CloudTrail object; " + t.retryHint
+		if reason == reasonAccessDenied {
+			msg = denied("GetObject", "s3://"+t.bucket+"/"+t.key, "s3:GetObject (and kms:Decrypt for SSE-KMS files)") + "; " + t.retryHint
+		}
+		r.logger.Error(msg, append(logFields, zap.String("reason", reason), zap.Error(err))...)
+		return readRetry
+	}
+	defer out.Body.Close()
+	lastModified := t.lastModified
+	if lastModified.IsZero() {
+		lastModified = aws.ToTime(out.LastModified)
+	}
+
+	obj := objectreader.Object{Bucket: t.bucket, Key: t.key, Account: t.account, Region: t.region}
+	stats, err := rd.Read(out.Body, obj, t.skip, func(b objectreader.Batch) error {
+		return r.deliver(ctx, t, b)
+	})
+	r.tb.ReceiverAwscloudtrailBytesRead.Add(ctx, stats.BytesRead)
+	if stats.Invalid > 0 {
+		r.tb.ReceiverAwscloudtrailRecordsInvalid.Add(ctx, int64(stats.Invalid), metric.WithAttributes(attribute.String("reason", "not_an_object")))
+		r.logger.Warn("CloudTrail object has elements in Records that are not objects; they were skipped",
+			append(logFields, zap.Int("skipped", stats.Invalid))...)
+	}
+	if stats.MissingEventTime > 0 {
+		r.tb.ReceiverAwscloudtrailRecordsInvalid.Add(ctx, int64(stats.MissingEventTime), metric.WithAttributes(attribute.String("reason", "missing_event_time")))
+		r.logger.Warn("CloudTrail object has records without a valid eventTime; they were delivered without Timestamp",
+			append(logFields, zap.Int("records", stats.MissingEventTime))...)
+	}
+
+	var contentErr *objectreader.ContentError
+	switch {
+	case err == nil:
+		r.tb.ReceiverAwscloudtrailObjectsRead.Add(ctx, 1)
+		if !lastModified.IsZero() {
+			r.tb.ReceiverAwscloudtrailObjectLag.Record(ctx, time.Since(lastModified).Seconds())
+		}
+		r.addProgress(1, 0, time.Time{})
+		return readDone
+	case ctx.Err() != nil:
+		return readStopped
+	case errors.As(err, &contentErr) && contentErr.Permanent():
+		r.countFailed(ctx, contentErr.Reason)
+		r.logger.Error("CloudTrail object is damaged; the records before the damage were delivered, the rest cannot be read",
+			append(logFields, zap.String("reason", contentErr.Reason), zap.Int("records_delivered", stats.Records+t.skip), zap.Error(err))...)
+		return readGiveUp
+	case errors.As(err, &contentErr):
+		r.countFailed(ctx, contentErr.Reason)
+		r.logger.Error("Reading CloudTrail object failed; "+t.retryHint+", from the last delivered record",
+			append(logFields, zap.String("reason", contentErr.Reason), zap.Error(err))...)
+		return readRetry
+	case consumererror.IsPermanent(err):
+		r.countFailed(ctx, reasonConsumer)
+		r.logger.Error("The next consumer rejected records of a CloudTrail object permanently; the object is skipped",
+			append(logFields, zap.Error(err))...)
+		return readGiveUp
+	default:
+		r.countFailed(ctx, reasonS3Error)
+		r.logger.Error("Reading CloudTrail object failed; "+t.retryHint, append(logFields, zap.Error(err))...)
+		return readRetry
+	}
+}
+
+// deliver hands one batch to the next consumer, retrying with backoff
+// until it is accepted, rejected permanently, or the receiver stops; then
+// it records the progress (t.delivered).
+func (r *cloudtrailReceiver) deliver(ctx context.Context, t objectTask, b objectreader.Batch) error {
+	backoff := 100 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		opCtx := r.obsrecv.StartLogsOp(ctx)
+		err := r.next.ConsumeLogs(opCtx, b.Logs)
+		r.obsrecv.EndLogsOp(opCtx, "cloudtrail", b.Records, err)
+		if err == nil {
+			break
+		}
+		if consumererror.IsPermanent(err) {
+			return err
+		}
+		if attempt == 1 || attempt%10 == 0 {
+			r.logger.Warn("Next consumer refused CloudTrail records; retrying",
+				zap.String("bucket", t.bucket), zap.String("key", t.key), zap.Int("attempt", attempt),
+				zap.Duration("backoff", backoff), zap.Error(err))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 30*time.Second)
+	}
+	t.delivered(b.Next)
+	r.tb.ReceiverAwscloudtrailRecords.Add(ctx, int64(b.Normal), metric.WithAttributes(attribute.String("priority", ctattr.PriorityNormal)))
+	r.tb.ReceiverAwscloudtrailRecords.Add(ctx, int64(b.Low), metric.WithAttributes(attribute.String("priority", ctattr.PriorityLow)))
+	if !b.NewestEventTime.IsZero() {
+		r.tb.ReceiverAwscloudtrailLag.Record(ctx, time.Since(b.NewestEventTime).Seconds())
+	}
+	r.addProgress(0, int64(b.Records), b.NewestEventTime)
+	return nil
+}
