@@ -8,7 +8,7 @@ OCB         := $(GOBIN)/builder
 DIST        := dist/otelcol-cloudtrail
 UNIT_PKGS    = $(shell $(GO) list ./... | grep -v /e2e)
 
-.PHONY: all build run test unit e2e lint generate bench clean
+.PHONY: all build run test unit race e2e lint generate bench clean
 
 all: lint test
 
@@ -23,11 +23,15 @@ build: $(OCB)
 run: build
 	$(GO) run ./cmd/demo
 
-## test: lint, unit and integration tests, then end-to-end tests of the built collector.
-test: lint unit e2e
+## test: lint, unit and integration tests (the concurrent components also
+## under the race detector), then end-to-end tests of the built collector.
+test: lint unit race e2e
 
 unit:
 	$(GO) test -count=1 -timeout 15m $(UNIT_PKGS)
+
+race:
+	$(GO) test -count=1 -race -timeout 15m ./receiver/awscloudtrailreceiver/ ./exporter/...
 
 e2e: build
 	OTELCOL_BINARY=$(CURDIR)/$(DIST) $(GO) test -count=1 -timeout 20m -v ./e2e/
@@ -49,6 +53,7 @@ generate:
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 5x ./receiver/awscloudtrailreceiver/internal/objectreader/
 	$(GO) test -run '^$$' -bench . -benchtime 20x ./exporter/datadoglogsexporter/ ./exporter/datadogeventsexporter/
+	$(GO) test -run '^$$' -bench SQSReceivers -benchtime 2x ./receiver/awscloudtrailreceiver/
 	$(GO) run ./cmd/bench
 
 clean:

@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
@@ -41,6 +42,7 @@ type S3Server struct {
 	getFaults  map[string]*Fault // by "bucket/key" or "bucket/prefix*"
 	listFaults map[string]*Fault // by bucket
 	gets       map[string]int
+	getLatency time.Duration
 }
 
 // StartS3 starts a server on a loopback port (addr may be "" for any port).
@@ -51,6 +53,9 @@ func StartS3(addr string) (*S3Server, error) {
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if s.fault(w, req) || s.apis.serve(w, req) {
 			return
+		}
+		if d := s.latency(req); d > 0 {
+			time.Sleep(d)
 		}
 		h.ServeHTTP(w, req)
 	}))
@@ -109,6 +114,24 @@ func (s *S3Server) FailList(bucket string, f Fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.listFaults[bucket] = &f
+}
+
+// SetGetLatency makes every GetObject wait d first, as S3's first-byte
+// latency does (tens of milliseconds).
+func (s *S3Server) SetGetLatency(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.getLatency = d
+}
+
+func (s *S3Server) latency(req *http.Request) time.Duration {
+	path := strings.TrimPrefix(req.URL.Path, "/")
+	if _, key, _ := strings.Cut(path, "/"); req.Method != http.MethodGet || key == "" {
+		return 0
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.getLatency
 }
 
 // Gets returns how many GET requests bucket/key received.

@@ -3,6 +3,7 @@ package awscloudtrailreceiver // import "github.com/otelcol-cloudtrail/otelcol-c
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -26,6 +27,9 @@ type Config struct {
 	ExternalID string `mapstructure:"external_id"`
 	// Discovery finds the trails through the CloudTrail API.
 	Discovery DiscoveryConfig `mapstructure:"discovery"`
+	// SQS, when queue_url is set, makes notifications in an SQS queue drive
+	// the receiver instead of listing: many collectors can share one queue.
+	SQS SQSConfig `mapstructure:"sqs"`
 	// PollInterval is the time between two listings of every prefix.
 	PollInterval time.Duration `mapstructure:"poll_interval"`
 	// StartTime (RFC 3339) is where a prefix without a checkpoint starts;
@@ -85,6 +89,26 @@ type DiscoveryConfig struct {
 	TrailNames []string `mapstructure:"trail_names"`
 }
 
+// SQSConfig configures the SQS notification mode.
+type SQSConfig struct {
+	// QueueURL is the queue that receives the S3 (or SNS, EventBridge,
+	// CloudTrail SNS) notifications of new log files.
+	QueueURL string `mapstructure:"queue_url"`
+	// WaitTime is the long-polling wait of ReceiveMessage (at most 20s).
+	WaitTime time.Duration `mapstructure:"wait_time"`
+	// MaxMessages is the most messages one ReceiveMessage returns (1 to 10).
+	MaxMessages int `mapstructure:"max_messages"`
+	// VisibilityTimeout hides a received message from other collectors; it
+	// is extended while the message's objects are still being read.
+	VisibilityTimeout time.Duration `mapstructure:"visibility_timeout"`
+	// MaxReceiveCount: a message received more often is not processed any
+	// more and is left to the queue's redrive policy (dead-letter queue).
+	MaxReceiveCount int `mapstructure:"max_receive_count"`
+	// DeleteAfterDelivery deletes a message once every record of its
+	// objects was accepted downstream.
+	DeleteAfterDelivery bool `mapstructure:"delete_after_delivery"`
+}
+
 // PriorityConfig sets the services whose records have normal priority.
 type PriorityConfig struct {
 	// NormalServices are service short names (the first label of eventSource).
@@ -121,8 +145,25 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("start_time must be RFC 3339 (2006-01-02T15:04:05Z): %w", err))
 		}
 	}
-	if len(c.Trails) == 0 && !c.Discovery.Enabled {
-		errs = append(errs, errors.New("at least one entry in trails is required, or discovery.enabled: true"))
+	if len(c.Trails) == 0 && !c.Discovery.Enabled && c.SQS.QueueURL == "" {
+		errs = append(errs, errors.New("at least one entry in trails is required, or discovery.enabled: true, or sqs.queue_url"))
+	}
+	if c.SQS.QueueURL != "" {
+		if u, err := url.Parse(c.SQS.QueueURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("sqs.queue_url %q is not a queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)", c.SQS.QueueURL))
+		}
+		if c.SQS.WaitTime < 0 || c.SQS.WaitTime > 20*time.Second {
+			errs = append(errs, errors.New("sqs.wait_time must be between 0s and 20s"))
+		}
+		if c.SQS.MaxMessages < 1 || c.SQS.MaxMessages > 10 {
+			errs = append(errs, errors.New("sqs.max_messages must be between 1 and 10"))
+		}
+		if c.SQS.VisibilityTimeout < time.Second || c.SQS.VisibilityTimeout > 12*time.Hour {
+			errs = append(errs, errors.New("sqs.visibility_timeout must be between 1s and 12h"))
+		}
+		if c.SQS.MaxReceiveCount < 1 {
+			errs = append(errs, errors.New("sqs.max_receive_count must be at least 1"))
+		}
 	}
 	if c.Discovery.RefreshInterval <= 0 {
 		errs = append(errs, errors.New("discovery.refresh_interval must be positive"))
@@ -182,6 +223,8 @@ func createDefaultConfig() component.Config {
 		MaxBatchRecords: 1000,
 		IncludeInsights: true,
 		Discovery:       DiscoveryConfig{RefreshInterval: 15 * time.Minute},
-		Priority:        PriorityConfig{NormalServices: append([]string(nil), ctattr.DefaultNormalServices...)},
+		SQS: SQSConfig{WaitTime: 20 * time.Second, MaxMessages: 10, VisibilityTimeout: 5 * time.Minute,
+			MaxReceiveCount: 5, DeleteAfterDelivery: true},
+		Priority: PriorityConfig{NormalServices: append([]string(nil), ctattr.DefaultNormalServices...)},
 	}
 }

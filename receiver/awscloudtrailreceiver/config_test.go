@@ -41,6 +41,8 @@ func TestLoadConfig(t *testing.T) {
 				RoleARN: "arn:aws:iam::123456789012:role/cloudtrail-reader", ExternalID: "abc123",
 				Discovery: DiscoveryConfig{Enabled: true, Regions: []string{"us-east-1", "eu-west-1"}, IncludeInactive: true,
 					RefreshInterval: 5 * time.Minute, TrailNames: []string{"management-events"}},
+				SQS: SQSConfig{QueueURL: "https://sqs.eu-west-1.amazonaws.com/123456789012/cloudtrail-files", WaitTime: 10 * time.Second,
+					MaxMessages: 5, VisibilityTimeout: 10 * time.Minute, MaxReceiveCount: 3, DeleteAfterDelivery: false},
 				PollInterval: 30 * time.Second, StartTime: "2026-11-01T00:00:00Z", Lookback: 2 * time.Hour,
 				Workers: 8, MaxBatchRecords: 500, Storage: &storageID, IncludeInsights: false, CopyPayloadAttributes: true,
 				Trails: []TrailConfig{{Bucket: "org-trail-bucket", Prefix: "security", OrganizationID: "o-exampleorg1",
@@ -48,7 +50,7 @@ func TestLoadConfig(t *testing.T) {
 				Priority: PriorityConfig{NormalServices: []string{"ec2", "iam", "sts"}},
 			},
 		},
-		{id: component.NewIDWithName(metadata.Type, "no_trails"), errText: []string{"at least one entry in trails is required, or discovery.enabled: true"}},
+		{id: component.NewIDWithName(metadata.Type, "no_trails"), errText: []string{"at least one entry in trails is required, or discovery.enabled: true, or sqs.queue_url"}},
 		{
 			id: component.NewIDWithName(metadata.Type, "discovery_only"),
 			want: func() *Config {

@@ -14,7 +14,7 @@ import (
 )
 
 // putTree stores files for accounts and regions in bucket and returns the eventIDs.
-func putTree(t *testing.T, s3srv *devstack.S3Server, bucket, prefix, org string, accounts, regions []string, seed uint64) []string {
+func putTree(t testing.TB, s3srv *devstack.S3Server, bucket, prefix, org string, accounts, regions []string, seed uint64) []string {
 	t.Helper()
 	var ids []string
 	for _, acct := range accounts {
@@ -43,7 +43,7 @@ func discoveryConfig(endpoint string) *Config {
 	return cfg
 }
 
-func assertExactlyOnce(t *testing.T, sk *sink, want []string) {
+func assertExactlyOnce(t testing.TB, sk *sink, want []string) {
 	t.Helper()
 	got := sk.ids()
 	assert.Len(t, got, len(want))

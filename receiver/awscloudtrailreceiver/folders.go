@@ -96,7 +96,10 @@ func (r *cloudtrailReceiver) refreshFolders(ctx context.Context) {
 // bucketRegion returns the region of a bucket (GetBucketLocation), so that
 // each bucket is read through a client of its own region.
 func (r *cloudtrailReceiver) bucketRegion(ctx context.Context, bucket string) string {
-	if region, ok := r.bucketRegions[bucket]; ok {
+	r.regionMu.Lock()
+	region, ok := r.bucketRegions[bucket]
+	r.regionMu.Unlock()
+	if ok {
 		return region
 	}
 	out, err := r.clients.s3For(r.cfg.Region).GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: aws.String(bucket)})
@@ -111,14 +114,16 @@ func (r *cloudtrailReceiver) bucketRegion(ctx context.Context, bucket string) st
 		}
 		return r.cfg.Region
 	}
-	region := string(out.LocationConstraint)
+	region = string(out.LocationConstraint)
 	switch region {
 	case "":
 		region = "us-east-1" // buckets of us-east-1 have no location constraint
 	case "EU":
 		region = "eu-west-1"
 	}
+	r.regionMu.Lock()
 	r.bucketRegions[bucket] = region
+	r.regionMu.Unlock()
 	return region
 }
 

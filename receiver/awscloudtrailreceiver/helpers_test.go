@@ -34,7 +34,7 @@ const testBucket = "trail-bucket"
 
 // startS3 starts the S3 protocol server with one bucket and points the AWS
 // SDK's default chain at static test credentials.
-func startS3(t *testing.T) *devstack.S3Server {
+func startS3(t testing.TB) *devstack.S3Server {
 	t.Helper()
 	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDTEST")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
@@ -65,7 +65,7 @@ type harness struct {
 	logs *observer.ObservedLogs
 }
 
-func startReceiver(t *testing.T, cfg *Config, next consumer.Logs, host component.Host) *harness {
+func startReceiver(t testing.TB, cfg *Config, next consumer.Logs, host component.Host) *harness {
 	t.Helper()
 	require.NoError(t, cfg.Validate())
 	tel := componenttest.NewTelemetry()
@@ -211,7 +211,7 @@ func (s *sink) ids() map[string]int {
 }
 
 // loadSamples reads the public sample records (one JSON record per line).
-func loadSamples(t *testing.T, name string) []map[string]any {
+func loadSamples(t testing.TB, name string) []map[string]any {
 	t.Helper()
 	f, err := os.Open(filepath.Join("..", "..", "testdata", "samples", "records", name))
 	require.NoError(t, err)
@@ -232,7 +232,7 @@ func loadSamples(t *testing.T, name string) []map[string]any {
 }
 
 // putFile stores records as a gzipped log file and returns their eventIDs.
-func putFile(t *testing.T, s3srv *devstack.S3Server, key string, records []map[string]any) []string {
+func putFile(t testing.TB, s3srv *devstack.S3Server, key string, records []map[string]any) []string {
 	t.Helper()
 	require.NoError(t, s3srv.Put(testBucket, key, trailgen.LogFile(records, true)))
 	ids := make([]string, len(records))

@@ -24,7 +24,7 @@ var t0 = time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
 // trailTree seeds a bucket with several accounts and regions, an
 // organization layout, samples, insight, digest and plain JSON files. It
 // returns the eventIDs that must be delivered and the source records.
-func trailTree(t *testing.T, s3srv *devstack.S3Server) (want []string, source map[string]map[string]any) {
+func trailTree(t testing.TB, s3srv *devstack.S3Server) (want []string, source map[string]map[string]any) {
 	source = map[string]map[string]any{}
 	add := func(key string, recs []map[string]any) {
 		want = append(want, putFile(t, s3srv, key, recs)...)
@@ -306,7 +306,7 @@ func TestIntegrationRestartResumes(t *testing.T) {
 
 // assertJSONEqual compares values through their JSON encodings, so that
 // int64 and float64 numbers of the same value are equal.
-func assertJSONEqual(t *testing.T, want, got any) {
+func assertJSONEqual(t testing.TB, want, got any) {
 	t.Helper()
 	w, err := json.Marshal(want)
 	require.NoError(t, err)

@@ -64,6 +64,7 @@ type cloudtrailReceiver struct {
 
 	folders       map[string]*folder
 	lastRefresh   time.Time
+	regionMu      sync.Mutex
 	bucketRegions map[string]string
 	orgID         *string
 	startFloor    time.Time
@@ -75,6 +76,10 @@ type cloudtrailReceiver struct {
 
 	cancel context.CancelFunc
 	done   chan struct{}
+	// stopWork, in SQS mode, ends the processing of the messages in
+	// progress, which Shutdown lets finish for drain first.
+	stopWork context.CancelFunc
+	drain    time.Duration
 }
 
 type progressCounts struct {
@@ -105,6 +110,7 @@ func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*cloud
 		logger:        set.Logger,
 		folders:       map[string]*folder{},
 		bucketRegions: map[string]string{},
+		drain:         sqsDrain,
 	}, nil
 }
 
@@ -146,6 +152,10 @@ func (r *cloudtrailReceiver) Start(ctx context.Context, host component.Host) err
 		})
 	}
 
+	if r.cfg.SQS.QueueURL != "" {
+		r.startSQS()
+		return nil
+	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
 	r.done = make(chan struct{})
@@ -157,6 +167,16 @@ func (r *cloudtrailReceiver) Start(ctx context.Context, host component.Host) err
 func (r *cloudtrailReceiver) Shutdown(ctx context.Context) error {
 	if r.cancel != nil {
 		r.cancel()
+		if r.stopWork != nil {
+			// SQS mode: let the messages in progress finish for a while, so
+			// that no other collector reads their objects again.
+			select {
+			case <-r.done:
+			case <-time.After(r.drain):
+			case <-ctx.Done():
+			}
+			r.stopWork()
+		}
 		select {
 		case <-r.done:
 		case <-ctx.Done():

@@ -23,16 +23,20 @@ func Tracer(settings component.TelemetrySettings) trace.Tracer {
 // TelemetryBuilder provides an interface for components to report telemetry
 // as defined in metadata and user config.
 type TelemetryBuilder struct {
-	meter                               metric.Meter
-	mu                                  sync.Mutex
-	registrations                       []metric.Registration
-	ReceiverAwscloudtrailBytesRead      metric.Int64Counter
-	ReceiverAwscloudtrailLag            metric.Float64Gauge
-	ReceiverAwscloudtrailObjectLag      metric.Float64Gauge
-	ReceiverAwscloudtrailObjectsFailed  metric.Int64Counter
-	ReceiverAwscloudtrailObjectsRead    metric.Int64Counter
-	ReceiverAwscloudtrailRecords        metric.Int64Counter
-	ReceiverAwscloudtrailRecordsInvalid metric.Int64Counter
+	meter                                metric.Meter
+	mu                                   sync.Mutex
+	registrations                        []metric.Registration
+	ReceiverAwscloudtrailBytesRead       metric.Int64Counter
+	ReceiverAwscloudtrailLag             metric.Float64Gauge
+	ReceiverAwscloudtrailObjectLag       metric.Float64Gauge
+	ReceiverAwscloudtrailObjectsFailed   metric.Int64Counter
+	ReceiverAwscloudtrailObjectsInFlight metric.Int64UpDownCounter
+	ReceiverAwscloudtrailObjectsRead     metric.Int64Counter
+	ReceiverAwscloudtrailRecords         metric.Int64Counter
+	ReceiverAwscloudtrailRecordsInvalid  metric.Int64Counter
+	ReceiverAwscloudtrailSqsMessageAge   metric.Float64Gauge
+	ReceiverAwscloudtrailSqsMessages     metric.Int64Counter
+	ReceiverAwscloudtrailSqsQueueDepth   metric.Int64Gauge
 }
 
 // TelemetryBuilderOption applies changes to default builder.
@@ -88,6 +92,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		metric.WithUnit("{object}"),
 	)
 	errs = errors.Join(errs, err)
+	builder.ReceiverAwscloudtrailObjectsInFlight, err = builder.meter.Int64UpDownCounter(
+		"otelcol_receiver_awscloudtrail_objects_in_flight",
+		metric.WithDescription("Objects being read now. [Alpha]"),
+		metric.WithUnit("{object}"),
+	)
+	errs = errors.Join(errs, err)
 	builder.ReceiverAwscloudtrailObjectsRead, err = builder.meter.Int64Counter(
 		"otelcol_receiver_awscloudtrail_objects_read",
 		metric.WithDescription("CloudTrail log objects read to the end and delivered. [Alpha]"),
@@ -104,6 +114,24 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_receiver_awscloudtrail_records_invalid",
 		metric.WithDescription("Records that are not JSON objects (skipped) or lack a valid eventTime (delivered without Timestamp), by reason. [Alpha]"),
 		metric.WithUnit("{record}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ReceiverAwscloudtrailSqsMessageAge, err = builder.meter.Float64Gauge(
+		"otelcol_receiver_awscloudtrail_sqs_message_age",
+		metric.WithDescription("Age of the SQS messages when received (now minus SentTimestamp), the queue's lag. [Alpha]"),
+		metric.WithUnit("s"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ReceiverAwscloudtrailSqsMessages, err = builder.meter.Int64Counter(
+		"otelcol_receiver_awscloudtrail_sqs_messages",
+		metric.WithDescription("SQS messages by outcome (attribute outcome - received, deleted, failed, ignored). [Alpha]"),
+		metric.WithUnit("{message}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ReceiverAwscloudtrailSqsQueueDepth, err = builder.meter.Int64Gauge(
+		"otelcol_receiver_awscloudtrail_sqs_queue_depth",
+		metric.WithDescription("Messages waiting in the SQS queue (ApproximateNumberOfMessages). [Alpha]"),
+		metric.WithUnit("{message}"),
 	)
 	errs = errors.Join(errs, err)
 	return &builder, errs

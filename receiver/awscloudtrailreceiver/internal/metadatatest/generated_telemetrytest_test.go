@@ -23,9 +23,13 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.ReceiverAwscloudtrailLag.Record(context.Background(), 1)
 	tb.ReceiverAwscloudtrailObjectLag.Record(context.Background(), 1)
 	tb.ReceiverAwscloudtrailObjectsFailed.Add(context.Background(), 1)
+	tb.ReceiverAwscloudtrailObjectsInFlight.Add(context.Background(), 1)
 	tb.ReceiverAwscloudtrailObjectsRead.Add(context.Background(), 1)
 	tb.ReceiverAwscloudtrailRecords.Add(context.Background(), 1)
 	tb.ReceiverAwscloudtrailRecordsInvalid.Add(context.Background(), 1)
+	tb.ReceiverAwscloudtrailSqsMessageAge.Record(context.Background(), 1)
+	tb.ReceiverAwscloudtrailSqsMessages.Add(context.Background(), 1)
+	tb.ReceiverAwscloudtrailSqsQueueDepth.Record(context.Background(), 1)
 	AssertEqualReceiverAwscloudtrailBytesRead(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
@@ -38,6 +42,9 @@ func TestSetupTelemetry(t *testing.T) {
 	AssertEqualReceiverAwscloudtrailObjectsFailed(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
+	AssertEqualReceiverAwscloudtrailObjectsInFlight(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
 	AssertEqualReceiverAwscloudtrailObjectsRead(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
@@ -45,6 +52,15 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualReceiverAwscloudtrailRecordsInvalid(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualReceiverAwscloudtrailSqsMessageAge(t, testTel,
+		[]metricdata.DataPoint[float64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualReceiverAwscloudtrailSqsMessages(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualReceiverAwscloudtrailSqsQueueDepth(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 

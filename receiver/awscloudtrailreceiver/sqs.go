@@ -1,0 +1,378 @@
+package awscloudtrailreceiver // import "github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver"
+
+import (
+	"container/list"
+	"context"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.uber.org/zap"
+
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/keylayout"
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/notification"
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/objectreader"
+)
+
+// sqsAPI is the part of the SQS API the receiver uses.
+type sqsAPI interface {
+	ReceiveMessage(ctx context.Context, in *sqs.ReceiveMessageInput, opts ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error)
+	DeleteMessage(ctx context.Context, in *sqs.DeleteMessageInput, opts ...func(*sqs.Options)) (*sqs.DeleteMessageOutput, error)
+	ChangeMessageVisibility(ctx context.Context, in *sqs.ChangeMessageVisibilityInput, opts ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityOutput, error)
+	GetQueueAttributes(ctx context.Context, in *sqs.GetQueueAttributesInput, opts ...func(*sqs.Options)) (*sqs.GetQueueAttributesOutput, error)
+}
+
+// sqsFor returns the SQS client of a region.
+func (c *awsClients) sqsFor(region string) sqsAPI {
+	return sqs.NewFromConfig(c.base, func(o *sqs.Options) {
+		o.Region = region
+		if c.endpoint != "" {
+			o.BaseEndpoint = aws.String(c.endpoint)
+		}
+	})
+}
+
+// queueRegion reads the region of a queue URL (https://sqs.REGION.amazonaws.com/…).
+func queueRegion(queueURL, fallback string) string {
+	u, err := url.Parse(queueURL)
+	if err != nil {
+		return fallback
+	}
+	parts := strings.Split(u.Hostname(), ".")
+	if len(parts) >= 3 && parts[0] == "sqs" && regionRe.MatchString(parts[1]) {
+		return parts[1]
+	}
+	return fallback
+}
+
+const (
+	// sqsDrain is how long Shutdown lets the messages being processed finish.
+	sqsDrain = 15 * time.Second
+	// doneObjects bounds the memory of objects read to the end, which
+	// protects from duplicate notifications.
+	doneObjects = 100_000
+	// depthEvery is how often the queue depth is measured.
+	depthEvery = 30 * time.Second
+)
+
+// Outcomes of messages, for the sqs_messages metric.
+const (
+	outcomeReceived = "received"
+	outcomeDeleted  = "deleted"
+	outcomeFailed   = "failed"
+	outcomeIgnored  = "ignored"
+)
+
+// sqsMode reads the objects that notifications in an SQS queue announce.
+// Many collectors may consume the same queue: SQS's visibility timeout
+// gives each message to one of them at a time.
+type sqsMode struct {
+	r        *cloudtrailReceiver
+	cfg      SQSConfig
+	client   sqsAPI
+	queueURL string
+	done     *recentSet
+	// workCtx ends the processing of messages; it outlives the receiving
+	// on Shutdown, so that messages in progress can finish (sqsDrain).
+	workCtx    context.Context
+	cancelWork context.CancelFunc
+}
+
+// message is a received message and the stop of its visibility heartbeat.
+type message struct {
+	msg       sqstypes.Message
+	stopHeart func()
+}
+
+func (r *cloudtrailReceiver) startSQS() {
+	m := &sqsMode{
+		r: r, cfg: r.cfg.SQS, queueURL: r.cfg.SQS.QueueURL, done: newRecentSet(doneObjects),
+		client: r.clients.sqsFor(queueRegion(r.cfg.SQS.QueueURL, r.cfg.Region)),
+	}
+	m.workCtx, m.cancelWork = context.WithCancel(context.Background())
+	recvCtx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	r.done = make(chan struct{})
+	r.stopWork = m.cancelWork
+	go m.run(recvCtx)
+}
+
+func (m *sqsMode) run(recvCtx context.Context) {
+	defer close(m.r.done)
+	msgs := make(chan message)
+	var wg sync.WaitGroup
+	for range m.r.cfg.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rd := <-m.r.readers
+			defer func() { m.r.readers <- rd }()
+			for mm := range msgs {
+				m.handle(rd, mm)
+			}
+		}()
+	}
+	go m.measureDepth(recvCtx)
+	for recvCtx.Err() == nil {
+		out, err := m.client.ReceiveMessage(recvCtx, &sqs.ReceiveMessageInput{
+			QueueUrl:                    aws.String(m.queueURL),
+			MaxNumberOfMessages:         int32(min(m.cfg.MaxMessages, m.r.cfg.Workers)),
+			WaitTimeSeconds:             int32(m.cfg.WaitTime.Seconds()),
+			VisibilityTimeout:           int32(m.cfg.VisibilityTimeout.Seconds()),
+			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameApproximateReceiveCount, sqstypes.MessageSystemAttributeNameSentTimestamp},
+		})
+		if err != nil {
+			if recvCtx.Err() != nil {
+				break
+			}
+			reason, _ := classifyS3Error(err)
+			msg := "Cannot receive from the SQS queue; trying again"
+			if reason == reasonAccessDenied {
+				msg = denied("ReceiveMessage", m.queueURL, "sqs:ReceiveMessage")
+			}
+			m.r.logger.Error(msg, zap.String("queue_url", m.queueURL), zap.Error(err))
+			select {
+			case <-recvCtx.Done():
+			case <-time.After(5 * time.Second):
+			}
+			continue
+		}
+		for _, msg := range out.Messages {
+			m.r.tb.ReceiverAwscloudtrailSqsMessages.Add(m.workCtx, 1, metric.WithAttributes(attribute.String("outcome", outcomeReceived)))
+			if sent, err := strconv.ParseInt(msg.Attributes[string(sqstypes.MessageSystemAttributeNameSentTimestamp)], 10, 64); err == nil {
+				m.r.tb.ReceiverAwscloudtrailSqsMessageAge.Record(m.workCtx, time.Since(time.UnixMilli(sent)).Seconds())
+			}
+			mm := message{msg: msg, stopHeart: m.heartbeat(aws.ToString(msg.ReceiptHandle))}
+			select {
+			case msgs <- mm:
+			case <-recvCtx.Done():
+				// Not started: give it back to the queue at once.
+				mm.stopHeart()
+				m.release(aws.ToString(msg.ReceiptHandle), 0)
+			}
+		}
+	}
+	close(msgs)
+	wg.Wait()
+}
+
+// heartbeat extends the visibility of a message while it is processed.
+func (m *sqsMode) heartbeat(handle string) (stop func()) {
+	ctx, cancel := context.WithCancel(m.workCtx)
+	every := max(m.cfg.VisibilityTimeout/2, 500*time.Millisecond)
+	go func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				_, err := m.client.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{
+					QueueUrl: aws.String(m.queueURL), ReceiptHandle: aws.String(handle), VisibilityTimeout: int32(m.cfg.VisibilityTimeout.Seconds()),
+				})
+				if err != nil && ctx.Err() == nil {
+					m.r.logger.Warn("Cannot extend the visibility of an SQS message; another collector may read its objects too",
+						zap.String("queue_url", m.queueURL), zap.Error(err))
+				}
+			}
+		}
+	}()
+	return cancel
+}
+
+// release makes a message visible again after d.
+func (m *sqsMode) release(handle string, d time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := m.client.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{
+		QueueUrl: aws.String(m.queueURL), ReceiptHandle: aws.String(handle), VisibilityTimeout: int32(d.Seconds()),
+	})
+	if err != nil {
+		m.r.logger.Debug("Cannot change the visibility of an SQS message; it becomes visible when its timeout ends", zap.Error(err))
+	}
+}
+
+// handle processes one message: reads the objects it announces and deletes
+// it once every record of them was accepted downstream.
+func (m *sqsMode) handle(rd *objectreader.Reader, mm message) {
+	defer mm.stopHeart()
+	ctx := m.workCtx
+	msg := mm.msg
+	handle := aws.ToString(msg.ReceiptHandle)
+	fields := []zap.Field{zap.String("queue_url", m.queueURL), zap.String("message_id", aws.ToString(msg.MessageId))}
+	count, _ := strconv.Atoi(msg.Attributes[string(sqstypes.MessageSystemAttributeNameApproximateReceiveCount)])
+	fields = append(fields, zap.Int("receive_count", count))
+	fail := func() {
+		m.r.tb.ReceiverAwscloudtrailSqsMessages.Add(ctx, 1, metric.WithAttributes(attribute.String("outcome", outcomeFailed)))
+	}
+	if count > m.cfg.MaxReceiveCount {
+		m.r.logger.Error("SQS message was received more than max_receive_count times; it is not processed any more and is left to the queue's redrive policy (dead-letter queue)",
+			append(fields, zap.Int("max_receive_count", m.cfg.MaxReceiveCount))...)
+		fail()
+		return
+	}
+	objects, kind, err := notification.Parse(aws.ToString(msg.Body))
+	if err != nil {
+		body := aws.ToString(msg.Body)
+		m.r.logger.Error("SQS message is not a notification of new objects; it is left for the dead-letter queue",
+			append(fields, zap.String("body", cut(body, 300)), zap.Error(err))...)
+		fail()
+		m.release(handle, m.retryDelay(count))
+		return
+	}
+	ok := true
+	for _, o := range objects {
+		switch m.readAnnounced(ctx, rd, o) {
+		case readDone:
+		case readStopped:
+			ok = false
+			// Stopping: let another collector take the message at once.
+			m.release(handle, 0)
+			return
+		default:
+			ok = false
+		}
+	}
+	if !ok {
+		fail()
+		m.release(handle, m.retryDelay(count))
+		return
+	}
+	if len(objects) == 0 {
+		m.r.logger.Debug("SQS message announces no CloudTrail object; deleting it", append(fields, zap.String("kind", kind))...)
+		m.r.tb.ReceiverAwscloudtrailSqsMessages.Add(ctx, 1, metric.WithAttributes(attribute.String("outcome", outcomeIgnored)))
+	}
+	if !m.cfg.DeleteAfterDelivery {
+		return
+	}
+	if _, err := m.client.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(m.queueURL), ReceiptHandle: aws.String(handle)}); err != nil {
+		reason, _ := classifyS3Error(err)
+		msg := "Cannot delete the SQS message; it will be received again, and its objects are not read twice by this collector"
+		if reason == reasonAccessDenied {
+			msg = denied("DeleteMessage", m.queueURL, "sqs:DeleteMessage")
+		}
+		m.r.logger.Error(msg, append(fields, zap.Error(err))...)
+		return
+	}
+	m.r.tb.ReceiverAwscloudtrailSqsMessages.Add(ctx, 1, metric.WithAttributes(attribute.String("outcome", outcomeDeleted)))
+}
+
+// retryDelay is how long a failed message stays hidden before it is tried again.
+func (m *sqsMode) retryDelay(receiveCount int) time.Duration {
+	d := 5 * time.Second << min(max(receiveCount-1, 0), 10)
+	return min(d, m.cfg.VisibilityTimeout)
+}
+
+// readAnnounced reads one announced object, resuming after the records
+// this collector already delivered of it.
+func (m *sqsMode) readAnnounced(ctx context.Context, rd *objectreader.Reader, o notification.Object) readResult {
+	r := m.r
+	p, _, ok := keylayout.Parse(o.Key)
+	if !ok || !keylayout.IsLogFile(o.Key) || p.Kind == keylayout.KindDigest || (p.Kind == keylayout.KindInsight && !r.cfg.IncludeInsights) ||
+		(p.Kind != keylayout.KindLog && p.Kind != keylayout.KindInsight) {
+		r.logger.Debug("Ignoring an object that is not a CloudTrail log file", zap.String("bucket", o.Bucket), zap.String("key", o.Key))
+		return readDone
+	}
+	id := o.Bucket + "/" + o.Key
+	if m.done.has(id) {
+		r.logger.Debug("Object already read (duplicate notification)", zap.String("bucket", o.Bucket), zap.String("key", o.Key))
+		return readDone
+	}
+	skip, err := r.store.LoadProgress(ctx, o.Bucket, o.Key)
+	if err != nil {
+		r.logger.Error("Cannot load the progress of an object; it is retried", zap.String("bucket", o.Bucket), zap.String("key", o.Key), zap.Error(err))
+		return readRetry
+	}
+	r.tb.ReceiverAwscloudtrailObjectsInFlight.Add(ctx, 1)
+	defer r.tb.ReceiverAwscloudtrailObjectsInFlight.Add(context.WithoutCancel(ctx), -1)
+	res := r.read(ctx, rd, objectTask{
+		store: r.clients.s3For(r.bucketRegion(ctx, o.Bucket)), bucket: o.Bucket, key: o.Key, account: p.Account, region: p.Region,
+		skip: skip, retryHint: "its message is retried",
+		delivered: func(next int) {
+			if err := r.store.SaveProgress(context.WithoutCancel(ctx), o.Bucket, o.Key, next); err != nil {
+				r.logger.Error("Cannot save the progress of an object", zap.String("bucket", o.Bucket), zap.String("key", o.Key), zap.Error(err))
+			}
+		},
+	})
+	switch res {
+	case readDone:
+		m.done.add(id)
+		_ = r.store.DeleteProgress(context.WithoutCancel(ctx), o.Bucket, o.Key)
+	case readGiveUp:
+		// A poison object (vanished, damaged): the message is not deleted,
+		// so it ends in the dead-letter queue after max_receive_count.
+		return readRetry
+	}
+	return res
+}
+
+// measureDepth records the queue depth (ApproximateNumberOfMessages).
+func (m *sqsMode) measureDepth(ctx context.Context) {
+	t := time.NewTicker(depthEvery)
+	defer t.Stop()
+	for {
+		out, err := m.client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
+			QueueUrl: aws.String(m.queueURL), AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages},
+		})
+		if err == nil {
+			if n, err := strconv.ParseInt(out.Attributes[string(sqstypes.QueueAttributeNameApproximateNumberOfMessages)], 10, 64); err == nil {
+				m.r.tb.ReceiverAwscloudtrailSqsQueueDepth.Record(ctx, n)
+			}
+		} else if ctx.Err() == nil {
+			m.r.logger.Debug("Cannot read the queue depth (sqs:GetQueueAttributes)", zap.Error(err))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// recentSet remembers the last n keys added.
+type recentSet struct {
+	mu    sync.Mutex
+	n     int
+	order *list.List
+	keys  map[string]*list.Element
+}
+
+func newRecentSet(n int) *recentSet {
+	return &recentSet{n: n, order: list.New(), keys: map[string]*list.Element{}}
+}
+
+func (s *recentSet) add(k string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.keys[k]; ok {
+		return
+	}
+	s.keys[k] = s.order.PushBack(k)
+	if s.order.Len() > s.n {
+		oldest := s.order.Front()
+		s.order.Remove(oldest)
+		delete(s.keys, oldest.Value.(string))
+	}
+}
+
+func (s *recentSet) has(k string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.keys[k]
+	return ok
+}
+
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

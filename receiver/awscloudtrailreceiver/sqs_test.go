@@ -1,0 +1,326 @@
+package awscloudtrailreceiver
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/devstack"
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/trailgen"
+)
+
+// queueClient is the real SDK client the tests send notifications with.
+func queueClient(endpoint string) *sqs.Client {
+	return sqs.New(sqs.Options{
+		Region: "us-east-1", BaseEndpoint: aws.String(endpoint),
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
+	})
+}
+
+// createQueue creates a queue with a dead-letter queue after maxReceive receives.
+func createQueue(t testing.TB, c *sqs.Client, name string, visibility time.Duration, maxReceive int) (queueURL, dlqURL string) {
+	t.Helper()
+	ctx := context.Background()
+	dlq, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name + "-dlq")})
+	require.NoError(t, err)
+	redrive, _ := json.Marshal(map[string]string{"deadLetterTargetArn": "arn:aws:sqs:us-east-1:000000000000:" + name + "-dlq", "maxReceiveCount": fmt.Sprint(maxReceive)})
+	q, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name), Attributes: map[string]string{
+		"VisibilityTimeout": fmt.Sprint(int(visibility.Seconds())), "RedrivePolicy": string(redrive),
+	}})
+	require.NoError(t, err)
+	return aws.ToString(q.QueueUrl), aws.ToString(dlq.QueueUrl)
+}
+
+func sendMessages(t testing.TB, c *sqs.Client, queueURL string, bodies []string) {
+	t.Helper()
+	for len(bodies) > 0 {
+		n := min(10, len(bodies))
+		var entries []sqstypes.SendMessageBatchRequestEntry
+		for i, b := range bodies[:n] {
+			entries = append(entries, sqstypes.SendMessageBatchRequestEntry{Id: aws.String(fmt.Sprint(i)), MessageBody: aws.String(b)})
+		}
+		_, err := c.SendMessageBatch(context.Background(), &sqs.SendMessageBatchInput{QueueUrl: aws.String(queueURL), Entries: entries})
+		require.NoError(t, err)
+		bodies = bodies[n:]
+	}
+}
+
+func s3Notification(bucket, key string) string {
+	b, _ := json.Marshal(map[string]any{"Records": []any{map[string]any{
+		"eventVersion": "2.1", "eventSource": "aws:s3", "eventName": "ObjectCreated:Put", "awsRegion": "us-east-1",
+		"s3": map[string]any{"bucket": map[string]any{"name": bucket}, "object": map[string]any{"key": url.QueryEscape(key), "size": 1}},
+	}}})
+	return string(b)
+}
+
+func snsEnvelope(inner string) string {
+	b, _ := json.Marshal(map[string]any{"Type": "Notification", "MessageId": "x", "TopicArn": "arn:aws:sns:us-east-1:1:t", "Message": inner})
+	return string(b)
+}
+
+func eventBridge(bucket, key string) string {
+	b, _ := json.Marshal(map[string]any{"version": "0", "detail-type": "Object Created", "source": "aws.s3",
+		"detail": map[string]any{"bucket": map[string]any{"name": bucket}, "object": map[string]any{"key": key}}})
+	return string(b)
+}
+
+// putObjects stores n files of per records each and returns their keys and eventIDs.
+func putObjects(t testing.TB, s3srv *devstack.S3Server, n, per int, seed uint64) (keys, ids []string) {
+	t.Helper()
+	for i := 0; i < n; i++ {
+		acct := fmt.Sprintf("%012d", 100000000000+i%5)
+		g := trailgen.New(seed+uint64(i), acct, "us-east-1")
+		at := t0.Add(time.Duration(i) * time.Minute)
+		key := trailgen.Key("", "", acct, "CloudTrail", "us-east-1", at, fmt.Sprintf("q%d", i))
+		recs := genRecords(g, at, per)
+		require.NoError(t, s3srv.Put(testBucket, key, trailgen.LogFile(recs, true)))
+		keys = append(keys, key)
+		for _, r := range recs {
+			ids = append(ids, r["eventID"].(string))
+		}
+	}
+	return keys, ids
+}
+
+func sqsConfig(endpoint, queueURL string) *Config {
+	cfg := testConfig(endpoint)
+	cfg.Trails = nil
+	cfg.SQS.QueueURL = queueURL
+	cfg.SQS.WaitTime = time.Second
+	cfg.SQS.VisibilityTimeout = 30 * time.Second
+	return cfg
+}
+
+func TestSQSThreeReceivers(t *testing.T) {
+	s3srv := startS3(t)
+	qc := queueClient(s3srv.URL)
+	queueURL, _ := createQueue(t, qc, "cloudtrail", 30*time.Second, 5)
+	keys, want := putObjects(t, s3srv, 500, 4, 1000)
+	var bodies []string
+	for i, k := range keys {
+		switch i % 10 {
+		case 0:
+			bodies = append(bodies, snsEnvelope(s3Notification(testBucket, k)))
+		case 1:
+			bodies = append(bodies, eventBridge(testBucket, k))
+		case 2:
+			bodies = append(bodies, snsEnvelope(fmt.Sprintf(`{"s3Bucket":%q,"s3ObjectKey":[%q]}`, testBucket, k)))
+		default:
+			bodies = append(bodies, s3Notification(testBucket, k))
+		}
+	}
+	bodies = append(bodies, `{"Service":"Amazon S3","Event":"s3:TestEvent","Bucket":"trail-bucket"}`,
+		s3Notification(testBucket, "AWSLogs/111111111111/CloudTrail-Digest/us-east-1/2026/11/20/111111111111_CloudTrail-Digest_us-east-1_t_us-east-1_20261120T100000Z.json.gz"),
+		s3Notification(testBucket, "unrelated/report.csv"))
+	sendMessages(t, qc, queueURL, bodies)
+
+	sk := newSink()
+	var hs []*harness
+	for range 3 {
+		hs = append(hs, startReceiver(t, sqsConfig(s3srv.URL, queueURL), sk, nil))
+	}
+	require.Eventually(t, func() bool {
+		return sk.count() >= len(want) && s3srv.SQS().Stats("cloudtrail") == devstack.QueueStats{Deleted: len(bodies), Received: s3srv.SQS().Stats("cloudtrail").Received}
+	},
+		60*time.Second, 20*time.Millisecond)
+	var perReceiver []int64
+	for _, h := range hs {
+		perReceiver = append(perReceiver, h.counter(t, "otelcol_receiver_awscloudtrail_records", "", ""))
+		require.NoError(t, h.stop())
+	}
+	assertExactlyOnce(t, sk, want)
+	st := s3srv.SQS().Stats("cloudtrail")
+	assert.Equal(t, 0, st.Visible+st.InFlight, "every message deleted")
+	assert.Equal(t, len(bodies), st.Deleted)
+	for i, n := range perReceiver {
+		assert.Positive(t, n, "receiver %d shared the work", i)
+	}
+	t.Logf("records per receiver: %v", perReceiver)
+}
+
+// blockingSink accepts batches until its limit, then blocks until the
+// receiver gives up (a collector hung downstream, then stopped).
+type blockingSink struct {
+	*sink
+	limit int
+	mu    sync.Mutex
+	n     int
+}
+
+func (b *blockingSink) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
+	b.mu.Lock()
+	b.n++
+	blocked := b.n > b.limit
+	b.mu.Unlock()
+	if blocked {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	return b.sink.ConsumeLogs(ctx, ld)
+}
+
+func TestSQSCollectorStoppedMidObject(t *testing.T) {
+	s3srv := startS3(t)
+	qc := queueClient(s3srv.URL)
+	queueURL, _ := createQueue(t, qc, "cloudtrail", 30*time.Second, 5)
+	keys, want := putObjects(t, s3srv, 1, 1000, 2000)
+	sendMessages(t, qc, queueURL, []string{s3Notification(testBucket, keys[0])})
+
+	// The first collector delivers 3 batches of the object, then hangs and is stopped.
+	first := &blockingSink{sink: newSink(), limit: 3}
+	cfg := sqsConfig(s3srv.URL, queueURL)
+	cfg.MaxBatchRecords = 100
+	h1 := startReceiver(t, cfg, first, nil)
+	h1.rcv.drain = 200 * time.Millisecond
+	require.Eventually(t, func() bool { return first.count() >= 300 }, 20*time.Second, 10*time.Millisecond)
+	require.NoError(t, h1.stop())
+
+	// Its message comes back at once and another collector finishes the object.
+	second := newSink()
+	h2 := startReceiver(t, cfg, second, nil)
+	require.Eventually(t, func() bool { return second.count() >= len(want) }, 20*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return s3srv.SQS().Stats("cloudtrail").Deleted == 1 }, 10*time.Second, 10*time.Millisecond)
+	require.NoError(t, h2.stop())
+
+	// Nothing lost. The other collector does not know what the stopped one
+	// delivered (progress is per collector), so those 300 records come twice.
+	assertExactlyOnce(t, second, want)
+	assert.Equal(t, 300, first.count())
+	t.Logf("records delivered twice: %d of %d (the stopped collector's part of its unfinished object)", first.count(), len(want))
+
+	// The same collector restarted on its storage resumes after what it delivered.
+	s3srv2 := startS3(t)
+	qc2 := queueClient(s3srv2.URL)
+	queueURL2, _ := createQueue(t, qc2, "cloudtrail", 30*time.Second, 5)
+	keys2, want2 := putObjects(t, s3srv2, 1, 1000, 3000)
+	sendMessages(t, qc2, queueURL2, []string{s3Notification(testBucket, keys2[0])})
+	host, storageID := devstack.FileStorageHost(t, t.TempDir())
+	cfg2 := sqsConfig(s3srv2.URL, queueURL2)
+	cfg2.MaxBatchRecords = 100
+	cfg2.Storage = &storageID
+	a := &blockingSink{sink: newSink(), limit: 3}
+	h3 := startReceiver(t, cfg2, a, host)
+	h3.rcv.drain = 200 * time.Millisecond
+	require.Eventually(t, func() bool { return a.count() >= 300 }, 20*time.Second, 10*time.Millisecond)
+	require.NoError(t, h3.stop())
+	b := newSink()
+	h4 := startReceiver(t, cfg2, b, host)
+	require.Eventually(t, func() bool { return a.count()+b.count() >= len(want2) }, 20*time.Second, 10*time.Millisecond)
+	time.Sleep(200 * time.Millisecond)
+	require.NoError(t, h4.stop())
+	union := a.ids()
+	for id, n := range b.ids() {
+		union[id] += n
+	}
+	assert.Len(t, union, len(want2))
+	for _, id := range want2 {
+		assert.Equal(t, 1, union[id], "restarted on its storage: no duplicate (%s)", id)
+	}
+}
+
+func TestSQSGracefulStopFinishesObjects(t *testing.T) {
+	s3srv := startS3(t)
+	qc := queueClient(s3srv.URL)
+	queueURL, _ := createQueue(t, qc, "cloudtrail", 30*time.Second, 5)
+	keys, want := putObjects(t, s3srv, 4, 2000, 4000)
+	var bodies []string
+	for _, k := range keys {
+		bodies = append(bodies, s3Notification(testBucket, k))
+	}
+	sendMessages(t, qc, queueURL, bodies)
+	cfg := sqsConfig(s3srv.URL, queueURL)
+	cfg.MaxBatchRecords = 50
+	first := newSink()
+	h1 := startReceiver(t, cfg, first, nil)
+	require.Eventually(t, func() bool { return first.count() >= 100 }, 20*time.Second, 5*time.Millisecond)
+	require.NoError(t, h1.stop()) // the objects being read are finished first
+	second := newSink()
+	h2 := startReceiver(t, cfg, second, nil)
+	require.Eventually(t, func() bool { return first.count()+second.count() >= len(want) }, 30*time.Second, 10*time.Millisecond)
+	time.Sleep(200 * time.Millisecond)
+	require.NoError(t, h2.stop())
+	union := first.ids()
+	for id, n := range second.ids() {
+		union[id] += n
+	}
+	assert.Len(t, union, len(want))
+	for _, id := range want {
+		assert.Equal(t, 1, union[id], id)
+	}
+}
+
+func TestSQSPoisonMessagesEndInDeadLetterQueue(t *testing.T) {
+	s3srv := startS3(t)
+	qc := queueClient(s3srv.URL)
+	queueURL, dlqURL := createQueue(t, qc, "cloudtrail", time.Second, 3)
+	keys, want := putObjects(t, s3srv, 3, 5, 5000)
+	corruptKey := trailgen.Key("", "", "100000000000", "CloudTrail", "us-east-1", t0, "corrupt")
+	corrupt := gzipBytes([]byte(`{"Records":[]}`))
+	corrupt[10] = 0xff
+	require.NoError(t, s3srv.Put(testBucket, corruptKey, corrupt))
+	missingKey := trailgen.Key("", "", "100000000000", "CloudTrail", "us-east-1", t0, "missing")
+	bodies := []string{s3Notification(testBucket, corruptKey), s3Notification(testBucket, missingKey), `this is not json`}
+	for _, k := range keys {
+		bodies = append(bodies, s3Notification(testBucket, k))
+	}
+	sendMessages(t, qc, queueURL, bodies)
+
+	cfg := sqsConfig(s3srv.URL, queueURL)
+	cfg.SQS.VisibilityTimeout = time.Second
+	cfg.SQS.MaxReceiveCount = 3
+	sk := newSink()
+	h := startReceiver(t, cfg, sk, nil)
+	require.Eventually(t, func() bool { return s3srv.SQS().Stats("cloudtrail-dlq").Visible == 3 }, 30*time.Second, 20*time.Millisecond)
+	require.NoError(t, h.stop())
+	assertExactlyOnce(t, sk, want)
+	st := s3srv.SQS().Stats("cloudtrail")
+	assert.Equal(t, 0, st.Visible+st.InFlight)
+	assert.Equal(t, len(keys), st.Deleted)
+	dlq, err := qc.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: aws.String(dlqURL), MaxNumberOfMessages: 10})
+	require.NoError(t, err)
+	var dead []string
+	for _, m := range dlq.Messages {
+		dead = append(dead, aws.ToString(m.Body))
+	}
+	assert.Contains(t, strings.Join(dead, "\n"), url.QueryEscape(corruptKey))
+	assert.Contains(t, strings.Join(dead, "\n"), url.QueryEscape(missingKey))
+	assert.Contains(t, dead, "this is not json")
+	assert.Positive(t, h.counter(t, "otelcol_receiver_awscloudtrail_sqs_messages", "outcome", "failed"))
+	assert.Equal(t, int64(len(keys)), h.counter(t, "otelcol_receiver_awscloudtrail_sqs_messages", "outcome", "deleted"))
+}
+
+func TestSQSHeartbeatKeepsMessageHidden(t *testing.T) {
+	s3srv := startS3(t)
+	qc := queueClient(s3srv.URL)
+	queueURL, _ := createQueue(t, qc, "cloudtrail", time.Second, 5)
+	keys, want := putObjects(t, s3srv, 1, 400, 6000)
+	sendMessages(t, qc, queueURL, []string{s3Notification(testBucket, keys[0])})
+	cfg := sqsConfig(s3srv.URL, queueURL)
+	cfg.SQS.VisibilityTimeout = time.Second
+	cfg.MaxBatchRecords = 40
+	// A slow downstream: reading the object takes about 3 visibility timeouts.
+	slow := newSink()
+	slow.fail = func(int) error { time.Sleep(300 * time.Millisecond); return nil }
+	h1 := startReceiver(t, cfg, slow, nil)
+	other := newSink()
+	h2 := startReceiver(t, cfg, other, nil)
+	require.Eventually(t, func() bool { return slow.count()+other.count() >= len(want) }, 30*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return s3srv.SQS().Stats("cloudtrail").Deleted == 1 }, 10*time.Second, 10*time.Millisecond)
+	require.NoError(t, h1.stop())
+	require.NoError(t, h2.stop())
+	assert.Equal(t, 1, s3srv.SQS().Stats("cloudtrail").Received, "the heartbeat kept the message hidden from the other collector")
+	assert.Positive(t, s3srv.AWS().Calls("ChangeMessageVisibility"))
+}
