@@ -1,0 +1,84 @@
+package devstack
+
+import (
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func post(t *testing.T, url, key, body string, gz bool) int {
+	t.Helper()
+	var b bytes.Buffer
+	if gz {
+		zw := gzip.NewWriter(&b)
+		_, _ = zw.Write([]byte(body))
+		_ = zw.Close()
+	} else {
+		b.WriteString(body)
+	}
+	req, _ := http.NewRequest(http.MethodPost, url, &b)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("DD-API-KEY", key)
+	if gz {
+		req.Header.Set("Content-Encoding", "gzip")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestIntakeContract checks the documented limits the emulator enforces.
+func TestIntakeContract(t *testing.T) {
+	in, err := StartIntake("", "k")
+	require.NoError(t, err)
+	defer in.Close()
+	logs, events := in.URL+"/api/v2/logs", in.URL+"/api/v1/events"
+	entries := func(n, size int) string {
+		parts := make([]string, n)
+		for i := range parts {
+			parts[i] = fmt.Sprintf(`{"message":%q}`, strings.Repeat("x", size))
+		}
+		return "[" + strings.Join(parts, ",") + "]"
+	}
+	now := time.Now().Unix()
+	tests := []struct {
+		name, url, key, body string
+		gz                   bool
+		want                 int
+	}{
+		{"logs accepted", logs, "k", entries(2, 10), true, 202},
+		{"single object accepted", logs, "k", `{"message":"x"}`, false, 202},
+		{"wrong key", logs, "bad", entries(1, 1), true, 403},
+		{"too many entries", logs, "k", entries(1001, 1), true, 413},
+		{"entry over 1 MB", logs, "k", entries(1, 1_000_001), true, 413},
+		{"payload over 5 MB", logs, "k", entries(6, 999_000), true, 413},
+		{"not json", logs, "k", "nope", false, 400},
+		{"event accepted", events, "k", fmt.Sprintf(`{"title":"t","text":"x","priority":"low","date_happened":%d}`, now), false, 202},
+		{"title too long", events, "k", `{"title":"` + strings.Repeat("t", 101) + `","text":"x"}`, false, 400},
+		{"text too long", events, "k", `{"title":"t","text":"` + strings.Repeat("x", 4001) + `"}`, false, 400},
+		{"bad priority", events, "k", `{"title":"t","text":"x","priority":"high"}`, false, 400},
+		{"too old", events, "k", fmt.Sprintf(`{"title":"t","text":"x","date_happened":%d}`, now-19*3600), false, 400},
+		{"aggregation key too long", events, "k", `{"title":"t","text":"x","aggregation_key":"` + strings.Repeat("a", 101) + `"}`, false, 400},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, post(t, tt.url, tt.key, tt.body, tt.gz))
+		})
+	}
+	assert.Len(t, in.Logs(), 3)
+	assert.Len(t, in.Events(), 1)
+
+	in.Fail(IntakeFault{Path: "/api/v2/logs", Status: 429, Times: 2, After: 1, RetryAfter: 3})
+	assert.Equal(t, 202, post(t, logs, "k", entries(1, 1), false))
+	assert.Equal(t, 429, post(t, logs, "k", entries(1, 1), false))
+	assert.Equal(t, 429, post(t, logs, "k", entries(1, 1), false))
+	assert.Equal(t, 202, post(t, logs, "k", entries(1, 1), false))
+}
