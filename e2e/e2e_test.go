@@ -5,8 +5,6 @@
 package e2e
 
 import (
-	"bytes"
-	"compress/gzip"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -129,14 +127,6 @@ func waitFor(t *testing.T, col *devstack.Collector, timeout time.Duration, what 
 	}
 }
 
-func gz(b []byte) []byte {
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	_, _ = zw.Write(b)
-	_ = zw.Close()
-	return buf.Bytes()
-}
-
 // TestPipeline: every record that the filter keeps arrives as a log once,
 // with the transform's attribute, and as an event with its priority; bad
 // objects are reported and the rest flows.
@@ -147,10 +137,10 @@ func TestPipeline(t *testing.T) {
 		"AWSLogs/o-e2etest0001/111111111111/CloudTrail/us-east-1/" + time.Now().UTC().Format("2006/01/02") + "/111111111111_CloudTrail_us-east-1_" + time.Now().UTC().Add(-3*time.Minute).Format("20060102T1504") + "Z_corrupt.json.gz",
 		"AWSLogs/o-e2etest0001/222222222222/CloudTrail/eu-west-1/" + time.Now().UTC().Format("2006/01/02") + "/222222222222_CloudTrail_eu-west-1_" + time.Now().UTC().Add(-3*time.Minute).Format("20060102T1504") + "Z_other.json.gz",
 	}
-	corrupt := gz([]byte(`{"Records":[]}`))
+	corrupt := devstack.Gzip([]byte(`{"Records":[]}`))
 	corrupt[10] = 0xff
 	require.NoError(t, s.s3.Put(bucket, badKeys[0], corrupt))
-	require.NoError(t, s.s3.Put(bucket, badKeys[1], gz([]byte(`{"not":"cloudtrail"}`))))
+	require.NoError(t, s.s3.Put(bucket, badKeys[1], devstack.Gzip([]byte(`{"not":"cloudtrail"}`))))
 
 	var want []string
 	for _, id := range tree.IDs {

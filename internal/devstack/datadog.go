@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -86,7 +85,7 @@ func StartIntake(addr, apiKey string) (*Intake, error) {
 		}
 		in.reply(w, http.StatusOK, `{"valid":true}`)
 	})
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv, err := serve(addr, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		in.mu.Lock()
 		in.requests[r.URL.Path]++
 		delay := in.delay
@@ -113,15 +112,9 @@ func StartIntake(addr, apiKey string) (*Intake, error) {
 		}
 		mux.ServeHTTP(w, r)
 	}))
-	if addr != "" {
-		l, err := net.Listen("tcp", addr)
-		if err != nil {
-			return nil, err
-		}
-		srv.Listener.Close()
-		srv.Listener = l
+	if err != nil {
+		return nil, err
 	}
-	srv.Start()
 	in.server = srv
 	in.URL = srv.URL
 	return in, nil

@@ -50,7 +50,7 @@ func StartS3(addr string) (*S3Server, error) {
 	s := &S3Server{backend: s3mem.New(), apis: newAWSAPIs(), getFaults: map[string]*Fault{}, listFaults: map[string]*Fault{}, gets: map[string]int{}}
 	fake := gofakes3.New(s.backend, gofakes3.WithLogger(gofakes3.DiscardLog()), gofakes3.WithAutoBucket(false))
 	h := fake.Server()
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+	srv, err := serve(addr, http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if s.fault(w, req) || s.apis.serve(w, req) {
 			return
 		}
@@ -59,15 +59,9 @@ func StartS3(addr string) (*S3Server, error) {
 		}
 		h.ServeHTTP(w, req)
 	}))
-	if addr != "" {
-		l, err := net.Listen("tcp", addr)
-		if err != nil {
-			return nil, err
-		}
-		srv.Listener.Close()
-		srv.Listener = l
+	if err != nil {
+		return nil, err
 	}
-	srv.Start()
 	s.server = srv
 	s.URL = srv.URL
 	return s, nil
@@ -192,7 +186,24 @@ func (s *S3Server) forget(f *Fault) {
 	}
 }
 
-func gzipped(b []byte) []byte {
+// serve starts an HTTP server for h on addr ("" or "127.0.0.1:0" for any
+// loopback port).
+func serve(addr string, h http.Handler) (*httptest.Server, error) {
+	srv := httptest.NewUnstartedServer(h)
+	if addr != "" {
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			return nil, err
+		}
+		srv.Listener.Close()
+		srv.Listener = l
+	}
+	srv.Start()
+	return srv, nil
+}
+
+// Gzip compresses b, as CloudTrail stores its files.
+func Gzip(b []byte) []byte {
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
 	_, _ = zw.Write(b)

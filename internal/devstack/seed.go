@@ -94,7 +94,7 @@ func SeedTrailTree(s *S3Server, spec TreeSpec) (Tree, error) {
 			}
 			digest := []byte(fmt.Sprintf(`{"awsAccountId":"%s","digestStartTime":"%s","logFiles":[]}`, acct, spec.End.UTC().Format(time.RFC3339)))
 			dkey := trailgen.Key("", spec.Org, acct, "CloudTrail-Digest", region, spec.End, "digest")
-			if err := s.Put(spec.Bucket, dkey, gzipped(digest)); err != nil {
+			if err := s.Put(spec.Bucket, dkey, Gzip(digest)); err != nil {
 				return tree, err
 			}
 		}

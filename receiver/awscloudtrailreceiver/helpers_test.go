@@ -3,7 +3,6 @@ package awscloudtrailreceiver
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"os"
@@ -248,12 +247,4 @@ func genRecords(g *trailgen.Generator, at time.Time, n int) []map[string]any {
 		out[i] = g.Record(at.Add(time.Duration(i) * time.Second))
 	}
 	return out
-}
-
-func gzipBytes(b []byte) []byte {
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	_, _ = zw.Write(b)
-	_ = zw.Close()
-	return buf.Bytes()
 }

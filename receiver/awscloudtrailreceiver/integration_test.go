@@ -63,7 +63,7 @@ func trailTree(t testing.TB, s3srv *devstack.S3Server) (want []string, source ma
 	// A digest file: never records.
 	digest := []byte(`{"awsAccountId":"111111111111","digestStartTime":"2026-11-20T09:00:00Z","logFiles":[]}`)
 	dkey := "AWSLogs/111111111111/CloudTrail-Digest/us-east-1/2026/11/20/111111111111_CloudTrail-Digest_us-east-1_trail_us-east-1_20261120T100000Z.json.gz"
-	require.NoError(t, s3srv.Put(testBucket, dkey, gzipBytes(digest)))
+	require.NoError(t, s3srv.Put(testBucket, dkey, devstack.Gzip(digest)))
 	return want, source
 }
 
@@ -177,16 +177,16 @@ func TestIntegrationBadInput(t *testing.T) {
 	want = append(want, putFile(t, s3srv, key(0, "good1"), genRecords(g, t0, 20))...)
 	want = append(want, putFile(t, s3srv, key(9, "good2"), genRecords(g, t0, 20))...)
 
-	corrupt := gzipBytes([]byte(`{"Records":[]}`))
+	corrupt := devstack.Gzip([]byte(`{"Records":[]}`))
 	corrupt[10] = 0xff // the first deflate block has the reserved block type
 	require.NoError(t, s3srv.Put(testBucket, key(1, "corrupt"), corrupt))
 
 	first := g.Record(t0)
 	firstJSON, _ := json.Marshal(first)
-	require.NoError(t, s3srv.Put(testBucket, key(2, "truncated"), gzipBytes([]byte(`{"Records":[`+string(firstJSON)+`,{"eventVersion":"1.08","eventTi`))))
+	require.NoError(t, s3srv.Put(testBucket, key(2, "truncated"), devstack.Gzip([]byte(`{"Records":[`+string(firstJSON)+`,{"eventVersion":"1.08","eventTi`))))
 	want = append(want, first["eventID"].(string))
 
-	require.NoError(t, s3srv.Put(testBucket, key(3, "notcloudtrail"), gzipBytes([]byte(`{"message":"hello"}`))))
+	require.NoError(t, s3srv.Put(testBucket, key(3, "notcloudtrail"), devstack.Gzip([]byte(`{"message":"hello"}`))))
 
 	noTime := g.Record(t0)
 	delete(noTime, "eventTime")
@@ -209,7 +209,7 @@ func TestIntegrationBadInput(t *testing.T) {
 	// Elements of Records that are not objects are skipped, the rest kept.
 	mixed := g.Record(t0)
 	mixedJSON, _ := json.Marshal(mixed)
-	require.NoError(t, s3srv.Put(testBucket, key(8, "mixed"), gzipBytes([]byte(`{"Records":[42,`+string(mixedJSON)+`,"x"]}`))))
+	require.NoError(t, s3srv.Put(testBucket, key(8, "mixed"), devstack.Gzip([]byte(`{"Records":[42,`+string(mixedJSON)+`,"x"]}`))))
 	want = append(want, mixed["eventID"].(string))
 
 	sk := newSink()

@@ -268,7 +268,7 @@ func TestSQSPoisonMessagesEndInDeadLetterQueue(t *testing.T) {
 	queueURL, dlqURL := createQueue(t, qc, "cloudtrail", time.Second, 3)
 	keys, want := putObjects(t, s3srv, 3, 5, 5000)
 	corruptKey := trailgen.Key("", "", "100000000000", "CloudTrail", "us-east-1", t0, "corrupt")
-	corrupt := gzipBytes([]byte(`{"Records":[]}`))
+	corrupt := devstack.Gzip([]byte(`{"Records":[]}`))
 	corrupt[10] = 0xff
 	require.NoError(t, s3srv.Put(testBucket, corruptKey, corrupt))
 	missingKey := trailgen.Key("", "", "100000000000", "CloudTrail", "us-east-1", t0, "missing")

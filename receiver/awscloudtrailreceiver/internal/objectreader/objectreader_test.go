@@ -2,7 +2,6 @@ package objectreader
 
 import (
 	"bytes"
-	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +11,8 @@ import (
 	"testing"
 	"testing/iotest"
 	"time"
+
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/devstack"
 
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/ctattr"
 
@@ -27,14 +28,6 @@ var obj = Object{Bucket: "b", Key: "AWSLogs/1/CloudTrail/us-east-1/k.json.gz", A
 
 func newReader(batch int) *Reader {
 	return New(Options{MaxBatchRecords: batch, Mapper: mapping.New(ctattr.DefaultNormalServices, false), ScopeName: "scope", ScopeVersion: "v1"})
-}
-
-func gz(b []byte) []byte {
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	_, _ = zw.Write(b)
-	_ = zw.Close()
-	return buf.Bytes()
 }
 
 func records(n int) []map[string]any {
@@ -127,9 +120,9 @@ func TestReadGroupsResources(t *testing.T) {
 
 func TestReadContentErrors(t *testing.T) {
 	good := `{"eventID":"a","eventTime":"2026-11-20T10:00:00Z"}`
-	badHeader := gz([]byte(`{"Records":[]}`))
+	badHeader := devstack.Gzip([]byte(`{"Records":[]}`))
 	badHeader[10] = 0xff
-	badChecksum := gz([]byte(`{"Records":[` + good + `]}`))
+	badChecksum := devstack.Gzip([]byte(`{"Records":[` + good + `]}`))
 	badChecksum[len(badChecksum)-8] ^= 0xff
 	tests := []struct {
 		name      string
@@ -139,8 +132,8 @@ func TestReadContentErrors(t *testing.T) {
 	}{
 		{name: "corrupt deflate", body: badHeader, reason: ReasonCorruptGzip},
 		{name: "checksum", body: badChecksum, reason: ReasonCorruptGzip, delivered: 1},
-		{name: "truncated gzip", body: gz([]byte(`{"Records":[` + good + `,` + good + `]}`))[:30], reason: ReasonTruncated},
-		{name: "truncated json", body: gz([]byte(`{"Records":[` + good + `,{"eventID":"b"`)), reason: ReasonTruncated, delivered: 1},
+		{name: "truncated gzip", body: devstack.Gzip([]byte(`{"Records":[` + good + `,` + good + `]}`))[:30], reason: ReasonTruncated},
+		{name: "truncated json", body: devstack.Gzip([]byte(`{"Records":[` + good + `,{"eventID":"b"`)), reason: ReasonTruncated, delivered: 1},
 		{name: "not cloudtrail", body: []byte(`{"hello":"world"}`), reason: ReasonNotCloudTrail},
 		{name: "not json", body: []byte(`<html>`), reason: ReasonNotCloudTrail},
 		{name: "empty object", body: []byte{}, reason: ReasonNotCloudTrail},
@@ -160,7 +153,7 @@ func TestReadContentErrors(t *testing.T) {
 }
 
 func TestReadTransportErrorIsNotPermanent(t *testing.T) {
-	body := io.MultiReader(bytes.NewReader(gz([]byte(`{"Records":[{"eventID":"a"},{"eventID":"b"}]}`))[:20]), iotest.ErrReader(errors.New("connection reset")))
+	body := io.MultiReader(bytes.NewReader(devstack.Gzip([]byte(`{"Records":[{"eventID":"a"},{"eventID":"b"}]}`))[:20]), iotest.ErrReader(errors.New("connection reset")))
 	_, err := newReader(100).Read(body, obj, 0, func(Batch) error { return nil })
 	var ce *ContentError
 	require.ErrorAs(t, err, &ce)
