@@ -21,8 +21,6 @@ import (
 	"go.opentelemetry.io/collector/exporter/exportertest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
-	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
@@ -79,17 +77,7 @@ func newTestExporter(t testing.TB, cfg *Config, clock time.Time) *testExporter {
 }
 
 func (te *testExporter) counter(name, key, value string) int64 {
-	m, err := te.tel.GetMetric(name)
-	if err != nil {
-		return 0
-	}
-	var n int64
-	for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
-		if v, ok := dp.Attributes.Value(attribute.Key(key)); key == "" || ok && v.AsString() == value {
-			n += dp.Value
-		}
-	}
-	return n
+	return devstack.Counter(te.tel, name, key, value)
 }
 
 type rec struct {

@@ -25,7 +25,6 @@ import (
 	"go.opentelemetry.io/collector/exporter/exportertest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
@@ -79,16 +78,8 @@ func newTestExporter(t testing.TB, cfg *Config) *testExporter {
 	return &testExporter{exp: exp, tel: tel, logs: logs}
 }
 
-func (te *testExporter) counter(t *testing.T, name string) int64 {
-	m, err := te.tel.GetMetric(name)
-	if err != nil {
-		return 0
-	}
-	var n int64
-	for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
-		n += dp.Value
-	}
-	return n
+func (te *testExporter) counter(name string) int64 {
+	return devstack.Counter(te.tel, name, "", "")
 }
 
 // cloudTrailLogs returns n CloudTrail-shaped log records with distinct IDs.
@@ -224,7 +215,7 @@ func TestBatchLimits(t *testing.T) {
 			for id, n := range ids {
 				assert.Equal(t, 1, n, id)
 			}
-			assert.Positive(t, te.counter(t, "otelcol_exporter_datadoglogs_payload_bytes"))
+			assert.Positive(t, te.counter("otelcol_exporter_datadoglogs_payload_bytes"))
 		})
 	}
 }
@@ -296,7 +287,7 @@ func TestOversizedEntryIsTruncated(t *testing.T) {
 		assert.True(t, strings.HasSuffix(s, "…"))
 		assert.Equal(t, "RunInstances", e["eventName"], "the other fields are kept whole")
 	}
-	assert.Equal(t, int64(2), te.counter(t, "otelcol_exporter_datadoglogs_entries_truncated"))
+	assert.Equal(t, int64(2), te.counter("otelcol_exporter_datadoglogs_entries_truncated"))
 }
 
 // TestThroughExporterHelper runs the exporter as the collector does: with

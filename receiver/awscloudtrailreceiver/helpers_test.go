@@ -19,8 +19,6 @@ import (
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver/receivertest"
-	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
@@ -96,23 +94,9 @@ func (h *harness) stop() error {
 
 // counter returns the value of a counter metric for the attribute key=value
 // (key empty: the sum of all series).
-func (h *harness) counter(t *testing.T, name, key, value string) int64 {
+func (h *harness) counter(t testing.TB, name, key, value string) int64 {
 	t.Helper()
-	m, err := h.tel.GetMetric(name)
-	if err != nil {
-		return 0
-	}
-	var total int64
-	for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
-		if key == "" {
-			total += dp.Value
-			continue
-		}
-		if v, ok := dp.Attributes.Value(attribute.Key(key)); ok && v.AsString() == value {
-			total += dp.Value
-		}
-	}
-	return total
+	return devstack.Counter(h.tel, name, key, value)
 }
 
 // logsWith returns the log messages whose fields include key=value.
