@@ -16,6 +16,9 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/devstack"
@@ -324,3 +327,103 @@ func TestSQSHeartbeatKeepsMessageHidden(t *testing.T) {
 	assert.Equal(t, 1, s3srv.SQS().Stats("cloudtrail").Received, "the heartbeat kept the message hidden from the other collector")
 	assert.Positive(t, s3srv.AWS().Calls("ChangeMessageVisibility"))
 }
+
+// sharedStorage is a storage extension whose clients all see one key
+// space, as collectors do that share a storage backend (contrib's
+// db_storage on one database).
+type sharedStorage struct {
+	component.StartFunc
+	component.ShutdownFunc
+	mu   sync.Mutex
+	data map[string][]byte
+}
+
+func (s *sharedStorage) GetClient(context.Context, component.Kind, component.ID, string) (storage.Client, error) {
+	return sharedClient{s}, nil
+}
+
+type sharedClient struct{ s *sharedStorage }
+
+func (c sharedClient) Get(_ context.Context, key string) ([]byte, error) {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	return c.s.data[key], nil
+}
+
+func (c sharedClient) Set(_ context.Context, key string, value []byte) error {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	c.s.data[key] = value
+	return nil
+}
+
+func (c sharedClient) Delete(_ context.Context, key string) error {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	delete(c.s.data, key)
+	return nil
+}
+
+func (c sharedClient) Batch(ctx context.Context, ops ...*storage.Operation) error {
+	for _, op := range ops {
+		var err error
+		switch op.Type {
+		case storage.Get:
+			op.Value, err = c.Get(ctx, op.Key)
+		case storage.Set:
+			err = c.Set(ctx, op.Key, op.Value)
+		case storage.Delete:
+			err = c.Delete(ctx, op.Key)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (sharedClient) Close(context.Context) error { return nil }
+
+// TestSQSSharedStorageNoDuplicates: collectors that share a storage backend
+// share the progress inside objects, so the one that takes over a stopped
+// collector's object sends none of its records again.
+func TestSQSSharedStorageNoDuplicates(t *testing.T) {
+	s3srv := startS3(t)
+	qc := queueClient(s3srv.URL)
+	queueURL, _ := createQueue(t, qc, "cloudtrail", 30*time.Second, 5)
+	keys, want := putObjects(t, s3srv, 1, 1000, 8000)
+	sendMessages(t, qc, queueURL, []string{s3Notification(testBucket, keys[0])})
+	shared := &sharedStorage{data: map[string][]byte{}}
+	storageID := component.MustNewID("db_storage")
+	host := &extHost{Host: componenttest.NewNopHost(), exts: map[component.ID]component.Component{storageID: shared}}
+	cfg := sqsConfig(s3srv.URL, queueURL)
+	cfg.MaxBatchRecords = 100
+	cfg.Storage = &storageID
+
+	first := &blockingSink{sink: newSink(), limit: 3}
+	h1 := startReceiver(t, cfg, first, host)
+	h1.rcv.drain = 200 * time.Millisecond
+	require.Eventually(t, func() bool { return first.count() >= 300 }, 20*time.Second, 10*time.Millisecond)
+	require.NoError(t, h1.stop())
+	second := newSink()
+	h2 := startReceiver(t, cfg, second, host)
+	require.Eventually(t, func() bool { return first.count()+second.count() >= len(want) }, 20*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return s3srv.SQS().Stats("cloudtrail").Deleted == 1 }, 10*time.Second, 10*time.Millisecond)
+	require.NoError(t, h2.stop())
+	union := first.ids()
+	for id, n := range second.ids() {
+		union[id] += n
+	}
+	assert.Len(t, union, len(want))
+	for _, id := range want {
+		assert.Equal(t, 1, union[id], id)
+	}
+	assert.Equal(t, 700, second.count(), "the second collector sent only the rest of the object")
+}
+
+type extHost struct {
+	component.Host
+	exts map[component.ID]component.Component
+}
+
+func (h *extHost) GetExtensions() map[component.ID]component.Component { return h.exts }
