@@ -112,6 +112,7 @@ func (r *cloudtrailReceiver) organizationID(ctx context.Context) string {
 // logAWSError logs a failed AWS call once, naming the missing IAM action
 // when it was denied.
 func (r *cloudtrailReceiver) logAWSError(call, resource, action string, err error) {
+	r.noteError(err)
 	reason, _ := classifyS3Error(err)
 	msg := call + " on " + resource + " failed; it is tried again at the next refresh"
 	if reason == reasonAccessDenied {

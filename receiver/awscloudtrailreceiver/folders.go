@@ -190,6 +190,7 @@ func (r *cloudtrailReceiver) subfolders(ctx context.Context, store objectStore, 
 		out, err := store.ListObjectsV2(ctx, in)
 		if err != nil {
 			if ctx.Err() == nil {
+				r.noteError(err)
 				reason, _ := classifyS3Error(err)
 				msg := "Cannot list CloudTrail bucket; it is tried again at the next refresh"
 				if reason == reasonAccessDenied {

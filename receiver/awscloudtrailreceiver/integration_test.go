@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
+	"sync"
 	"testing"
 	"time"
 
@@ -12,6 +14,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componentstatus"
+	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 
@@ -313,4 +318,39 @@ func assertJSONEqual(t testing.TB, want, got any) {
 	g, err := json.Marshal(got)
 	require.NoError(t, err)
 	assert.JSONEq(t, string(w), string(g))
+}
+
+// statusHost records the component status events the receiver reports.
+type statusHost struct {
+	component.Host
+	mu     sync.Mutex
+	events []componentstatus.Status
+}
+
+func (h *statusHost) Report(ev *componentstatus.Event) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.events = append(h.events, ev.Status())
+}
+
+func (h *statusHost) statuses() []componentstatus.Status {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.events)
+}
+
+func TestStatusReporting(t *testing.T) {
+	s3srv := startS3(t)
+	putFile(t, s3srv, trailgen.Key("", "", "111111111111", "CloudTrail", "us-east-1", t0, "a"), genRecords(trailgen.New(1, "111111111111", "us-east-1"), t0, 3))
+	s3srv.FailList(testBucket, devstack.Fault{Status: 503, Code: "ServiceUnavailable", Times: 1000})
+	host := &statusHost{Host: componenttest.NewNopHost()}
+	cfg := testConfig(s3srv.URL)
+	cfg.Discovery.RefreshInterval = 100 * time.Millisecond
+	sk := newSink()
+	h := startReceiver(t, cfg, sk, host)
+	require.Eventually(t, func() bool { return slices.Contains(host.statuses(), componentstatus.StatusRecoverableError) }, 20*time.Second, 20*time.Millisecond)
+	s3srv.FailList(testBucket, devstack.Fault{Status: 503, Code: "ServiceUnavailable", Times: 1}) // the last failure
+	require.Eventually(t, func() bool { return sk.count() == 3 }, 20*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { st := host.statuses(); return st[len(st)-1] == componentstatus.StatusOK }, 20*time.Second, 20*time.Millisecond)
+	require.NoError(t, h.stop())
 }

@@ -62,6 +62,7 @@ func (r *cloudtrailReceiver) read(ctx context.Context, rd *objectreader.Reader, 
 				append(logFields, zap.String("reason", reason), zap.Error(err))...)
 			return readGiveUp
 		}
+		r.noteError(err)
 		msg := "Cannot read CloudTrail object; " + t.retryHint
 		if reason == reasonAccessDenied {
 			msg = denied("GetObject", "s3://"+t.bucket+"/"+t.key, "s3:GetObject (and kms:Decrypt for SSE-KMS files)") + "; " + t.retryHint

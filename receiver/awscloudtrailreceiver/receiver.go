@@ -74,6 +74,12 @@ type cloudtrailReceiver struct {
 	progress     progressCounts
 	lastProgress time.Time
 
+	// statusMu guards the errors of the current poll, reported as the
+	// component's status (recoverable error, then OK once a poll is clean).
+	statusMu   sync.Mutex
+	pollErr    error
+	inErrState bool
+
 	cancel context.CancelFunc
 	done   chan struct{}
 	// stopWork, in SQS mode, ends the processing of the messages in
@@ -240,6 +246,35 @@ func (r *cloudtrailReceiver) poll(ctx context.Context) {
 	close(jobs)
 	wg.Wait()
 	r.logProgress(true)
+	if ctx.Err() == nil {
+		r.reportStatus()
+	}
+}
+
+// noteError records a failure of the current poll for the component status.
+func (r *cloudtrailReceiver) noteError(err error) {
+	r.statusMu.Lock()
+	defer r.statusMu.Unlock()
+	if r.pollErr == nil {
+		r.pollErr = err
+	}
+}
+
+// reportStatus reports a recoverable error when the poll had failures, and
+// OK when a clean poll follows failures.
+func (r *cloudtrailReceiver) reportStatus() {
+	r.statusMu.Lock()
+	err := r.pollErr
+	r.pollErr = nil
+	was := r.inErrState
+	r.inErrState = err != nil
+	r.statusMu.Unlock()
+	switch {
+	case err != nil:
+		componentstatus.ReportStatus(r.host, componentstatus.NewRecoverableErrorEvent(err))
+	case was:
+		componentstatus.ReportStatus(r.host, componentstatus.NewEvent(componentstatus.StatusOK))
+	}
 }
 
 // listFolder sends to jobs every object of f that must be read: objects
@@ -271,6 +306,7 @@ func (r *cloudtrailReceiver) listFolder(ctx context.Context, f *folder, jobs cha
 		out, err := f.s3.ListObjectsV2(ctx, in)
 		if err != nil {
 			if ctx.Err() == nil {
+				r.noteError(err)
 				reason, _ := classifyS3Error(err)
 				r.logger.Error("Cannot list CloudTrail folder; it is retried on the next poll",
 					zap.String("bucket", f.bucket), zap.String("prefix", f.prefix.String()),

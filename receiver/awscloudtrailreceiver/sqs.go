@@ -138,12 +138,15 @@ func (m *sqsMode) run(recvCtx context.Context) {
 				msg = denied("ReceiveMessage", m.queueURL, "sqs:ReceiveMessage")
 			}
 			m.r.logger.Error(msg, zap.String("queue_url", m.queueURL), zap.Error(err))
+			m.r.noteError(err)
+			m.r.reportStatus()
 			select {
 			case <-recvCtx.Done():
 			case <-time.After(5 * time.Second):
 			}
 			continue
 		}
+		m.r.reportStatus() // OK again after failures
 		for _, msg := range out.Messages {
 			m.r.tb.ReceiverAwscloudtrailSqsMessages.Add(m.workCtx, 1, metric.WithAttributes(attribute.String("outcome", outcomeReceived)))
 			if sent, err := strconv.ParseInt(msg.Attributes[string(sqstypes.MessageSystemAttributeNameSentTimestamp)], 10, 64); err == nil {
