@@ -132,9 +132,18 @@ func summary(ctx context.Context, col *devstack.Collector, intake *devstack.Inta
 	fmt.Printf("  logs accepted by intake   %6d (of %d records)\n", len(intake.Logs()), records)
 	events := intake.Events()
 	fmt.Printf("  events accepted by intake %6d (read-only calls make no event)\n", len(events))
-	sort.Slice(events, func(i, j int) bool {
-		return events[i].Priority < events[j].Priority || events[i].Priority == events[j].Priority && events[i].AlertType < events[j].AlertType
-	})
+	// Normal priority first, failed calls first.
+	rank := func(e devstack.Event) int {
+		r := 0
+		if e.Priority != "normal" {
+			r += 2
+		}
+		if e.AlertType != "error" {
+			r++
+		}
+		return r
+	}
+	sort.SliceStable(events, func(i, j int) bool { return rank(events[i]) < rank(events[j]) })
 	fmt.Println("\nExample events")
 	shown := map[string]bool{}
 	for _, ev := range events {
