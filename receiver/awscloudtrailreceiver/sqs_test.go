@@ -308,15 +308,15 @@ func TestSQSPoisonMessagesEndInDeadLetterQueue(t *testing.T) {
 func TestSQSHeartbeatKeepsMessageHidden(t *testing.T) {
 	s3srv := startS3(t)
 	qc := queueClient(s3srv.URL)
-	queueURL, _ := createQueue(t, qc, "cloudtrail", time.Second, 5)
+	queueURL, _ := createQueue(t, qc, "cloudtrail", 2*time.Second, 5)
 	keys, want := putObjects(t, s3srv, 1, 400, 6000)
 	sendMessages(t, qc, queueURL, []string{s3Notification(testBucket, keys[0])})
 	cfg := sqsConfig(s3srv.URL, queueURL)
-	cfg.SQS.VisibilityTimeout = time.Second
+	cfg.SQS.VisibilityTimeout = 2 * time.Second
 	cfg.MaxBatchRecords = 40
 	// A slow downstream: reading the object takes about 3 visibility timeouts.
 	slow := newSink()
-	slow.fail = func(int) error { time.Sleep(300 * time.Millisecond); return nil }
+	slow.fail = func(int) error { time.Sleep(600 * time.Millisecond); return nil }
 	h1 := startReceiver(t, cfg, slow, nil)
 	other := newSink()
 	h2 := startReceiver(t, cfg, other, nil)
