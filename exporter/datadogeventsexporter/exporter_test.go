@@ -2,15 +2,14 @@ package datadogeventsexporter
 
 import (
 	"context"
-	"encoding/json"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/golden"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -29,8 +28,6 @@ import (
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/ctsample"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/devstack"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 const apiKey = "0123456789abcdef0123456789abcdef"
 
@@ -159,15 +156,7 @@ func TestCloudTrailGolden(t *testing.T) {
 		assert.Contains(t, ev.Tags, "cloudtrail")
 		assert.Equal(t, "amazon cloudtrail", ev.SourceTypeName)
 	}
-	got, err := json.MarshalIndent(all, "", "  ")
-	require.NoError(t, err)
-	golden := filepath.Join("testdata", "golden_cloudtrail_events.json")
-	if *update {
-		require.NoError(t, os.WriteFile(golden, append(got, '\n'), 0o600))
-	}
-	want, err := os.ReadFile(golden)
-	require.NoError(t, err)
-	assert.JSONEq(t, string(want), string(got))
+	golden.AssertJSON(t, filepath.Join("testdata", "golden_cloudtrail_events.json"), all)
 }
 
 func TestEventFields(t *testing.T) {

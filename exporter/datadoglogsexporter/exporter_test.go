@@ -2,16 +2,15 @@ package datadoglogsexporter
 
 import (
 	"context"
-	"encoding/json"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/golden"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -33,8 +32,6 @@ import (
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/ctsample"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/devstack"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 const apiKey = "0123456789abcdef0123456789abcdef"
 
@@ -148,15 +145,7 @@ func TestCloudTrailGolden(t *testing.T) {
 		assert.Equal(t, "security", e["team"])
 		assert.NotContains(t, e, "aws.cloudtrail.event_id", "the receiver's attributes repeat the record: not sent")
 	}
-	got, err := json.MarshalIndent(entries, "", "  ")
-	require.NoError(t, err)
-	golden := filepath.Join("testdata", "golden_cloudtrail_logs.json")
-	if *update {
-		require.NoError(t, os.WriteFile(golden, append(got, '\n'), 0o600))
-	}
-	want, err := os.ReadFile(golden)
-	require.NoError(t, err)
-	assert.JSONEq(t, string(want), string(got))
+	golden.AssertJSON(t, filepath.Join("testdata", "golden_cloudtrail_logs.json"), entries)
 }
 
 func TestGenericLogRecord(t *testing.T) {
