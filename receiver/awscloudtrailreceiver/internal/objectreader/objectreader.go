@@ -118,7 +118,14 @@ func (r *Reader) Read(body io.Reader, obj Object, skip int, emit func(Batch) err
 		if b.logs == (plog.Logs{}) {
 			b.reset(r.opts.ScopeName, r.opts.ScopeVersion)
 		}
-		lr := plog.NewLogRecord()
+		// Parse straight into the resource of the previous record (or of
+		// the object's key): records of one file nearly always share it.
+		guess := b.last
+		if b.batch.Records == 0 {
+			guess = [2]string{obj.Account, obj.Region}
+		}
+		dst := b.slot(guess)
+		lr := dst.AppendEmpty()
 		err := r.rs.Next(lr.Body().SetEmptyMap())
 		if err == nil {
 			res := r.opts.Mapper.Map(lr, obj.Account, obj.Region)
@@ -129,8 +136,14 @@ func (r *Reader) Read(body io.Reader, obj Object, skip int, emit func(Batch) err
 			if res.EventTime.IsZero() {
 				st.MissingEventTime++
 			}
-			b.add(lr, res)
+			if k := [2]string{res.AccountID, res.Region}; k != guess {
+				lr.MoveTo(b.slot(k).AppendEmpty())
+				removeLast(dst)
+			}
+			b.add(res)
 			st.Records++
+		} else {
+			removeLast(dst)
 		}
 		var recErr *recordstream.RecordError
 		switch {
@@ -140,7 +153,7 @@ func (r *Reader) Read(body io.Reader, obj Object, skip int, emit func(Batch) err
 		case errors.Is(err, io.EOF):
 			if b.batch.Records > 0 {
 				b.batch.Next = r.rs.Index()
-				if eerr := emit(b.batch); eerr != nil {
+				if eerr := emit(b.ready()); eerr != nil {
 					return st, eerr
 				}
 			}
@@ -149,7 +162,7 @@ func (r *Reader) Read(body io.Reader, obj Object, skip int, emit func(Batch) err
 			// Deliver what was read before the fault, then report it.
 			if b.batch.Records > 0 {
 				b.batch.Next = r.rs.Index()
-				if eerr := emit(b.batch); eerr != nil {
+				if eerr := emit(b.ready()); eerr != nil {
 					return st, eerr
 				}
 			}
@@ -157,7 +170,7 @@ func (r *Reader) Read(body io.Reader, obj Object, skip int, emit func(Batch) err
 		}
 		if b.batch.Records >= r.opts.MaxBatchRecords {
 			b.batch.Next = r.rs.Index()
-			if err := emit(b.batch); err != nil {
+			if err := emit(b.ready()); err != nil {
 				return st, err
 			}
 			b.logs = plog.Logs{}
@@ -170,7 +183,6 @@ type builder struct {
 	logs   plog.Logs
 	scopes map[[2]string]plog.LogRecordSlice
 	last   [2]string
-	lastLR plog.LogRecordSlice
 	batch  Batch
 	scope  [2]string
 }
@@ -183,29 +195,49 @@ func (b *builder) reset(name, version string) {
 	b.scope = [2]string{name, version}
 }
 
-func (b *builder) add(lr plog.LogRecord, res mapping.Result) {
-	k := [2]string{res.AccountID, res.Region}
-	dst := b.lastLR
-	if b.batch.Records == 0 || k != b.last {
-		if b.scopes == nil {
-			b.scopes = make(map[[2]string]plog.LogRecordSlice)
-		}
-		var ok bool
-		if dst, ok = b.scopes[k]; !ok {
-			rl := b.logs.ResourceLogs().AppendEmpty()
-			ra := rl.Resource().Attributes()
-			ra.PutStr(ctattr.ResourceCloudProvider, "aws")
-			ra.PutStr(ctattr.ResourceAccountID, res.AccountID)
-			ra.PutStr(ctattr.ResourceRegion, res.Region)
-			sl := rl.ScopeLogs().AppendEmpty()
-			sl.Scope().SetName(b.scope[0])
-			sl.Scope().SetVersion(b.scope[1])
-			dst = sl.LogRecords()
-			b.scopes[k] = dst
-		}
-		b.last, b.lastLR = k, dst
+// slot returns the log records of the resource (account, region) of the
+// batch, creating the resource when needed.
+func (b *builder) slot(k [2]string) plog.LogRecordSlice {
+	if dst, ok := b.scopes[k]; ok {
+		return dst
 	}
-	lr.MoveTo(dst.AppendEmpty())
+	if b.scopes == nil {
+		b.scopes = make(map[[2]string]plog.LogRecordSlice)
+	}
+	rl := b.logs.ResourceLogs().AppendEmpty()
+	ra := rl.Resource().Attributes()
+	ra.PutStr(ctattr.ResourceCloudProvider, "aws")
+	ra.PutStr(ctattr.ResourceAccountID, k[0])
+	ra.PutStr(ctattr.ResourceRegion, k[1])
+	sl := rl.ScopeLogs().AppendEmpty()
+	sl.Scope().SetName(b.scope[0])
+	sl.Scope().SetVersion(b.scope[1])
+	dst := sl.LogRecords()
+	b.scopes[k] = dst
+	return dst
+}
+
+// ready returns the batch, without the resources that ended up empty
+// (a guessed resource whose record went elsewhere or was not an object).
+func (b *builder) ready() Batch {
+	b.logs.ResourceLogs().RemoveIf(func(rl plog.ResourceLogs) bool {
+		return rl.ScopeLogs().At(0).LogRecords().Len() == 0
+	})
+	return b.batch
+}
+
+// removeLast drops the last log record of s.
+func removeLast(s plog.LogRecordSlice) {
+	n, i := s.Len(), 0
+	s.RemoveIf(func(plog.LogRecord) bool {
+		i++
+		return i == n
+	})
+}
+
+// add counts a record placed in the batch.
+func (b *builder) add(res mapping.Result) {
+	b.last = [2]string{res.AccountID, res.Region}
 	b.batch.Records++
 	if res.Priority == ctattr.PriorityNormal {
 		b.batch.Normal++
