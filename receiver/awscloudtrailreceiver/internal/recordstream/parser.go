@@ -468,7 +468,7 @@ func (p *parser) hex4(i int) (rune, error) {
 }
 
 // maxInternedValue is the longest string value that is interned.
-const maxInternedValue = 32
+const maxInternedValue = 128
 
 // internSlots is the size of the interning cache (a power of two).
 const internSlots = 16384
