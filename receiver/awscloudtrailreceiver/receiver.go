@@ -159,8 +159,8 @@ func (r *cloudtrailReceiver) Start(ctx context.Context, host component.Host) err
 	}
 
 	if r.cfg.SQS.QueueURL != "" {
-		if len(r.cfg.Trails) > 0 || r.cfg.Discovery.Enabled {
-			r.logger.Warn("sqs.queue_url is set: notifications drive the receiver, and trails and discovery are not used")
+		if r.cfg.Discovery.Enabled {
+			r.logger.Warn("sqs.queue_url is set: notifications drive the receiver, and discovery is not used")
 		}
 		r.startSQS()
 		return nil

@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"context"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -284,6 +285,11 @@ func (m *sqsMode) readAnnounced(ctx context.Context, rd *objectreader.Reader, o 
 		r.logger.Debug("Ignoring an object that is not a CloudTrail log file", zap.String("bucket", o.Bucket), zap.String("key", o.Key))
 		return readDone
 	}
+	if !m.allowed(o, p) {
+		r.logger.Warn("Ignoring a notification of an object outside the configured trails",
+			zap.String("bucket", o.Bucket), zap.String("key", o.Key))
+		return readDone
+	}
 	id := o.Bucket + "/" + o.Key
 	if m.done.has(id) {
 		r.logger.Debug("Object already read (duplicate notification)", zap.String("bucket", o.Bucket), zap.String("key", o.Key))
@@ -315,6 +321,24 @@ func (m *sqsMode) readAnnounced(ctx context.Context, rd *objectreader.Reader, o 
 		return readRetry
 	}
 	return res
+}
+
+// allowed reports whether an announced object belongs to one of the
+// configured trails (bucket, prefix, organization, accounts, regions).
+// Without trails, every bucket the collector can read is allowed.
+func (m *sqsMode) allowed(o notification.Object, p keylayout.Prefix) bool {
+	if len(m.r.cfg.Trails) == 0 {
+		return true
+	}
+	for _, t := range m.r.cfg.Trails {
+		if t.Bucket == o.Bucket && keylayout.Root(t.Prefix) == p.Root &&
+			(t.OrganizationID == "" || t.OrganizationID == p.Org) &&
+			(len(t.Accounts) == 0 || slices.Contains(t.Accounts, p.Account)) &&
+			(len(t.Regions) == 0 || slices.Contains(t.Regions, p.Region)) {
+			return true
+		}
+	}
+	return false
 }
 
 // measureDepth records the queue depth (ApproximateNumberOfMessages).

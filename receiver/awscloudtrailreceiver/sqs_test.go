@@ -393,3 +393,33 @@ type extHost struct {
 }
 
 func (h *extHost) GetExtensions() map[component.ID]component.Component { return h.exts }
+
+// TestSQSTrailsRestrictNotifications: with trails configured, only their
+// objects are read; a notification naming another bucket or account is ignored.
+func TestSQSTrailsRestrictNotifications(t *testing.T) {
+	s3srv := startS3(t)
+	require.NoError(t, s3srv.CreateBucket("other-bucket"))
+	qc := queueClient(s3srv.URL)
+	queueURL, _ := createQueue(t, qc, "cloudtrail", 30*time.Second, 5)
+	keys, ids := putObjects(t, s3srv, 5, 3, 9000) // accounts 100000000000 to 100000000004
+	g := trailgen.New(9100, "100000000000", "us-east-1")
+	otherKey := trailgen.Key("", "", "100000000000", "CloudTrail", "us-east-1", t0, "other")
+	require.NoError(t, s3srv.Put("other-bucket", otherKey, trailgen.LogFile(genRecords(g, t0, 3), true)))
+	var bodies []string
+	for _, k := range keys {
+		bodies = append(bodies, s3Notification(testBucket, k))
+	}
+	bodies = append(bodies, s3Notification("other-bucket", otherKey))
+	sendMessages(t, qc, queueURL, bodies)
+
+	cfg := sqsConfig(s3srv.URL, queueURL)
+	cfg.Trails = []TrailConfig{{Bucket: testBucket, Accounts: []string{"100000000000", "100000000001"}}}
+	sk := newSink()
+	h := startReceiver(t, cfg, sk, nil)
+	require.Eventually(t, func() bool { return s3srv.SQS().Stats("cloudtrail").Deleted == len(bodies) }, 20*time.Second, 10*time.Millisecond)
+	require.NoError(t, h.stop())
+	// Objects 0 and 1 (accounts …00 and …01) are the trail's: their 6 records.
+	assertExactlyOnce(t, sk, ids[:6])
+	assert.Zero(t, s3srv.Gets("other-bucket", otherKey))
+	assert.NotEmpty(t, h.logsWith("bucket", "other-bucket"))
+}
