@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"time"
 
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/exporter"
@@ -16,11 +17,18 @@ import (
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/internal/datadog"
 )
 
+// Datadog accepts log timestamps from 18 h in the past to 2 h ahead.
+const (
+	maxAge   = 18 * time.Hour
+	maxAhead = 2 * time.Hour
+)
+
 type logsExporter struct {
 	cfg    *Config
 	client *datadog.Client
 	logger *zap.Logger
 	tb     *metadata.TelemetryBuilder
+	now    func() time.Time
 }
 
 func newLogsExporter(set exporter.Settings, cfg *Config) (*logsExporter, error) {
@@ -34,6 +42,7 @@ func newLogsExporter(set exporter.Settings, cfg *Config) (*logsExporter, error) 
 		client: datadog.NewClient(url, cfg.API.Key, cfg.Compression, "otelcol-cloudtrail/"+set.BuildInfo.Version),
 		logger: set.Logger,
 		tb:     tb,
+		now:    time.Now,
 	}, nil
 }
 
@@ -58,6 +67,8 @@ func (e *logsExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 	var b batch
 	sent := 0 // records accepted by the intake
 	truncated := 0
+	outside := 0 // entries Datadog will drop for their timestamp
+	now := e.now()
 	flush := func() error {
 		n, err := e.send(ctx, b.entries)
 		sent += n
@@ -68,6 +79,9 @@ func (e *logsExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 	for _, rl := range ld.ResourceLogs().All() {
 		for _, sl := range rl.ScopeLogs().All() {
 			for _, lr := range sl.LogRecords().All() {
+				if ts := lr.Timestamp(); ts != 0 && (now.Sub(ts.AsTime()) > maxAge || ts.AsTime().Sub(now) > maxAhead) {
+					outside++
+				}
 				entry, cut := enc.encode(nil, rl.Resource(), lr)
 				if cut {
 					truncated++
@@ -90,6 +104,11 @@ func (e *logsExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 	}
 	if truncated > 0 {
 		e.tb.ExporterDatadoglogsEntriesTruncated.Add(ctx, int64(truncated))
+	}
+	if outside > 0 {
+		e.tb.ExporterDatadoglogsEntriesOutsideWindow.Add(ctx, int64(outside))
+		e.logger.Warn("Sending log entries whose timestamps Datadog does not accept (more than 18 h old or 2 h ahead): the intake drops them",
+			zap.Int("entries", outside))
 	}
 	if err == nil {
 		return nil

@@ -369,3 +369,15 @@ func exporterhelperQueue(storage component.ID) exporterhelper.QueueBatchConfig {
 	q.NumConsumers = 1
 	return q
 }
+
+func TestEntriesOutsideTheTimeWindowAreCounted(t *testing.T) {
+	in := startIntake(t)
+	te := newTestExporter(t, testConfig(in.URL))
+	te.exp.now = func() time.Time { return time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC) } // records are of 2026-11-20 10:00
+	require.NoError(t, te.exp.pushLogs(context.Background(), cloudTrailLogs(3, "")))
+	assert.Len(t, in.Logs(), 3, "sent all the same: Datadog decides")
+	assert.Equal(t, int64(3), te.counter("otelcol_exporter_datadoglogs_entries_outside_window"))
+	te.exp.now = func() time.Time { return time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC) }
+	require.NoError(t, te.exp.pushLogs(context.Background(), cloudTrailLogs(3, "")))
+	assert.Equal(t, int64(3), te.counter("otelcol_exporter_datadoglogs_entries_outside_window"), "recent entries are not counted")
+}

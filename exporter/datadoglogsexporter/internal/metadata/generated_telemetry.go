@@ -23,12 +23,13 @@ func Tracer(settings component.TelemetrySettings) trace.Tracer {
 // TelemetryBuilder provides an interface for components to report telemetry
 // as defined in metadata and user config.
 type TelemetryBuilder struct {
-	meter                               metric.Meter
-	mu                                  sync.Mutex
-	registrations                       []metric.Registration
-	ExporterDatadoglogsEntriesTruncated metric.Int64Counter
-	ExporterDatadoglogsPayloadBytes     metric.Int64Counter
-	ExporterDatadoglogsPayloads         metric.Int64Counter
+	meter                                   metric.Meter
+	mu                                      sync.Mutex
+	registrations                           []metric.Registration
+	ExporterDatadoglogsEntriesOutsideWindow metric.Int64Counter
+	ExporterDatadoglogsEntriesTruncated     metric.Int64Counter
+	ExporterDatadoglogsPayloadBytes         metric.Int64Counter
+	ExporterDatadoglogsPayloads             metric.Int64Counter
 }
 
 // TelemetryBuilderOption applies changes to default builder.
@@ -60,6 +61,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	}
 	builder.meter = Meter(settings)
 	var err, errs error
+	builder.ExporterDatadoglogsEntriesOutsideWindow, err = builder.meter.Int64Counter(
+		"otelcol_exporter_datadoglogs_entries_outside_window",
+		metric.WithDescription("Entries sent with a timestamp Datadog does not accept (more than 18 h old or 2 h ahead); the intake drops them. [Alpha]"),
+		metric.WithUnit("{entry}"),
+	)
+	errs = errors.Join(errs, err)
 	builder.ExporterDatadoglogsEntriesTruncated, err = builder.meter.Int64Counter(
 		"otelcol_exporter_datadoglogs_entries_truncated",
 		metric.WithDescription("Log entries over 1 MB that were truncated to fit (flagged with dd_truncated). [Alpha]"),

@@ -19,9 +19,13 @@ func TestSetupTelemetry(t *testing.T) {
 	tb, err := metadata.NewTelemetryBuilder(testTel.NewTelemetrySettings())
 	require.NoError(t, err)
 	defer tb.Shutdown()
+	tb.ExporterDatadoglogsEntriesOutsideWindow.Add(context.Background(), 1)
 	tb.ExporterDatadoglogsEntriesTruncated.Add(context.Background(), 1)
 	tb.ExporterDatadoglogsPayloadBytes.Add(context.Background(), 1)
 	tb.ExporterDatadoglogsPayloads.Add(context.Background(), 1)
+	AssertEqualExporterDatadoglogsEntriesOutsideWindow(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
 	AssertEqualExporterDatadoglogsEntriesTruncated(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
