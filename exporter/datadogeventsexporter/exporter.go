@@ -78,10 +78,11 @@ func (e *eventsExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 	for _, rl := range ld.ResourceLogs().All() {
 		for _, sl := range rl.ScopeLogs().All() {
 			for _, lr := range sl.LogRecords().All() {
-				if reason := e.skip(datadog.ReadRecord(rl.Resource(), lr)); reason != "" {
+				rec := datadog.ReadRecord(rl.Resource(), lr)
+				if reason := e.skip(rec); reason != "" {
 					skipped[reason]++
 				} else {
-					jobs = append(jobs, job{index: i, ev: buildEvent(datadog.ReadRecord(rl.Resource(), lr), lr, e.cfg)})
+					jobs = append(jobs, job{index: i, ev: buildEvent(rec, lr, e.cfg)})
 				}
 				i++
 			}

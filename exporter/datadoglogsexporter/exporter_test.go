@@ -381,3 +381,26 @@ func TestEntriesOutsideTheTimeWindowAreCounted(t *testing.T) {
 	require.NoError(t, te.exp.pushLogs(context.Background(), cloudTrailLogs(3, "")))
 	assert.Equal(t, int64(3), te.counter("otelcol_exporter_datadoglogs_entries_outside_window"), "recent entries are not counted")
 }
+
+// TestSlowIntakeTimesOut: a request slower than `timeout` fails and is
+// retried, and nothing is lost once the intake answers in time again.
+func TestSlowIntakeTimesOut(t *testing.T) {
+	in := startIntake(t)
+	in.SetDelay(2 * time.Second)
+	cfg := testConfig(in.URL)
+	cfg.Timeout = 200 * time.Millisecond
+	cfg.RetryConfig.InitialInterval = 50 * time.Millisecond
+	cfg.RetryConfig.MaxInterval = 100 * time.Millisecond
+	exp := createExporter(t, cfg, nil)
+	require.NoError(t, exp.ConsumeLogs(context.Background(), cloudTrailLogs(10, "")))
+	require.Eventually(t, func() bool { return in.Requests("/api/v2/logs") >= 2 }, 10*time.Second, 10*time.Millisecond, "the timed-out request is retried")
+	assert.Empty(t, in.Logs())
+	in.SetDelay(0)
+	require.Eventually(t, func() bool { return len(in.Logs()) >= 10 }, 10*time.Second, 10*time.Millisecond)
+	require.NoError(t, exp.Shutdown(context.Background()))
+	ids := idCounts(in)
+	assert.Len(t, ids, 10)
+	for id, n := range ids {
+		assert.Equal(t, 1, n, id)
+	}
+}

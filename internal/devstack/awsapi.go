@@ -63,13 +63,6 @@ func (a *AWSAPIs) PutTrail(t Trail) {
 	a.trails[t.ARN()] = t
 }
 
-// DeleteTrail removes a trail.
-func (a *AWSAPIs) DeleteTrail(arn string) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	delete(a.trails, arn)
-}
-
 // SetOrganization sets the organization ID that DescribeOrganization returns.
 func (a *AWSAPIs) SetOrganization(id string) {
 	a.mu.Lock()

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"slices"
 	"sort"
-	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
@@ -73,7 +72,7 @@ func (r *cloudtrailReceiver) discoverTrails(ctx context.Context) (sources []trai
 			r.logger.Warn("CloudTrail reports a delivery error for this trail: files may be missing from its bucket",
 				append(fields, zap.String("latest_delivery_error", aws.ToString(status.LatestDeliveryError)))...)
 		}
-		src := trailSource{Name: arn, Bucket: aws.ToString(t.S3BucketName), Prefix: aws.ToString(t.S3KeyPrefix)}
+		src := trailSource{Bucket: aws.ToString(t.S3BucketName), Prefix: aws.ToString(t.S3KeyPrefix)}
 		if aws.ToBool(t.IsOrganizationTrail) {
 			src.OrganizationID = r.organizationID(ctx)
 		}
@@ -120,5 +119,3 @@ func (r *cloudtrailReceiver) logAWSError(call, resource, action string, err erro
 	}
 	r.logger.Error(msg, zap.String("reason", reason), zap.Error(err))
 }
-
-func itoa(i int) string { return strconv.Itoa(i) }

@@ -17,7 +17,6 @@ import (
 // trailSource is where one trail delivers: from the configuration or
 // found by discovery.
 type trailSource struct {
-	Name           string
 	Bucket, Prefix string
 	OrganizationID string
 	Accounts       []string
@@ -33,8 +32,8 @@ func (s trailSource) key() string { return s.Bucket + "/" + keylayout.Root(s.Pre
 func (r *cloudtrailReceiver) refreshFolders(ctx context.Context) {
 	sources := make([]trailSource, 0, len(r.cfg.Trails))
 	seen := map[string]bool{}
-	for i, t := range r.cfg.Trails {
-		s := trailSource{Name: "trails[" + itoa(i) + "]", Bucket: t.Bucket, Prefix: t.Prefix, OrganizationID: t.OrganizationID, Accounts: t.Accounts, Regions: t.Regions}
+	for _, t := range r.cfg.Trails {
+		s := trailSource(t)
 		if !seen[s.key()] {
 			seen[s.key()] = true
 			sources = append(sources, s)

@@ -371,13 +371,13 @@ func (r *cloudtrailReceiver) readObject(ctx context.Context, rd *objectreader.Re
 	})
 	switch res {
 	case readDone, readGiveUp:
-		r.finish(ctx, j)
+		r.finish(j)
 	case readRetry:
-		r.failed(ctx, j)
+		r.failed(j)
 	}
 }
 
-func (r *cloudtrailReceiver) finish(_ context.Context, j job) {
+func (r *cloudtrailReceiver) finish(j job) {
 	f := j.folder
 	f.mu.Lock()
 	f.state.Finish(j.key, j.fileTime, r.cfg.Lookback)
@@ -385,7 +385,7 @@ func (r *cloudtrailReceiver) finish(_ context.Context, j job) {
 	f.mu.Unlock()
 }
 
-func (r *cloudtrailReceiver) failed(_ context.Context, j job) {
+func (r *cloudtrailReceiver) failed(j job) {
 	f := j.folder
 	f.mu.Lock()
 	if !f.state.Failed(j.key, j.fileTime) {

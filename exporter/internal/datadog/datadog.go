@@ -97,9 +97,6 @@ func NewClient(url string, key configopaque.String, compression, userAgent strin
 	return &Client{http: &http.Client{Transport: tr}, url: url, key: key, gzip: compression == CompressionGzip, userAgent: userAgent}
 }
 
-// URL is where the client posts.
-func (c *Client) URL() string { return c.url }
-
 // Close releases the client's idle connections.
 func (c *Client) Close() { c.http.CloseIdleConnections() }
 

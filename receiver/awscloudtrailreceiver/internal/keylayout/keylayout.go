@@ -83,11 +83,6 @@ func IsLogFile(key string) bool {
 	return strings.HasSuffix(key, ".json.gz") || strings.HasSuffix(key, ".json")
 }
 
-// IsDigest reports whether a key lies in a CloudTrail-Digest folder.
-func IsDigest(key string) bool {
-	return strings.Contains(key, "/"+KindDigest+"/")
-}
-
 // Parse reads the folder and delivery time of a CloudTrail log file key:
 // [prefix/]AWSLogs/[o-id/]ACCOUNT/KIND/REGION/YYYY/MM/DD/FILE. ok is false
 // for keys of another shape (digest files included: their kind is

@@ -50,7 +50,6 @@ func TestFileTime(t *testing.T) {
 	assert.True(t, IsLogFile("a.json.gz"))
 	assert.True(t, IsLogFile("a.json"))
 	assert.False(t, IsLogFile("a/"))
-	assert.True(t, IsDigest("AWSLogs/1/CloudTrail-Digest/us-east-1/x.json.gz"))
 }
 
 func TestParse(t *testing.T) {
