@@ -301,30 +301,31 @@ func validNumber(b []byte) bool {
 	return i == len(b)
 }
 
-// parseInt parses a validated JSON integer, reporting false on overflow.
+// parseInt parses a validated JSON integer, reporting false when it does
+// not fit in an int64 (from -9223372036854775808 to 9223372036854775807).
 func parseInt(b []byte) (int64, bool) {
 	neg := b[0] == '-'
 	if neg {
 		b = b[1:]
 	}
-	if len(b) > 18 {
-		n, err := strconv.ParseInt(string(b), 10, 64)
-		if err != nil {
-			return 0, false
-		}
-		if neg {
-			n = -n
-		}
-		return n, true
+	// 19 digits always fit in a uint64.
+	if len(b) > 19 {
+		return 0, false
 	}
-	var n int64
+	var u uint64
 	for _, c := range b {
-		n = n*10 + int64(c-'0')
+		u = u*10 + uint64(c-'0')
 	}
 	if neg {
-		n = -n
+		if u > 1<<63 {
+			return 0, false
+		}
+		return -int64(u), true //nolint:gosec // -(1<<63) wraps to itself, math.MinInt64
 	}
-	return n, true
+	if u > math.MaxInt64 {
+		return 0, false
+	}
+	return int64(u), true
 }
 
 // str parses a string whose opening quote ends just before i. Keys and

@@ -3,7 +3,10 @@ package recordstream
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"math"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -149,6 +152,7 @@ func FuzzReader(f *testing.F) {
 		`{"x":1,"Records":[{"a":"\u00e9\ud83d\ude00"},2,"s"],"y":{}}`,
 		`{"Records":[{"a":1},{"b":`,
 		`{"awsAccountId":"123"}`,
+		`{"Records":[{"min":-9223372036854775808,"max":9223372036854775807,"big":9223372036854775808,"z":-0,"e":1e2,"d":0.1}]}`,
 		"{\"Records\":[{\"s\":\"\xff\"}]}",
 	} {
 		f.Add([]byte(s))
@@ -174,21 +178,178 @@ func FuzzReader(f *testing.F) {
 		if !clean || !json.Valid(data) {
 			return
 		}
-		// The stream was accepted: encoding/json must see the same objects.
+		// The stream was accepted: encoding/json must see the same records,
+		// with the same values.
+		dec := json.NewDecoder(strings.NewReader(string(data)))
+		dec.UseNumber()
 		var doc struct {
 			Records []json.RawMessage `json:"Records"`
 		}
-		if err := json.Unmarshal(data, &doc); err != nil {
+		if err := dec.Decode(&doc); err != nil {
 			t.Fatalf("reader accepted input that encoding/json rejects: %v", err)
 		}
-		var objects int
+		var want []map[string]any
 		for _, raw := range doc.Records {
-			if len(raw) > 0 && raw[0] == '{' {
-				objects++
+			if len(raw) == 0 || raw[0] != '{' || depth(raw) > maxDepth {
+				continue
+			}
+			d := json.NewDecoder(strings.NewReader(string(raw)))
+			d.UseNumber()
+			var rec map[string]any
+			if err := d.Decode(&rec); err != nil {
+				t.Fatalf("decoding record %s: %v", raw, err)
+			}
+			if outOfRange(rec) {
+				continue
+			}
+			want = append(want, rec)
+		}
+		if len(want) != len(got) {
+			t.Fatalf("reader read %d objects, encoding/json %d", len(got), len(want))
+		}
+		for i := range want {
+			if path, ok := sameJSON(want[i], got[i]); !ok {
+				t.Fatalf("record %d differs at %s:\nencoding/json: %#v\nreader:        %#v", i, path, want[i], got[i])
 			}
 		}
-		if objects != len(got) {
-			t.Fatalf("reader read %d objects, encoding/json %d", len(got), objects)
-		}
 	})
+}
+
+// depth is how deeply the JSON value raw nests.
+func depth(raw []byte) int {
+	d, deepest, inStr := 0, 0, false
+	for i := 0; i < len(raw); i++ {
+		switch c := raw[i]; {
+		case inStr && c == '\\':
+			i++
+		case c == '"':
+			inStr = !inStr
+		case inStr:
+		case c == '{' || c == '[':
+			d++
+			deepest = max(deepest, d)
+		case c == '}' || c == ']':
+			d--
+		}
+	}
+	return deepest
+}
+
+// outOfRange reports whether v holds a number that a float64 cannot hold.
+func outOfRange(v any) bool {
+	switch v := v.(type) {
+	case json.Number:
+		_, err := strconv.ParseFloat(string(v), 64)
+		return err != nil
+	case map[string]any:
+		for _, e := range v {
+			if outOfRange(e) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range v {
+			if outOfRange(e) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// sameJSON compares a value decoded by encoding/json (with UseNumber) with
+// the raw form of the pdata value the reader built: a number written as an
+// integer that fits int64 must be that Int, every other number the Double
+// that strconv.ParseFloat gives, bit for bit.
+func sameJSON(want, got any) (string, bool) {
+	switch w := want.(type) {
+	case json.Number:
+		s := string(w)
+		if !strings.ContainsAny(s, ".eE") {
+			if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+				g, ok := got.(int64)
+				return s, ok && g == n
+			}
+		}
+		f, _ := strconv.ParseFloat(s, 64)
+		g, ok := got.(float64)
+		return s, ok && math.Float64bits(g) == math.Float64bits(f)
+	case map[string]any:
+		g, ok := got.(map[string]any)
+		if !ok || len(g) != len(w) {
+			return "{}", false
+		}
+		for k, wv := range w {
+			gv, ok := g[k]
+			if !ok {
+				return fmt.Sprintf("[%q] (missing)", k), false
+			}
+			if path, ok := sameJSON(wv, gv); !ok {
+				return fmt.Sprintf("[%q]%s", k, path), false
+			}
+		}
+		return "", true
+	case []any:
+		g, ok := got.([]any)
+		if !ok || len(g) != len(w) {
+			return "[]", false
+		}
+		for i := range w {
+			if path, ok := sameJSON(w[i], g[i]); !ok {
+				return fmt.Sprintf("[%d]%s", i, path), false
+			}
+		}
+		return "", true
+	default:
+		return fmt.Sprint(want), want == got
+	}
+}
+
+func TestReaderNumbers(t *testing.T) {
+	tests := []struct {
+		in   string
+		want any
+	}{
+		{"0", int64(0)},
+		{"-0", int64(0)},
+		{"7", int64(7)},
+		{"-12", int64(-12)},
+		{"999999999999999999", int64(999999999999999999)},
+		{"-999999999999999999", int64(-999999999999999999)},
+		{"1000000000000000000", int64(1000000000000000000)},
+		{"9223372036854775807", int64(math.MaxInt64)},
+		{"-9223372036854775808", int64(math.MinInt64)},
+		{"9223372036854775808", 9223372036854775808.0},
+		{"-9223372036854775809", -9223372036854775809.0},
+		{"18446744073709551616", 18446744073709551616.0},
+		{"123456789012345678901234567890", 123456789012345678901234567890.0},
+		{"1.0", 1.0},
+		{"-0.0", math.Copysign(0, -1)},
+		{"1e3", 1000.0},
+		{"1E+2", 100.0},
+		{"-0.5E-2", -0.005},
+		{"1e-400", 0.0},
+		{"4.9e-324", 5e-324},
+		{"1.7976931348623157e308", math.MaxFloat64},
+		{"0.1000000000000000055511151231257827021181583404541015625", 0.1},
+		{"3.14159265358979323846264338327950288419716939937510582097494459", math.Pi},
+	}
+	for _, tt := range tests {
+		for _, mode := range []string{"whole", "one byte at a time"} {
+			t.Run(tt.in+"/"+mode, func(t *testing.T) {
+				var src io.Reader = strings.NewReader(`{"Records":[{"n":` + tt.in + `,"a":[` + tt.in + `]}]}`)
+				if mode != "whole" {
+					src = iotest.OneByteReader(src)
+				}
+				got, _, err := readAll(t, NewReader(src, 0))
+				require.NoError(t, err)
+				require.Len(t, got, 1)
+				assert.Equal(t, tt.want, got[0]["n"])
+				assert.Equal(t, []any{tt.want}, got[0]["a"])
+				if f, ok := tt.want.(float64); ok {
+					assert.Equal(t, math.Signbit(f), math.Signbit(got[0]["n"].(float64)), "sign of %s", tt.in)
+				}
+			})
+		}
+	}
 }
