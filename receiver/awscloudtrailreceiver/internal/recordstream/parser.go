@@ -1,7 +1,6 @@
 package recordstream
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -110,17 +109,28 @@ func (p *parser) value(i int, v pcommon.Value) (int, error) {
 	}
 }
 
-func (p *parser) enter(i int) error {
+// limitError reports valid JSON that the builder cannot represent: the
+// reader skips the record that holds it.
+type limitError struct{ reason string }
+
+func (e *limitError) Error() string { return e.reason }
+
+var (
+	errTooDeep    = &limitError{ReasonTooDeep}
+	errOutOfRange = &limitError{ReasonNumberOutOfRange}
+)
+
+func (p *parser) enter() error {
 	p.depth++
 	if p.depth > maxDepth {
-		return p.syntax(i, "nesting deeper than %d", maxDepth)
+		return errTooDeep
 	}
 	return nil
 }
 
 // object parses the members of an object whose '{' ends just before i.
 func (p *parser) object(i int, m pcommon.Map) (int, error) {
-	if err := p.enter(i); err != nil {
+	if err := p.enter(); err != nil {
 		return i, err
 	}
 	defer func() { p.depth-- }()
@@ -169,7 +179,7 @@ func (p *parser) object(i int, m pcommon.Map) (int, error) {
 
 // array parses the elements of an array whose '[' ends just before i.
 func (p *parser) array(i int, s pcommon.Slice) (int, error) {
-	if err := p.enter(i); err != nil {
+	if err := p.enter(); err != nil {
 		return i, err
 	}
 	defer func() { p.depth-- }()
@@ -251,7 +261,7 @@ func (p *parser) number(i int, v pcommon.Value) (int, error) {
 		return start, p.syntax(start, "invalid number %q", raw)
 	}
 	if math.IsInf(f, 0) {
-		return start, p.syntax(start, "number out of range %q", raw)
+		return start, errOutOfRange
 	}
 	v.SetDouble(f)
 	return i, nil
@@ -466,135 +476,4 @@ func (p *parser) hex4(i int) (rune, error) {
 		}
 	}
 	return r, nil
-}
-
-// maxInternedValue is the longest string value that is interned.
-const maxInternedValue = 128
-
-// internSlots is the size of the interning cache (a power of two).
-const internSlots = 16384
-
-// interner hands out one shared string per distinct short byte sequence.
-// It is a direct-mapped cache: a colliding string replaces the older one.
-type interner struct {
-	slots [internSlots]string
-}
-
-func newInterner() *interner {
-	return &interner{}
-}
-
-func (in *interner) get(b []byte) string {
-	slot := &in.slots[hashBytes(b)&(internSlots-1)]
-	if *slot == string(b) {
-		return *slot
-	}
-	s := string(b)
-	*slot = s
-	return s
-}
-
-// hashBytes hashes a short string eight bytes at a time.
-func hashBytes(b []byte) uint64 {
-	const k = 0x9e3779b97f4a7c15
-	h := uint64(len(b))
-	for len(b) >= 8 {
-		h = (h ^ binary.LittleEndian.Uint64(b)) * k
-		b = b[8:]
-	}
-	var tail uint64
-	for i, c := range b {
-		tail |= uint64(c) << (8 * i)
-	}
-	h = (h ^ tail) * k
-	return h ^ h>>32
-}
-
-// skip passes over the JSON value at or after i without building it,
-// checking its structure as value does.
-func (p *parser) skip(i int) (int, error) {
-	i = p.skipWS(i)
-	if i >= len(p.b) {
-		return i, errShort
-	}
-	switch c := p.b[i]; c {
-	case '{', '[':
-		if err := p.enter(i); err != nil {
-			return i, err
-		}
-		defer func() { p.depth-- }()
-		closer := byte('}')
-		if c == '[' {
-			closer = ']'
-		}
-		i = p.skipWS(i + 1)
-		if i >= len(p.b) {
-			return i, errShort
-		}
-		if p.b[i] == closer {
-			return i + 1, nil
-		}
-		for {
-			var err error
-			if c == '{' {
-				if p.b[i] != '"' {
-					return i, p.syntax(i, "expected a string key, found %q", p.b[i])
-				}
-				if i, err = p.skipString(i + 1); err != nil {
-					return i, err
-				}
-				i = p.skipWS(i)
-				if i >= len(p.b) {
-					return i, errShort
-				}
-				if p.b[i] != ':' {
-					return i, p.syntax(i, "expected ':'")
-				}
-				i++
-			}
-			if i, err = p.skip(i); err != nil {
-				return i, err
-			}
-			i = p.skipWS(i)
-			if i >= len(p.b) {
-				return i, errShort
-			}
-			switch p.b[i] {
-			case ',':
-				i = p.skipWS(i + 1)
-				if i >= len(p.b) {
-					return i, errShort
-				}
-			case closer:
-				return i + 1, nil
-			default:
-				return i, p.syntax(i, "expected ',' or %q, found %q", closer, p.b[i])
-			}
-		}
-	case '"':
-		return p.skipString(i + 1)
-	default:
-		// Literals and numbers are small: parse them for their checks.
-		return p.value(i, pcommon.NewValueEmpty())
-	}
-}
-
-// skipString passes over a string whose opening quote ends just before i.
-func (p *parser) skipString(i int) (int, error) {
-	for i < len(p.b) {
-		switch c := p.b[i]; {
-		case c == '"':
-			return i + 1, nil
-		case c == '\\':
-			if i+1 >= len(p.b) {
-				return i, errShort
-			}
-			i += 2
-		case c < 0x20:
-			return i, p.syntax(i, "control character in string")
-		default:
-			i++
-		}
-	}
-	return i, errShort
 }

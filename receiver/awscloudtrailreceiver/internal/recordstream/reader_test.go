@@ -80,7 +80,7 @@ func TestReader(t *testing.T) {
 		{name: "trailing garbage", input: `{"Records":[]} x`, errText: "unexpected data"},
 		{name: "control character", input: "{\"Records\":[{\"a\":\"x\ny\"}]}", errText: "control character"},
 		{name: "bad escape", input: `{"Records":[{"a":"\q"}]}`, errText: "invalid escape"},
-		{name: "too deep", input: `{"Records":[` + strings.Repeat(`{"a":`, 300) + `1` + strings.Repeat(`}`, 300) + `]}`, errText: "nesting deeper"},
+		{name: "too deep inside a broken record", input: `{"Records":[` + strings.Repeat(`{"a":`, 300) + `1` + strings.Repeat(`}`, 299) + `]}`, errText: "expected ',' or '}'"},
 	}
 	for _, tt := range tests {
 		for _, mode := range []string{"whole", "one byte at a time"} {
@@ -153,6 +153,7 @@ func FuzzReader(f *testing.F) {
 		`{"Records":[{"a":1},{"b":`,
 		`{"awsAccountId":"123"}`,
 		`{"Records":[{"min":-9223372036854775808,"max":9223372036854775807,"big":9223372036854775808,"z":-0,"e":1e2,"d":0.1}]}`,
+		`{"Records":[{"a":1E400},{"b":{"c":[[[[1]]]]}},{"a":1,"a":{"x":2}}]}`,
 		"{\"Records\":[{\"s\":\"\xff\"}]}",
 	} {
 		f.Add([]byte(s))
@@ -351,5 +352,117 @@ func TestReaderNumbers(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestReaderSkipsRecordsBeyondLimits: a record nested deeper than the limit
+// or holding a number out of range is valid JSON that the reader cannot
+// represent; it is skipped and reported, and the rest of the file is read.
+func TestReaderSkipsRecordsBeyondLimits(t *testing.T) {
+	deep := strings.Repeat(`{"a":[`, maxDepth) + `1` + strings.Repeat(`]}`, maxDepth)
+	veryDeep := strings.Repeat(`[`, 100000) + strings.Repeat(`]`, 100000)
+	tests := []struct {
+		name   string
+		record string
+		reason string
+	}{
+		{name: "deeper than the limit", record: deep, reason: ReasonTooDeep},
+		{name: "far deeper than the limit", record: `{"x":` + veryDeep + `}`, reason: ReasonTooDeep},
+		{name: "number out of range", record: `{"a":1,"b":{"c":[1E400]}}`, reason: ReasonNumberOutOfRange},
+		{name: "negative number out of range", record: `{"a":-1e309}`, reason: ReasonNumberOutOfRange},
+		{name: "not an object", record: `[1,2]`, reason: ReasonNotAnObject},
+	}
+	for _, tt := range tests {
+		for _, mode := range []string{"whole", "one byte at a time"} {
+			t.Run(tt.name+"/"+mode, func(t *testing.T) {
+				input := `{"Records":[{"a":1},` + tt.record + `,{"b":2}]}`
+				var src io.Reader = strings.NewReader(input)
+				if mode != "whole" {
+					src = iotest.OneByteReader(src)
+				}
+				r := NewReader(src, 0)
+				m := pcommon.NewMap()
+				require.NoError(t, r.Next(m))
+				err := r.Next(m)
+				var re *RecordError
+				require.ErrorAs(t, err, &re)
+				assert.Equal(t, 1, re.Index)
+				assert.Equal(t, tt.reason, re.Reason)
+				assert.Equal(t, int64(len(`{"Records":[{"a":1},`)), re.Offset)
+				require.NoError(t, r.Next(m))
+				assert.Equal(t, map[string]any{"b": int64(2)}, m.AsRaw())
+				assert.ErrorIs(t, r.Next(m), io.EOF)
+
+				// Skip passes over it as over any record.
+				r.Reset(strings.NewReader(input))
+				require.NoError(t, r.Skip())
+				require.NoError(t, r.Skip())
+				require.NoError(t, r.Next(m))
+				assert.Equal(t, map[string]any{"b": int64(2)}, m.AsRaw())
+			})
+		}
+	}
+}
+
+// chunkReader returns at most n bytes per Read, like a decompressor.
+type chunkReader struct {
+	r io.Reader
+	n int
+}
+
+func (c chunkReader) Read(p []byte) (int, error) {
+	return c.r.Read(p[:min(len(p), c.n)])
+}
+
+// TestReaderLinearInRecordSize reads one large record arriving in small
+// chunks: the work (counted in allocations, which grow with every value
+// built) must grow linearly with the record's size, not with its square,
+// as when every refill parsed the record again from its start.
+func TestReaderLinearInRecordSize(t *testing.T) {
+	shapes := []struct {
+		name   string
+		record func(n int) string
+	}{
+		{name: "array of long strings", record: func(n int) string {
+			var b strings.Builder
+			b.WriteString(`{"a":[`)
+			for i := range n {
+				if i > 0 {
+					b.WriteByte(',')
+				}
+				fmt.Fprintf(&b, `"%0200d"`, i)
+			}
+			b.WriteString(`]}`)
+			return b.String()
+		}},
+		{name: "object of long strings", record: func(n int) string {
+			var b strings.Builder
+			b.WriteString(`{`)
+			for i := range n {
+				if i > 0 {
+					b.WriteByte(',')
+				}
+				fmt.Fprintf(&b, `"k%d":"%0200d"`, i, i)
+			}
+			b.WriteString(`}`)
+			return b.String()
+		}},
+	}
+	for _, sh := range shapes {
+		t.Run(sh.name, func(t *testing.T) {
+			measure := func(n int) float64 {
+				input := `{"Records":[` + sh.record(n) + `]}`
+				r := NewReader(nil, 0)
+				m := pcommon.NewMap()
+				return testing.AllocsPerRun(2, func() {
+					r.Reset(chunkReader{strings.NewReader(input), 4096})
+					require.NoError(t, r.Next(m))
+				})
+			}
+			small, large := measure(500), measure(4000)
+			t.Logf("allocations: %.0f for 500 values, %.0f for 4000", small, large)
+			// Linear: about 8 times; quadratic: about 64 times.
+			assert.Less(t, large, 12*small+100)
+		})
 	}
 }
