@@ -141,6 +141,10 @@ func (p *parser) object(i int, m pcommon.Map) (int, error) {
 	if p.b[i] == '}' {
 		return i + 1, nil
 	}
+	// Past wideObject members, pcommon.Map.PutEmpty's search for the key
+	// would make the object quadratic: the members go to a wideMap.
+	var wide *wideMap
+	members := 0
 	for {
 		if p.b[i] != '"' {
 			return i, p.syntax(i, "expected a string key, found %q", p.b[i])
@@ -156,7 +160,17 @@ func (p *parser) object(i int, m pcommon.Map) (int, error) {
 		if p.b[i] != ':' {
 			return i, p.syntax(i, "expected ':' after key %q", k)
 		}
-		if i, err = p.value(i+1, m.PutEmpty(k)); err != nil {
+		var v pcommon.Value
+		switch members++; {
+		case wide != nil:
+			v = wide.put(k)
+		case members > wideObject:
+			wide = newWideMap(m)
+			v = wide.put(k)
+		default:
+			v = m.PutEmpty(k)
+		}
+		if i, err = p.value(i+1, v); err != nil {
 			return i, err
 		}
 		i = p.skipWS(i)
@@ -170,6 +184,9 @@ func (p *parser) object(i int, m pcommon.Map) (int, error) {
 				return i, errShort
 			}
 		case '}':
+			if wide != nil {
+				wide.moveTo(m)
+			}
 			return i + 1, nil
 		default:
 			return i, p.syntax(i, "expected ',' or '}' in object, found %q", p.b[i])

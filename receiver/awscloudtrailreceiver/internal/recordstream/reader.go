@@ -148,7 +148,7 @@ func (r *Reader) Next(dst pcommon.Map) error {
 	r.index++
 	r.state = stateAfterValue
 	// Records of a file have similar shapes: size the next one alike.
-	r.members = max(dst.Len(), 8)
+	r.members = min(max(dst.Len(), 8), wideObject)
 	return nil
 }
 

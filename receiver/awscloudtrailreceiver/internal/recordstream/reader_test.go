@@ -466,3 +466,99 @@ func TestReaderLinearInRecordSize(t *testing.T) {
 		})
 	}
 }
+
+// TestReaderObjectMembers checks the members of objects, small and wide
+// (built without pcommon.Map.PutEmpty), against pdata's own semantics: a
+// repeated key keeps its first place and takes its last value.
+func TestReaderObjectMembers(t *testing.T) {
+	wide := func(n int, extra string) string {
+		var b strings.Builder
+		b.WriteString(`{`)
+		for i := range n {
+			fmt.Fprintf(&b, `"k%d":%d,`, i, i)
+		}
+		b.WriteString(extra + `}`)
+		return b.String()
+	}
+	tests := []struct {
+		name   string
+		object string
+	}{
+		{name: "small", object: `{"a":1,"b":{"c":[1,"x"]},"d":null}`},
+		{name: "small with a repeated key", object: `{"a":1,"b":2,"a":{"x":[3]}}`},
+		{name: "wide", object: wide(1000, `"z":true`)},
+		{name: "wide with repeated keys", object: wide(300, `"k5":{"m":[1,{"n":2}]},"k200":"s","k5":[true],"z":null,"k299":-1`)},
+		{name: "repeated key across the switch to wide", object: wide(wideObject, `"k0":"first","x":1,"k0":"last"`)},
+		{name: "wide nested in wide", object: wide(200, `"in":`+wide(500, `"k1":"one"`)+`,"k1":{"k2":`+wide(300, ``)[:len(wide(300, ``))-2]+`}}`)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, src := range []io.Reader{strings.NewReader(`{"Records":[` + tt.object + `]}`), chunkReader{strings.NewReader(`{"Records":[` + tt.object + `]}`), 100}} {
+				got := pcommon.NewMap()
+				require.NoError(t, NewReader(src, 0).Next(got))
+				want := pcommon.NewMap()
+				putEmptyJSON(t, want, tt.object)
+				assert.Equal(t, keys(want), keys(got))
+				assert.True(t, want.Equal(got))
+				assert.Equal(t, want.AsRaw(), got.AsRaw())
+			}
+		})
+	}
+}
+
+func keys(m pcommon.Map) []string {
+	var out []string
+	for k, v := range m.All() {
+		out = append(out, k)
+		if v.Type() == pcommon.ValueTypeMap {
+			for _, sub := range keys(v.Map()) {
+				out = append(out, k+"."+sub)
+			}
+		}
+	}
+	return out
+}
+
+// putEmptyJSON fills m with the JSON object s, member by member with
+// pcommon.Map.PutEmpty: the reference semantics.
+func putEmptyJSON(t *testing.T, m pcommon.Map, s string) {
+	dec := json.NewDecoder(strings.NewReader(s))
+	var fill func(v pcommon.Value)
+	fillObject := func(m pcommon.Map) {
+		for dec.More() {
+			k, err := dec.Token()
+			require.NoError(t, err)
+			fill(m.PutEmpty(k.(string)))
+		}
+		_, _ = dec.Token()
+	}
+	fill = func(v pcommon.Value) {
+		tok, err := dec.Token()
+		require.NoError(t, err)
+		switch tok := tok.(type) {
+		case json.Delim:
+			if tok == '{' {
+				fillObject(v.SetEmptyMap())
+				return
+			}
+			s := v.SetEmptySlice()
+			for dec.More() {
+				fill(s.AppendEmpty())
+			}
+			_, _ = dec.Token()
+		case float64:
+			if tok == math.Trunc(tok) {
+				v.SetInt(int64(tok))
+			} else {
+				v.SetDouble(tok)
+			}
+		case string:
+			v.SetStr(tok)
+		case bool:
+			v.SetBool(tok)
+		}
+	}
+	_, err := dec.Token()
+	require.NoError(t, err)
+	fillObject(m)
+}
