@@ -383,7 +383,7 @@ func (p *parser) str(i int, key bool) (string, int, error) {
 
 func (p *parser) makeString(raw []byte, key, ascii bool) string {
 	if !ascii && !utf8.Valid(raw) {
-		return strings.ToValidUTF8(string(raw), "\uFFFD")
+		return replaceInvalidUTF8(raw)
 	}
 	if key || len(raw) <= maxInternedValue {
 		return p.in.get(raw)
@@ -402,11 +402,10 @@ func (p *parser) escaped(start int) (string, int, error) {
 		switch {
 		case c == '"':
 			p.scratch = out
-			s := string(out)
-			if !utf8.ValidString(s) {
-				s = strings.ToValidUTF8(s, "\uFFFD")
+			if !utf8.Valid(out) {
+				return replaceInvalidUTF8(out), i + 1, nil
 			}
-			return s, i + 1, nil
+			return string(out), i + 1, nil
 		case c < 0x20:
 			return "", i, p.syntax(i, "control character in string")
 		case c != '\\':
@@ -493,4 +492,20 @@ func (p *parser) hex4(i int) (rune, error) {
 		}
 	}
 	return r, nil
+}
+
+// replaceInvalidUTF8 replaces each byte of b that is not part of valid
+// UTF-8 with U+FFFD, as encoding/json does.
+func replaceInvalidUTF8(b []byte) string {
+	out := make([]byte, 0, len(b)+16)
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if r == utf8.RuneError && n == 1 {
+			out = utf8.AppendRune(out, utf8.RuneError)
+		} else {
+			out = append(out, b[:n]...)
+		}
+		b = b[n:]
+	}
+	return string(out)
 }

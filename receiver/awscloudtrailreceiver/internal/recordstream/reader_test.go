@@ -63,6 +63,8 @@ func TestReader(t *testing.T) {
 			want: []map[string]any{{"s": "\uFFFDx"}}},
 		{name: "invalid utf-8 is replaced", input: "{\"Records\":[{\"s\":\"a\xffb\"}]}",
 			want: []map[string]any{{"s": "a\uFFFDb"}}},
+		{name: "each invalid utf-8 byte is replaced, as encoding/json does", input: "{\"Records\":[{\"s\":\"a\xff\xfe\xe2\x82b\",\"e\":\"\\n\xc3\",\"k\xc3\xc3\":1}]}",
+			want: []map[string]any{{"s": "a\uFFFD\uFFFD\uFFFD\uFFFDb", "e": "\n\uFFFD", "k\uFFFD\uFFFD": int64(1)}}},
 		{name: "big and negative numbers", input: `{"Records":[{"a":-12,"b":12345678901234567890,"c":1e3,"d":-0.5E-2}]}`,
 			want: []map[string]any{{"a": int64(-12), "b": 12345678901234567890.0, "c": 1000.0, "d": -0.005}}},
 		{name: "elements that are not objects are skipped", input: `{"Records":[1,{"a":1},"x",[{}],null,{"b":2}]}`,
@@ -162,6 +164,7 @@ func FuzzReader(f *testing.F) {
 		r := NewReader(iotest.HalfReader(strings.NewReader(string(data))), 1<<16)
 		var got []map[string]any
 		clean := false
+		var lastErr error
 		for i := 0; i <= len(data); i++ {
 			m := pcommon.NewMap()
 			err := r.Next(m)
@@ -174,7 +177,25 @@ func FuzzReader(f *testing.F) {
 				continue
 			}
 			clean = errors.Is(err, io.EOF)
+			lastErr = err
 			break
+		}
+		// Skip (the scanner) must agree with Next (the builder) on where the
+		// stream is valid.
+		sr := NewReader(iotest.HalfReader(strings.NewReader(string(data))), 1<<16)
+		var skipErr error
+		for skipErr == nil {
+			skipErr = sr.Skip()
+		}
+		var se *SyntaxError
+		switch {
+		case errors.Is(lastErr, ErrRecordTooLarge):
+		case clean && !errors.Is(skipErr, io.EOF):
+			t.Fatalf("Next read the stream to its end, Skip failed: %v", skipErr)
+		case clean && sr.Index() != r.Index():
+			t.Fatalf("Next passed %d records, Skip %d", r.Index(), sr.Index())
+		case !clean && errors.As(lastErr, &se) && errors.Is(skipErr, io.EOF):
+			t.Fatalf("Next failed (%v), Skip read the stream to its end", lastErr)
 		}
 		if !clean || !json.Valid(data) {
 			return
