@@ -347,7 +347,8 @@ func parseInt(b []byte) (int64, bool) {
 		if u > 1<<63 {
 			return 0, false
 		}
-		return -int64(u), true //nolint:gosec // -(1<<63) wraps to itself, math.MinInt64
+		// For 1<<63, int64(u) is math.MinInt64, and so is its negation.
+		return -int64(u), true
 	}
 	if u > math.MaxInt64 {
 		return 0, false
