@@ -12,19 +12,18 @@ import (
 // the map for the key: n members cost n²/2 key comparisons.
 const wideObject = 128
 
-// wideMap collects the members of an object with many keys: a Go map finds
-// repeated keys, and the values wait in a pcommon.Slice (appending to it
-// does not search). moveTo then makes the pcommon.Map in one go.
+// wideMap collects the members of an object with many keys: keys and
+// values are appended (to a []string and a pcommon.Slice, which does not
+// search), then moveTo makes the pcommon.Map in one go, in linear time.
 type wideMap struct {
-	keys  []string
-	index map[string]int
-	vals  pcommon.Slice
+	keys []string
+	vals pcommon.Slice
 }
 
 // newWideMap takes over the members already in m.
 func newWideMap(m pcommon.Map) *wideMap {
 	n := 2 * m.Len()
-	w := &wideMap{keys: make([]string, 0, n), index: make(map[string]int, n), vals: pcommon.NewSlice()}
+	w := &wideMap{keys: make([]string, 0, n), vals: pcommon.NewSlice()}
 	w.vals.EnsureCapacity(n)
 	for k, v := range m.All() {
 		moveValue(v, w.put(k))
@@ -32,33 +31,55 @@ func newWideMap(m pcommon.Map) *wideMap {
 	return w
 }
 
-// put returns the (empty) value of the member k. A repeated key keeps its
-// first place and takes the last value, as with pcommon.Map.PutEmpty.
+// put appends the member k and returns its (empty) value.
 func (w *wideMap) put(k string) pcommon.Value {
-	if at, ok := w.index[k]; ok {
-		v := w.vals.At(at)
-		pcommon.NewValueEmpty().CopyTo(v)
-		return v
-	}
-	w.index[k] = len(w.keys)
 	w.keys = append(w.keys, k)
 	return w.vals.AppendEmpty()
 }
 
-// moveTo replaces the members of m with those of w, in their order.
+// moveTo replaces the members of m with those of w, in their order. A
+// repeated key keeps its first place and takes its last value, as with
+// pcommon.Map.PutEmpty.
 func (w *wideMap) moveTo(m pcommon.Map) {
-	dst, ok := mapWithKeys(w.keys)
+	// first maps each key to its first place: filled from the end, one
+	// insertion per member into a map of the right size.
+	first := make(map[string]int, len(w.keys))
+	for i := len(w.keys) - 1; i >= 0; i-- {
+		first[w.keys[i]] = i
+	}
+	keys, at := w.keys, []int(nil)
+	if len(first) < len(w.keys) {
+		keys, at = make([]string, 0, len(first)), make([]int, 0, len(first))
+		for i, k := range w.keys {
+			j := first[k]
+			if j == i {
+				keys = append(keys, k)
+				at = append(at, i)
+				continue
+			}
+			dst := w.vals.At(j)
+			pcommon.NewValueEmpty().CopyTo(dst)
+			moveValue(w.vals.At(i), dst)
+		}
+	}
+	val := func(i int) pcommon.Value {
+		if at != nil {
+			i = at[i]
+		}
+		return w.vals.At(i)
+	}
+	dst, ok := mapWithKeys(keys)
 	if !ok {
 		// Not expected; correct, but quadratic.
 		m.Clear()
-		for i, k := range w.keys {
-			moveValue(w.vals.At(i), m.PutEmpty(k))
+		for i, k := range keys {
+			moveValue(val(i), m.PutEmpty(k))
 		}
 		return
 	}
 	i := 0
 	for _, v := range dst.All() {
-		moveValue(w.vals.At(i), v)
+		moveValue(val(i), v)
 		i++
 	}
 	dst.MoveTo(m)
