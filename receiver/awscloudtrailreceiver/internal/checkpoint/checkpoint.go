@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sync"
 	"time"
 
 	"go.opentelemetry.io/collector/extension/xextension/storage"
@@ -106,8 +105,7 @@ func (s *State) Finish(key string, fileTime time.Time, lookback time.Duration) {
 type Store struct {
 	client storage.Client
 
-	mu       sync.Mutex
-	progress map[string]int // object progress without a client
+	objects objectsIndex // objects.go: SQS object progress and done markers
 }
 
 // NewStore returns a Store over client, which may be nil.
