@@ -81,6 +81,11 @@ type sqsMode struct {
 	// doneWindow is how long objects read to the end are remembered (their
 	// done markers in the store): longer than a message can come back.
 	doneWindow time.Duration
+	// claims holds the objects being read by a worker, each with a channel
+	// closed when it is released: a message naming an object being read
+	// waits for it instead of reading it at the same time.
+	claimsMu sync.Mutex
+	claims   map[string]chan struct{}
 	// workCtx ends the processing of messages; it outlives the receiving
 	// on Shutdown, so that messages in progress can finish (sqsDrain).
 	workCtx    context.Context
@@ -95,7 +100,7 @@ type message struct {
 
 func (r *cloudtrailReceiver) startSQS() {
 	m := &sqsMode{
-		r: r, cfg: r.cfg.SQS, queueURL: r.cfg.SQS.QueueURL,
+		r: r, cfg: r.cfg.SQS, queueURL: r.cfg.SQS.QueueURL, claims: map[string]chan struct{}{},
 		client: r.clients.sqsFor(queueRegion(r.cfg.SQS.QueueURL, r.cfg.Region)),
 	}
 	m.workCtx, m.cancelWork = context.WithCancel(context.Background())
@@ -314,6 +319,11 @@ func (m *sqsMode) readAnnounced(ctx context.Context, rd *objectreader.Reader, o 
 			zap.String("bucket", o.Bucket), zap.String("key", o.Key))
 		return readDone
 	}
+	release, ok := m.claim(ctx, o)
+	if !ok {
+		return readStopped
+	}
+	defer release()
 	skip, done, err := r.store.LoadProgress(ctx, o.Bucket, o.Key)
 	if err != nil {
 		r.logger.Error("Cannot load the progress of an object; it is retried", zap.String("bucket", o.Bucket), zap.String("key", o.Key), zap.Error(err))
@@ -346,6 +356,38 @@ func (m *sqsMode) readAnnounced(ctx context.Context, rd *objectreader.Reader, o 
 		return readRetry
 	}
 	return res
+}
+
+// claim makes this worker the only one of the collector to read o until
+// release is called. When another worker is reading o, it waits for it to
+// finish (then o is done, or its progress tells where to resume); it
+// reports false if ctx ends first. A worker claims one object at a time
+// and waits holding none, so workers cannot wait for each other in a cycle.
+func (m *sqsMode) claim(ctx context.Context, o notification.Object) (release func(), ok bool) {
+	id := o.Bucket + "/" + o.Key
+	for {
+		m.claimsMu.Lock()
+		busy, taken := m.claims[id]
+		if !taken {
+			ch := make(chan struct{})
+			m.claims[id] = ch
+			m.claimsMu.Unlock()
+			return func() {
+				m.claimsMu.Lock()
+				delete(m.claims, id)
+				m.claimsMu.Unlock()
+				close(ch)
+			}, true
+		}
+		m.claimsMu.Unlock()
+		m.r.logger.Debug("Object named by a notification is being read by another worker (duplicate notification); waiting for it",
+			zap.String("bucket", o.Bucket), zap.String("key", o.Key))
+		select {
+		case <-busy:
+		case <-ctx.Done():
+			return nil, false
+		}
+	}
 }
 
 // allowed reports whether an announced object belongs to one of the
