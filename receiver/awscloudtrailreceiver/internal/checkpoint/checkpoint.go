@@ -6,8 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
-	"sync"
 	"time"
 
 	"go.opentelemetry.io/collector/extension/xextension/storage"
@@ -107,8 +105,7 @@ func (s *State) Finish(key string, fileTime time.Time, lookback time.Duration) {
 type Store struct {
 	client storage.Client
 
-	mu       sync.Mutex
-	progress map[string]int // object progress without a client
+	objects objectsIndex // objects.go: SQS object progress and done markers
 }
 
 // NewStore returns a Store over client, which may be nil.
@@ -167,54 +164,4 @@ func (st *Store) Close(ctx context.Context) error {
 		return nil
 	}
 	return st.client.Close(ctx)
-}
-
-// Object progress: how many records of an object announced by a
-// notification were delivered, so that an object read again (its message
-// came back) does not send them twice. Without a storage client it is
-// kept in memory.
-
-func progressKey(bucket, key string) string { return "object/" + bucket + "/" + key }
-
-// LoadProgress returns the records of an object already delivered.
-func (st *Store) LoadProgress(ctx context.Context, bucket, key string) (int, error) {
-	if st.client == nil {
-		st.mu.Lock()
-		defer st.mu.Unlock()
-		return st.progress[progressKey(bucket, key)], nil
-	}
-	b, err := st.client.Get(ctx, progressKey(bucket, key))
-	if err != nil || b == nil {
-		return 0, err
-	}
-	n, err := strconv.Atoi(string(b))
-	if err != nil {
-		return 0, fmt.Errorf("decode progress of %s/%s: %w", bucket, key, err)
-	}
-	return n, nil
-}
-
-// SaveProgress stores the records of an object already delivered.
-func (st *Store) SaveProgress(ctx context.Context, bucket, key string, n int) error {
-	if st.client == nil {
-		st.mu.Lock()
-		defer st.mu.Unlock()
-		if st.progress == nil {
-			st.progress = map[string]int{}
-		}
-		st.progress[progressKey(bucket, key)] = n
-		return nil
-	}
-	return st.client.Set(ctx, progressKey(bucket, key), []byte(strconv.Itoa(n)))
-}
-
-// DeleteProgress forgets an object read to the end.
-func (st *Store) DeleteProgress(ctx context.Context, bucket, key string) error {
-	if st.client == nil {
-		st.mu.Lock()
-		defer st.mu.Unlock()
-		delete(st.progress, progressKey(bucket, key))
-		return nil
-	}
-	return st.client.Delete(ctx, progressKey(bucket, key))
 }
