@@ -236,11 +236,25 @@ type IntakeFaults struct {
 	rng    *rand.Rand
 	rates  IntakeFaultRates
 	counts map[string]int
+	// ambiguous counts the entries (logs) and events of requests passed
+	// on whose client gave up (timed out, or its connection was cut)
+	// before it got the answer: the intake may have accepted them while
+	// the client saw a failure, so they may rightly arrive twice.
+	ambiguous map[string]int
+}
+
+// Ambiguous returns, by path, how many log entries or events were in
+// requests the intake may have accepted while the client saw a failure
+// (the client gave up before the answer): each may arrive twice.
+func (f *IntakeFaults) Ambiguous() map[string]int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return maps.Clone(f.ambiguous)
 }
 
 // NewIntakeFaults returns a middleware that injects nothing until told to.
 func NewIntakeFaults(seed uint64) *IntakeFaults {
-	return &IntakeFaults{rng: rand.New(rand.NewPCG(seed, seed^0xfa17)), counts: map[string]int{}}
+	return &IntakeFaults{rng: rand.New(rand.NewPCG(seed, seed^0xfa17)), counts: map[string]int{}, ambiguous: map[string]int{}}
 }
 
 // SetRates replaces the fault probabilities.
@@ -300,19 +314,27 @@ func (f *IntakeFaults) Wrap(next http.Handler) http.Handler {
 			f.count(FaultIntake5xx)
 			intakeReject(w, serverStatus)
 			return
-		case tooLarge && r.URL.Path == "/api/v2/logs":
-			body, err := io.ReadAll(r.Body)
-			if err != nil {
-				return
-			}
-			r.Body = io.NopCloser(bytes.NewReader(body))
-			if logEntries(body, r.Header.Get("Content-Encoding")) > 1 {
-				f.count(FaultIntake413)
-				intakeReject(w, http.StatusRequestEntityTooLarge)
-				return
-			}
+		}
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if tooLarge && r.URL.Path == "/api/v2/logs" && logEntries(body, r.Header.Get("Content-Encoding")) > 1 {
+			f.count(FaultIntake413)
+			intakeReject(w, http.StatusRequestEntityTooLarge)
+			return
 		}
 		next.ServeHTTP(w, r)
+		if r.Context().Err() != nil {
+			n := 1
+			if r.URL.Path == "/api/v2/logs" {
+				n = logEntries(body, r.Header.Get("Content-Encoding"))
+			}
+			f.mu.Lock()
+			f.ambiguous[r.URL.Path] += n
+			f.mu.Unlock()
+		}
 	})
 }
 

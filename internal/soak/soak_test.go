@@ -177,7 +177,7 @@ func newScenario(seed uint64) *scenario {
 	sc.maxPayload = []int{1_100_000, 5_000_000}[r.IntN(2)]
 	sc.numConsumers = 1 + r.IntN(3)
 	sc.batch = []int{100, 500, 2000}[r.IntN(3)]
-	sc.timeout = 500 * time.Millisecond
+	sc.timeout = time.Second
 	n := 1 + r.IntN(4)
 	for range n {
 		sc.actions = append(sc.actions, []string{"stop", "crash", "crash", "late", "faults"}[r.IntN(5)])
@@ -322,18 +322,30 @@ func runScenario(t *testing.T, seed uint64, tot *totals) {
 		evWant = nil
 	}
 	evLost, evDups := compare(evWant, events)
-	bound := crashes * sc.crashBound()
+	// A request the client gave up on (timeout, cut connection) may have
+	// been accepted all the same: its records may rightly arrive twice.
+	amb := r.ddf.Ambiguous()
+	bound := crashes*sc.crashBound() + amb["/api/v2/logs"]
+	evBound := crashes*sc.crashBound() + amb["/api/v1/events"]
 	if len(lost) > 0 {
-		problems = append(problems, fmt.Sprintf("%d of %d records lost (logs), e.g. %s", len(lost), len(r.tree.ids), sample(lost, r.tree)))
+		// In a fan-out, a record whose event arrived reached the exporters:
+		// the logs exporter lost it, not the receiver.
+		withEvent := 0
+		for _, id := range lost {
+			if events[id] > 0 {
+				withEvent++
+			}
+		}
+		problems = append(problems, fmt.Sprintf("%d of %d records lost (logs; %d of them arrived as events), e.g. %s", len(lost), len(r.tree.ids), withEvent, sample(lost, r.tree)))
 	}
 	if len(evLost) > 0 {
 		problems = append(problems, fmt.Sprintf("%d of %d events lost, e.g. %s", len(evLost), len(evWant), sample(evLost, r.tree)))
 	}
 	if dups > bound {
-		problems = append(problems, fmt.Sprintf("%d duplicate log records, bound %d (%d crashes × %d)", dups, bound, crashes, sc.crashBound()))
+		problems = append(problems, fmt.Sprintf("%d duplicate log records, bound %d (%d crashes × %d + %d in requests the client gave up on)", dups, bound, crashes, sc.crashBound(), amb["/api/v2/logs"]))
 	}
-	if evDups > bound {
-		problems = append(problems, fmt.Sprintf("%d duplicate events, bound %d", evDups, bound))
+	if evDups > evBound {
+		problems = append(problems, fmt.Sprintf("%d duplicate events, bound %d", evDups, evBound))
 	}
 	if n := unknown(r.tree.ids, got); n > 0 {
 		problems = append(problems, fmt.Sprintf("%d log entries with an eventID that was never stored", n))
@@ -342,8 +354,8 @@ func runScenario(t *testing.T, seed uint64, tot *totals) {
 	for k, v := range r.ddf.Counts() {
 		faults[k] = v
 	}
-	t.Logf("scenario %d: %d records (%d events), %d stops, %d crashes, %d late files; %d log duplicates, %d event duplicates (bound %d); faults %v; %s",
-		seed, len(r.tree.ids), len(evWant), stops, crashes, late, dups, evDups, bound, faults, time.Since(r.started).Round(100*time.Millisecond))
+	t.Logf("scenario %d: %d records (%d events), %d stops, %d crashes, %d late files; %d log duplicates (bound %d), %d event duplicates (bound %d); faults %v; %s",
+		seed, len(r.tree.ids), len(evWant), stops, crashes, late, dups, bound, evDups, evBound, faults, time.Since(r.started).Round(100*time.Millisecond))
 	tot.add(func(tt *totals) {
 		tt.scenarios++
 		if sc.sqs {
