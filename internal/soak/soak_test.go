@@ -177,7 +177,7 @@ func newScenario(seed uint64) *scenario {
 	sc.maxPayload = []int{1_100_000, 5_000_000}[r.IntN(2)]
 	sc.numConsumers = 1 + r.IntN(3)
 	sc.batch = []int{100, 500, 2000}[r.IntN(3)]
-	sc.timeout = time.Second
+	sc.timeout = 2 * time.Second
 	n := 1 + r.IntN(4)
 	for range n {
 		sc.actions = append(sc.actions, []string{"stop", "crash", "crash", "late", "faults"}[r.IntN(5)])
@@ -342,7 +342,8 @@ func runScenario(t *testing.T, seed uint64, tot *totals) {
 		problems = append(problems, fmt.Sprintf("%d of %d events lost, e.g. %s", len(evLost), len(evWant), sample(evLost, r.tree)))
 	}
 	if dups > bound {
-		problems = append(problems, fmt.Sprintf("%d duplicate log records, bound %d (%d crashes × %d + %d in requests the client gave up on)", dups, bound, crashes, sc.crashBound(), amb["/api/v2/logs"]))
+		problems = append(problems, fmt.Sprintf("%d duplicate log records, bound %d (%d crashes × %d + %d in requests the client gave up on); %s",
+			dups, bound, crashes, sc.crashBound(), amb["/api/v2/logs"], dupKeys(got, r.tree)))
 	}
 	if evDups > evBound {
 		problems = append(problems, fmt.Sprintf("%d duplicate events, bound %d", evDups, evBound))
@@ -687,6 +688,26 @@ func unknown(want []string, got map[string]int) int {
 		}
 	}
 	return n
+}
+
+// dupKeys says in which objects the duplicated records are.
+func dupKeys(got map[string]int, tr *tree) string {
+	byKey := map[string]int{}
+	for id, n := range got {
+		if n > 1 {
+			byKey[tr.keyOf[id]] += n - 1
+		}
+	}
+	var keys []string
+	for k := range byKey {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var out []string
+	for _, k := range keys[:min(4, len(keys))] {
+		out = append(out, fmt.Sprintf("%d in %s", byKey[k], k[strings.LastIndex(k, "/")+1:]))
+	}
+	return fmt.Sprintf("duplicates in %d objects: %s", len(keys), strings.Join(out, ", "))
 }
 
 func sample(ids []string, tr *tree) string {
