@@ -8,7 +8,7 @@ OCB         := $(GOBIN)/builder
 DIST        := dist/otelcol-cloudtrail
 UNIT_PKGS    = $(shell $(GO) list ./... | grep -v /e2e)
 
-.PHONY: all build run test unit race e2e lint generate bench clean
+.PHONY: all build run test unit race e2e soak lint generate bench clean
 
 all: lint test
 
@@ -35,6 +35,14 @@ race:
 
 e2e: build
 	OTELCOL_BINARY=$(CURDIR)/$(DIST) $(GO) test -count=1 -timeout 20m -v ./e2e/
+
+## soak: the randomized fault-injection soak (internal/soak) for SOAK_DURATION
+## (default 10m); SOAK_SEED=N replays a scenario (SOAK_SCENARIOS=1: that one
+## only). `make unit` runs its short form (a few scenarios).
+SOAK_DURATION ?= 10m
+soak:
+	SOAK_DURATION=$(SOAK_DURATION) SOAK_SEED=$(SOAK_SEED) SOAK_SCENARIOS=$(SOAK_SCENARIOS) \
+		$(GO) test -count=1 -timeout 0 -run TestSoak -v ./internal/soak/
 
 ## lint: gofmt, go vet and staticcheck (installed from internal/tools).
 lint:

@@ -1,0 +1,131 @@
+package devstack
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/extension/xextension/storage"
+)
+
+func get(t *testing.T, url string) (int, []byte, error) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, err
+}
+
+func TestS3FaultsThroughGate(t *testing.T) {
+	s3, err := StartS3("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s3.Close()
+	if err := s3.CreateBucket("b"); err != nil {
+		t.Fatal(err)
+	}
+	body := bytes.Repeat([]byte("0123456789"), 10_000)
+	if err := s3.Put("b", "k", body); err != nil {
+		t.Fatal(err)
+	}
+	f := NewS3Faults(1)
+	g := NewGate(f.Wrap(Proxy(s3.URL)))
+	defer g.Close()
+
+	if st, b, err := get(t, g.URL+"/b/k"); err != nil || st != 200 || !bytes.Equal(b, body) {
+		t.Fatalf("no fault: status %d, %d bytes, %v", st, len(b), err)
+	}
+	f.SetRates(S3FaultRates{Cut: 1})
+	if _, b, err := get(t, g.URL+"/b/k"); err == nil || len(b) >= len(body) {
+		t.Fatalf("cut: want a read error after part of the body, got %d bytes, %v", len(b), err)
+	}
+	f.SetRates(S3FaultRates{Error: 1})
+	if st, _, _ := get(t, g.URL+"/b/k"); st != 500 && st != 503 {
+		t.Fatalf("error: status %d", st)
+	}
+	f.Clear()
+	f.Deny("b", "k")
+	if st, b, _ := get(t, g.URL+"/b/k"); st != 403 || !bytes.Contains(b, []byte("AccessDenied")) {
+		t.Fatalf("denied: status %d %s", st, b)
+	}
+	f.Clear()
+	if st, _, err := get(t, g.URL+"/b/k"); err != nil || st != 200 {
+		t.Fatalf("cleared: status %d, %v", st, err)
+	}
+	c := f.Counts()
+	if c[FaultS3Cut] != 1 || c[FaultS3Internal]+c[FaultS3SlowDown] != 1 || c[FaultAccessDenied] != 1 {
+		t.Fatalf("counts %v", c)
+	}
+	g.Kill()
+	if _, _, err := get(t, g.URL+"/b/k"); err == nil {
+		t.Fatal("a killed gate answered")
+	}
+}
+
+func TestIntakeFaultsSlowAndTooLarge(t *testing.T) {
+	in, err := StartIntake("", "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	f := NewIntakeFaults(1)
+	g := NewGate(f.Wrap(Proxy(in.URL)))
+	defer g.Close()
+	post := func(body string, timeout time.Duration) (int, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, g.URL+"/api/v2/logs", bytes.NewReader([]byte(body)))
+		req.Header.Set("DD-API-KEY", "k")
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		resp.Body.Close()
+		return resp.StatusCode, nil
+	}
+	f.SetRates(IntakeFaultRates{TooLarge: 1})
+	if st, _ := post(`[{"a":1},{"a":2}]`, time.Second); st != 413 {
+		t.Fatalf("two entries: %d", st)
+	}
+	if st, _ := post(`[{"a":1}]`, time.Second); st != 202 {
+		t.Fatalf("one entry is spared: %d", st)
+	}
+	f.SetRates(IntakeFaultRates{Slow: 1, SlowDelay: time.Second})
+	if _, err := post(`[{"a":3}]`, 100*time.Millisecond); err == nil {
+		t.Fatal("a slow answer should time out")
+	}
+	f.Clear()
+	if n := len(in.Logs()); n != 1 {
+		t.Fatalf("the intake accepted %d entries, want 1 (the timed-out request never reached it)", n)
+	}
+}
+
+func TestCrashStorageDiscardsWritesAfterCrash(t *testing.T) {
+	ctx := context.Background()
+	s := NewCrashStorage()
+	ext := s.Host().GetExtensions()[s.ID()].(storage.Extension)
+	c1, _ := ext.GetClient(ctx, component.KindReceiver, component.MustNewID("r"), "")
+	_ = c1.Set(ctx, "a", []byte("1"))
+	s.Crash()
+	_ = c1.Set(ctx, "a", []byte("2"))
+	_ = c1.Set(ctx, "b", []byte("x"))
+	c2, _ := ext.GetClient(ctx, component.KindReceiver, component.MustNewID("r"), "")
+	if v, _ := c2.Get(ctx, "a"); string(v) != "1" {
+		t.Fatalf("a = %q, want the value written before the crash", v)
+	}
+	if v, _ := c2.Get(ctx, "b"); v != nil {
+		t.Fatalf("b = %q, want nothing", v)
+	}
+	if s.Discarded() != 2 {
+		t.Fatalf("discarded %d", s.Discarded())
+	}
+}
