@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -91,14 +92,19 @@ func BenchmarkLargeRecord(b *testing.B) {
 }
 
 // BenchmarkLargeRecordScaling reads records of 1 MB and 8 MB of each shape
-// and fails if the larger takes more than twice its share of time: linear
-// reading takes about 8 times as long, quadratic about 64 times.
+// and fails if the larger takes more than 3 times its share of time:
+// linear reading takes about 8 times as long (somewhat more on a busy
+// machine, as 8 MB no longer fits in the caches and the garbage collector
+// marks a larger heap), quadratic about 64 times.
 func BenchmarkLargeRecordScaling(b *testing.B) {
 	for _, sh := range largeShapes {
 		b.Run(sh.name, func(b *testing.B) {
 			small, large := logFile(sh.record(1<<20)), logFile(sh.record(8<<20))
 			r := NewReader(nil, 0)
 			read := func(data []byte) time.Duration {
+				// Each read starts from a collected heap: the garbage of
+				// the previous one is not charged to it.
+				runtime.GC()
 				start := time.Now()
 				r.Reset(chunkReader{bytes.NewReader(data), chunks})
 				if err := r.Next(pcommon.NewMap()); err != nil {
@@ -113,7 +119,7 @@ func BenchmarkLargeRecordScaling(b *testing.B) {
 			}
 			ratio := float64(tl) / float64(ts)
 			b.ReportMetric(ratio, "8MB/1MB")
-			if ratio > 16 {
+			if ratio > 24 {
 				b.Fatalf("reading 8 MB took %.1f times as long as 1 MB: not linear", ratio)
 			}
 		})

@@ -157,9 +157,18 @@ func FuzzReader(f *testing.F) {
 		`{"Records":[{"min":-9223372036854775808,"max":9223372036854775807,"big":9223372036854775808,"z":-0,"e":1e2,"d":0.1}]}`,
 		`{"Records":[{"a":1E400},{"b":{"c":[[[[1]]]]}},{"a":1,"a":{"x":2}}]}`,
 		"{\"Records\":[{\"s\":\"\xff\"}]}",
+		`{"Records":[{` + strings.Repeat(`"a":1,"b":[2],"c":{"d":3},"e":"x",`, 40) + `"z":null}]}`,
 	} {
 		f.Add([]byte(s))
 	}
+	// A wide object (past wideObject members) with repeated keys.
+	var wide strings.Builder
+	wide.WriteString(`{"Records":[{`)
+	for i := range wideObject + 20 {
+		fmt.Fprintf(&wide, `"k%d":%d,"k%d":{"v":%d},`, i, i, i/3, i)
+	}
+	wide.WriteString(`"k0":"last"}]}`)
+	f.Add([]byte(wide.String()))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r := NewReader(iotest.HalfReader(strings.NewReader(string(data))), 1<<16)
 		var got []map[string]any
