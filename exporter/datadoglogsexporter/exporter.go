@@ -76,6 +76,10 @@ func (e *logsExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 		return err
 	}
 	var err error
+	// A failed request stops the whole batch (every loop, not only the
+	// innermost): the records from the first one not accepted on are
+	// returned for retry, none is encoded or sent after it.
+records:
 	for _, rl := range ld.ResourceLogs().All() {
 		for _, sl := range rl.ScopeLogs().All() {
 			for _, lr := range sl.LogRecords().All() {
@@ -91,7 +95,7 @@ func (e *logsExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 				}
 				if len(b.entries) > 0 && (len(b.entries) >= e.cfg.MaxEntries || b.size+len(entry)+1 > e.cfg.MaxPayloadBytes-2) {
 					if err = flush(); err != nil {
-						break
+						break records
 					}
 				}
 				b.entries = append(b.entries, entry)
