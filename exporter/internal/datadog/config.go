@@ -26,13 +26,33 @@ type ExporterConfig struct {
 	QueueConfig configoptional.Optional[exporterhelper.QueueBatchConfig] `mapstructure:"sending_queue"`
 }
 
+// DefaultQueueSize is the default capacity of a sending queue, in log
+// records (sizer items). It bounds the memory a queue holds (a CloudTrail
+// record is ~5 KB in memory) and must be at least the largest request the
+// exporter receives: the receiver's max_batch_records (1000), or what the
+// batch processor sends (send_batch_size 8192 plus one incoming request).
+const DefaultQueueSize = 20_000
+
+// NewQueueConfig returns the default sending queue: in memory, sized in
+// log records, and blocking when full, so that a slow or failing intake
+// slows the receiver down (backpressure) instead of growing memory or
+// refusing data (a refusal makes the receiver send the batch again to
+// every exporter of the pipeline).
+func NewQueueConfig() exporterhelper.QueueBatchConfig {
+	q := exporterhelper.NewDefaultQueueConfig()
+	q.Sizer = exporterhelper.RequestSizerTypeItems
+	q.QueueSize = DefaultQueueSize
+	q.BlockOnOverflow = true
+	return q
+}
+
 // NewExporterConfig returns the shared defaults.
 func NewExporterConfig() ExporterConfig {
 	return ExporterConfig{
 		API:           APIConfig{Site: DefaultSite},
 		TimeoutConfig: exporterhelper.TimeoutConfig{Timeout: 15e9},
 		RetryConfig:   configretry.NewDefaultBackOffConfig(),
-		QueueConfig:   configoptional.Some(exporterhelper.NewDefaultQueueConfig()),
+		QueueConfig:   configoptional.Some(NewQueueConfig()),
 	}
 }
 
