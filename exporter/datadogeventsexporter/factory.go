@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/datadogeventsexporter/internal/metadata"
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/internal/datadog"
 )
 
 // NewFactory returns the factory of the datadogevents exporter.
@@ -40,7 +41,8 @@ func createEventsExporter(ctx context.Context, set exporter.Settings, c componen
 	if err != nil {
 		return nil, err
 	}
-	return &shedding{Logs: helper, exp: exp}, nil
+	// Split first, so that each part that finds the queue full is shed alone.
+	return datadog.SplitForQueue(&shedding{Logs: helper, exp: exp}, cfg.QueueConfig), nil
 }
 
 // skipQueueFull counts records shed because the sending queue was full.

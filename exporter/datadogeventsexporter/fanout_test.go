@@ -147,3 +147,18 @@ func renameCalls(ld plog.Logs, prefix string) {
 		}
 	}
 }
+
+// TestBatchLargerThanQueue: a batch of more records than the queue holds
+// is queued in parts instead of being refused; every event is sent once.
+func TestBatchLargerThanQueue(t *testing.T) {
+	in := startIntake(t, time.Now())
+	cfg := testConfig(in.URL)
+	q := cfg.QueueConfig.Get()
+	q.QueueSize, q.NumConsumers, q.BlockOnOverflow = 40, 2, true
+	exp := createExporter(t, cfg)
+	ld := recent(multiResourceLogs(2, 1, 50, 0))
+	want := calls(ld)
+	require.NoError(t, exp.ConsumeLogs(context.Background(), ld))
+	require.Eventually(t, func() bool { return len(in.Events()) >= len(want) }, 10*time.Second, 10*time.Millisecond)
+	assertExactlyOnce(t, in, want)
+}

@@ -30,9 +30,7 @@ type ExporterConfig struct {
 // records (sizer items). It bounds the memory a queue holds (measured: the
 // collector's peak RSS stayed under 450 MB reading a 304 MB file, with the
 // queues full behind a slow intake and then draining; 20,000 reached
-// 780 MB) and must be at least the largest request the exporter receives,
-// else the request is refused: the receiver's max_batch_records (1000), or
-// what the batch processor sends (send_batch_size 8192 plus one request).
+// 780 MB). A larger batch is queued in parts (SplitForQueue).
 const DefaultQueueSize = 10_000
 
 // NewQueueConfig returns the default sending queue: in memory, sized in
