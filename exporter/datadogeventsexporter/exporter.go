@@ -177,6 +177,12 @@ func (e *eventsExporter) post(ctx context.Context, ev event) error {
 	if err != nil {
 		return consumererror.NewPermanent(err)
 	}
+	// The timeout is per event, not per batch (see datadoglogs).
+	if e.cfg.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, e.cfg.Timeout)
+		defer cancel()
+	}
 	resp, err := e.client.Post(ctx, b)
 	e.tb.ExporterDatadogeventsPayloadBytes.Add(ctx, int64(resp.Sent))
 	return err

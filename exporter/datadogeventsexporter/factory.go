@@ -33,7 +33,8 @@ func createEventsExporter(ctx context.Context, set exporter.Settings, c componen
 	}
 	helper, err := exporterhelper.NewLogs(ctx, set, cfg, exp.pushLogs,
 		exporterhelper.WithCapabilities(consumer.Capabilities{MutatesData: false}),
-		exporterhelper.WithTimeout(cfg.TimeoutConfig),
+		// `timeout` bounds each request (in pushLogs), not the whole batch.
+		exporterhelper.WithTimeout(exporterhelper.TimeoutConfig{}),
 		exporterhelper.WithRetry(cfg.RetryConfig),
 		exporterhelper.WithQueue(cfg.QueueConfig),
 		exporterhelper.WithShutdown(exp.shutdown),

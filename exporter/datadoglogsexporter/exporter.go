@@ -135,7 +135,7 @@ func (e *logsExporter) send(ctx context.Context, entries [][]byte) (int, error) 
 		payload = append(payload, en...)
 	}
 	payload = append(payload, ']')
-	resp, err := e.client.Post(ctx, payload)
+	resp, err := e.post(ctx, payload)
 	e.tb.ExporterDatadoglogsPayloadBytes.Add(ctx, int64(resp.Sent))
 	e.tb.ExporterDatadoglogsPayloads.Add(ctx, 1, metric.WithAttributes(attribute.String("status", statusClass(resp.Status))))
 	if errors.Is(err, datadog.ErrTooLarge) && len(entries) > 1 {
@@ -157,6 +157,18 @@ func (e *logsExporter) send(ctx context.Context, entries [][]byte) (int, error) 
 		return 0, err
 	}
 	return len(entries), nil
+}
+
+// post sends one request within `timeout`. The timeout is per request, not
+// per batch: a batch of several requests that outlasted one timeout would
+// be cut in the middle of a request the intake may already have stored.
+func (e *logsExporter) post(ctx context.Context, payload []byte) (datadog.Response, error) {
+	if e.cfg.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, e.cfg.Timeout)
+		defer cancel()
+	}
+	return e.client.Post(ctx, payload)
 }
 
 func statusClass(status int) string {

@@ -145,3 +145,21 @@ func assertExactlyOnce(t *testing.T, in *devstack.Intake, want map[string]int) {
 	}
 	assert.Len(t, got, len(want))
 }
+
+// TestTimeoutIsPerRequest: `timeout` bounds each request, not a batch of
+// several requests: a batch that takes longer than the timeout in all is
+// sent without a request being cut (and maybe stored twice).
+func TestTimeoutIsPerRequest(t *testing.T) {
+	in := startIntake(t)
+	in.SetDelay(300 * time.Millisecond)
+	cfg := testConfig(in.URL)
+	cfg.MaxEntries = 10
+	cfg.Timeout = time.Second
+	cfg.QueueConfig = configoptional.None[exporterhelper.QueueBatchConfig]()
+	cfg.RetryConfig.InitialInterval = time.Millisecond
+	exp := createExporter(t, cfg, nil)
+	ld := multiResourceLogs(shape{resources: 5, scopes: 1, records: 10})
+	require.NoError(t, exp.ConsumeLogs(context.Background(), ld))
+	assertExactlyOnce(t, in, eventIDs(ld))
+	assert.Equal(t, 5, in.Requests("/api/v2/logs"), "no request was cut by the timeout and sent again")
+}
