@@ -46,8 +46,13 @@ func (c *Config) Validate() error {
 }
 
 func createDefaultConfig() component.Config {
+	shared := datadog.NewExporterConfig()
+	// When the Events API is down or rate-limited long enough to fill the
+	// queue, records are shed (counted, logged) rather than slowing the
+	// whole pipeline, logs included, to the pace of the Events API.
+	shared.QueueConfig.Get().BlockOnOverflow = false
 	return &Config{
-		ExporterConfig: datadog.NewExporterConfig(),
+		ExporterConfig: shared,
 		MinPriority:    ctattr.PriorityLow,
 		SourceTypeName: "amazon cloudtrail",
 		Concurrency:    8,

@@ -121,8 +121,9 @@ func (e *eventsExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 				var he *datadog.HTTPError
 				mu.Lock()
 				switch {
-				case errors.As(err, &he) && he.Status == http.StatusBadRequest:
-					// This event can never be accepted; the others can.
+				case errors.As(err, &he) && (he.Status == http.StatusBadRequest || he.Status == http.StatusRequestEntityTooLarge):
+					// This event can never be accepted (invalid, or too
+					// large: an event cannot be split); the others can.
 					skipped[skipRejected]++
 					e.logger.Error("Events API rejected an event", zap.String("title", j.ev.Title), zap.Error(err))
 				case consumererror.IsPermanent(err):
@@ -175,6 +176,12 @@ func (e *eventsExporter) post(ctx context.Context, ev event) error {
 	b, err := json.Marshal(ev)
 	if err != nil {
 		return consumererror.NewPermanent(err)
+	}
+	// The timeout is per event, not per batch (see datadoglogs).
+	if e.cfg.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, e.cfg.Timeout)
+		defer cancel()
 	}
 	resp, err := e.client.Post(ctx, b)
 	e.tb.ExporterDatadogeventsPayloadBytes.Add(ctx, int64(resp.Sent))

@@ -2,13 +2,21 @@ package datadogeventsexporter // import "github.com/otelcol-cloudtrail/otelcol-c
 
 import (
 	"context"
+	"errors"
+	"sync/atomic"
+	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.uber.org/zap"
 
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/datadogeventsexporter/internal/metadata"
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/internal/datadog"
 )
 
 // NewFactory returns the factory of the datadogevents exporter.
@@ -23,11 +31,48 @@ func createEventsExporter(ctx context.Context, set exporter.Settings, c componen
 	if err != nil {
 		return nil, err
 	}
-	return exporterhelper.NewLogs(ctx, set, cfg, exp.pushLogs,
+	helper, err := exporterhelper.NewLogs(ctx, set, cfg, exp.pushLogs,
 		exporterhelper.WithCapabilities(consumer.Capabilities{MutatesData: false}),
-		exporterhelper.WithTimeout(cfg.TimeoutConfig),
+		// `timeout` bounds each request (in pushLogs), not the whole batch.
+		exporterhelper.WithTimeout(exporterhelper.TimeoutConfig{}),
 		exporterhelper.WithRetry(cfg.RetryConfig),
 		exporterhelper.WithQueue(cfg.QueueConfig),
 		exporterhelper.WithShutdown(exp.shutdown),
 	)
+	if err != nil {
+		return nil, err
+	}
+	// Split first, so that each part that finds the queue full is shed alone.
+	return datadog.SplitForQueue(&shedding{Logs: helper, exp: exp}, cfg.QueueConfig), nil
+}
+
+// skipQueueFull counts records shed because the sending queue was full.
+const skipQueueFull = "queue_full"
+
+// shedding drops a batch, counted and logged, when the sending queue is
+// full, instead of refusing it. A refusal would make the collector's
+// fan-out fail the whole pipeline, and the receiver would send the batch
+// again to every exporter: the datadoglogs exporter would get it twice.
+// Events are derived from log records that datadoglogs keeps, so shedding
+// some events while the Events API is down or rate-limited loses no record.
+type shedding struct {
+	exporter.Logs
+	exp      *eventsExporter
+	lastWarn atomic.Int64
+}
+
+func (s *shedding) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
+	err := s.Logs.ConsumeLogs(ctx, ld)
+	if !errors.Is(err, exporterhelper.ErrQueueIsFull) {
+		return err
+	}
+	n := ld.LogRecordCount()
+	s.exp.tb.ExporterDatadogeventsEventsSkipped.Add(ctx, int64(n), metric.WithAttributes(attribute.String("reason", skipQueueFull)))
+	// One line every 10 s at most: a long outage must not flood the log.
+	now := time.Now().UnixNano()
+	if last := s.lastWarn.Load(); now-last >= int64(10*time.Second) && s.lastWarn.CompareAndSwap(last, now) {
+		s.exp.logger.Warn("Events API sending queue is full: records make no event (counted in otelcol_exporter_datadogevents_events_skipped{reason=\"queue_full\"}); their logs are still sent by datadoglogs",
+			zap.Int("records", n))
+	}
+	return nil
 }

@@ -57,8 +57,13 @@ func (c *Config) Validate() error {
 }
 
 func createDefaultConfig() component.Config {
+	shared := datadog.NewExporterConfig()
+	// Retry until the collector stops: a record the logs intake has not
+	// accepted is never dropped by a timer (the queue blocks the receiver
+	// meanwhile). 400/401/403 answers are permanent and not retried.
+	shared.RetryConfig.MaxElapsedTime = 0
 	return &Config{
-		ExporterConfig:  datadog.NewExporterConfig(),
+		ExporterConfig:  shared,
 		Compression:     datadog.CompressionGzip,
 		MaxPayloadBytes: maxPayloadBytes,
 		MaxEntries:      maxEntries,

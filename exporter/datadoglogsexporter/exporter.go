@@ -76,6 +76,10 @@ func (e *logsExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 		return err
 	}
 	var err error
+	// A failed request stops the whole batch (every loop, not only the
+	// innermost): the records from the first one not accepted on are
+	// returned for retry, none is encoded or sent after it.
+records:
 	for _, rl := range ld.ResourceLogs().All() {
 		for _, sl := range rl.ScopeLogs().All() {
 			for _, lr := range sl.LogRecords().All() {
@@ -91,7 +95,7 @@ func (e *logsExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 				}
 				if len(b.entries) > 0 && (len(b.entries) >= e.cfg.MaxEntries || b.size+len(entry)+1 > e.cfg.MaxPayloadBytes-2) {
 					if err = flush(); err != nil {
-						break
+						break records
 					}
 				}
 				b.entries = append(b.entries, entry)
@@ -131,7 +135,7 @@ func (e *logsExporter) send(ctx context.Context, entries [][]byte) (int, error) 
 		payload = append(payload, en...)
 	}
 	payload = append(payload, ']')
-	resp, err := e.client.Post(ctx, payload)
+	resp, err := e.post(ctx, payload)
 	e.tb.ExporterDatadoglogsPayloadBytes.Add(ctx, int64(resp.Sent))
 	e.tb.ExporterDatadoglogsPayloads.Add(ctx, 1, metric.WithAttributes(attribute.String("status", statusClass(resp.Status))))
 	if errors.Is(err, datadog.ErrTooLarge) && len(entries) > 1 {
@@ -153,6 +157,18 @@ func (e *logsExporter) send(ctx context.Context, entries [][]byte) (int, error) 
 		return 0, err
 	}
 	return len(entries), nil
+}
+
+// post sends one request within `timeout`. The timeout is per request, not
+// per batch: a batch of several requests that outlasted one timeout would
+// be cut in the middle of a request the intake may already have stored.
+func (e *logsExporter) post(ctx context.Context, payload []byte) (datadog.Response, error) {
+	if e.cfg.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, e.cfg.Timeout)
+		defer cancel()
+	}
+	return e.client.Post(ctx, payload)
 }
 
 func statusClass(status int) string {

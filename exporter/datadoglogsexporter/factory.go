@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/datadoglogsexporter/internal/metadata"
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/internal/datadog"
 )
 
 // NewFactory returns the factory of the datadoglogs exporter.
@@ -23,11 +24,16 @@ func createLogsExporter(ctx context.Context, set exporter.Settings, c component.
 	if err != nil {
 		return nil, err
 	}
-	return exporterhelper.NewLogs(ctx, set, cfg, exp.pushLogs,
+	helper, err := exporterhelper.NewLogs(ctx, set, cfg, exp.pushLogs,
 		exporterhelper.WithCapabilities(consumer.Capabilities{MutatesData: false}),
-		exporterhelper.WithTimeout(cfg.TimeoutConfig),
+		// `timeout` bounds each request (in pushLogs), not the whole batch.
+		exporterhelper.WithTimeout(exporterhelper.TimeoutConfig{}),
 		exporterhelper.WithRetry(cfg.RetryConfig),
 		exporterhelper.WithQueue(cfg.QueueConfig),
 		exporterhelper.WithShutdown(exp.shutdown),
 	)
+	if err != nil {
+		return nil, err
+	}
+	return datadog.SplitForQueue(helper, cfg.QueueConfig), nil
 }

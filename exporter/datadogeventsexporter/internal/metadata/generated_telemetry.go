@@ -68,7 +68,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.ExporterDatadogeventsEventsSkipped, err = builder.meter.Int64Counter(
 		"otelcol_exporter_datadogevents_events_skipped",
-		metric.WithDescription("Log records that made no event, by reason (below_min_priority, read_only, too_old, rejected). [Alpha]"),
+		metric.WithDescription("Log records that made no event, by reason (below_min_priority, read_only, too_old, rejected, queue_full). [Alpha]"),
 		metric.WithUnit("{record}"),
 	)
 	errs = errors.Join(errs, err)

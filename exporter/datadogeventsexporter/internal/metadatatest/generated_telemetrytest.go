@@ -40,7 +40,7 @@ func AssertEqualExporterDatadogeventsEventsSent(t *testing.T, tt *componenttest.
 func AssertEqualExporterDatadogeventsEventsSkipped(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_exporter_datadogevents_events_skipped",
-		Description: "Log records that made no event, by reason (below_min_priority, read_only, too_old, rejected). [Alpha]",
+		Description: "Log records that made no event, by reason (below_min_priority, read_only, too_old, rejected, queue_full). [Alpha]",
 		Unit:        "{record}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,

@@ -1,0 +1,165 @@
+package datadoglogsexporter
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/collector/exporter/exporterhelper"
+	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/ctattr"
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/devstack"
+)
+
+// shape is how records are spread over resources and scopes.
+type shape struct {
+	resources, scopes, records int // records per scope
+}
+
+func (s shape) total() int { return s.resources * s.scopes * s.records }
+
+// multiResourceLogs returns CloudTrail-shaped records spread over several
+// resources (accounts) and scope logs, with distinct event IDs in order.
+func multiResourceLogs(s shape) plog.Logs {
+	ld := plog.NewLogs()
+	n := 0
+	for r := 0; r < s.resources; r++ {
+		one := cloudTrailLogs(s.scopes*s.records, "")
+		src := one.ResourceLogs().At(0)
+		rl := ld.ResourceLogs().AppendEmpty()
+		src.Resource().CopyTo(rl.Resource())
+		rl.Resource().Attributes().PutStr(ctattr.ResourceAccountID, fmt.Sprintf("%012d", r+1))
+		recs := src.ScopeLogs().At(0).LogRecords()
+		for sc := 0; sc < s.scopes; sc++ {
+			sl := rl.ScopeLogs().AppendEmpty()
+			sl.Scope().SetName(fmt.Sprintf("scope-%d", sc))
+			for i := 0; i < s.records; i++ {
+				lr := sl.LogRecords().AppendEmpty()
+				recs.At(sc*s.records + i).CopyTo(lr)
+				id := fmt.Sprintf("r%d-s%d-%05d", r, sc, n)
+				lr.Body().Map().PutStr("eventID", id)
+				lr.Attributes().PutStr(ctattr.AttrEventID, id)
+				n++
+			}
+		}
+	}
+	return ld
+}
+
+// eventIDs returns the eventIDs of ld's records.
+func eventIDs(ld plog.Logs) map[string]int {
+	out := map[string]int{}
+	for _, rl := range ld.ResourceLogs().All() {
+		for _, sl := range rl.ScopeLogs().All() {
+			for _, lr := range sl.LogRecords().All() {
+				v, _ := lr.Body().Map().Get("eventID")
+				out[v.Str()]++
+			}
+		}
+	}
+	return out
+}
+
+var partialShapes = []struct {
+	name       string
+	shape      shape
+	maxEntries int
+}{
+	{name: "2 resources x 15 records", shape: shape{resources: 2, scopes: 1, records: 15}, maxEntries: 10},
+	{name: "3 resources x 2 scopes x 7 records", shape: shape{resources: 3, scopes: 2, records: 7}, maxEntries: 10},
+	{name: "4 resources x 3 scopes x 1 record", shape: shape{resources: 4, scopes: 3, records: 1}, maxEntries: 5},
+	{name: "requests end on resource boundaries", shape: shape{resources: 3, scopes: 1, records: 10}, maxEntries: 10},
+}
+
+// TestPartialFailureAcrossResources: a request that fails in a batch of
+// several resources and scopes makes pushLogs return exactly the records
+// the intake has not accepted, wherever the failing request is.
+func TestPartialFailureAcrossResources(t *testing.T) {
+	for _, tt := range partialShapes {
+		requests := (tt.shape.total() + tt.maxEntries - 1) / tt.maxEntries
+		for fail := 0; fail < requests; fail++ {
+			t.Run(fmt.Sprintf("%s/request %d of %d fails", tt.name, fail+1, requests), func(t *testing.T) {
+				in := startIntake(t)
+				in.Fail(devstack.IntakeFault{Path: "/api/v2/logs", Status: 503, After: fail, Times: 1})
+				cfg := testConfig(in.URL)
+				cfg.MaxEntries = tt.maxEntries
+				te := newTestExporter(t, cfg)
+				ld := multiResourceLogs(tt.shape)
+				all := eventIDs(ld)
+
+				err := te.exp.pushLogs(context.Background(), ld)
+				require.Error(t, err, "a failed request is never reported as success")
+				assert.False(t, consumererror.IsPermanent(err))
+				var le consumererror.Logs
+				require.ErrorAs(t, err, &le)
+				accepted := idCounts(in)
+				rest := eventIDs(le.Data())
+				for id := range all {
+					assert.Equal(t, 1, accepted[id]+rest[id], "%s: accepted %d times, returned %d times", id, accepted[id], rest[id])
+				}
+				assert.Equal(t, len(all), len(accepted)+len(rest))
+
+				require.NoError(t, te.exp.pushLogs(context.Background(), le.Data()))
+				assertExactlyOnce(t, in, all)
+			})
+		}
+	}
+}
+
+// TestPartialFailureThroughExporterHelper: the same failures with the
+// collector's retry (no queue, so ConsumeLogs returns when all is sent).
+func TestPartialFailureThroughExporterHelper(t *testing.T) {
+	for _, tt := range partialShapes {
+		requests := (tt.shape.total() + tt.maxEntries - 1) / tt.maxEntries
+		for fail := 0; fail < requests; fail++ {
+			t.Run(fmt.Sprintf("%s/request %d of %d fails", tt.name, fail+1, requests), func(t *testing.T) {
+				in := startIntake(t)
+				in.Fail(devstack.IntakeFault{Path: "/api/v2/logs", Status: 503, After: fail, Times: 1})
+				cfg := testConfig(in.URL)
+				cfg.MaxEntries = tt.maxEntries
+				cfg.QueueConfig = configoptional.None[exporterhelper.QueueBatchConfig]()
+				cfg.RetryConfig.InitialInterval = time.Millisecond
+				cfg.RetryConfig.MaxInterval = 5 * time.Millisecond
+				exp := createExporter(t, cfg, nil)
+				ld := multiResourceLogs(tt.shape)
+				all := eventIDs(ld)
+				require.NoError(t, exp.ConsumeLogs(context.Background(), ld))
+				assertExactlyOnce(t, in, all)
+				assert.Equal(t, 1, in.Rejected(503))
+			})
+		}
+	}
+}
+
+func assertExactlyOnce(t *testing.T, in *devstack.Intake, want map[string]int) {
+	t.Helper()
+	got := idCounts(in)
+	for id := range want {
+		assert.Equal(t, 1, got[id], "%s accepted %d times", id, got[id])
+	}
+	assert.Len(t, got, len(want))
+}
+
+// TestTimeoutIsPerRequest: `timeout` bounds each request, not a batch of
+// several requests: a batch that takes longer than the timeout in all is
+// sent without a request being cut (and maybe stored twice).
+func TestTimeoutIsPerRequest(t *testing.T) {
+	in := startIntake(t)
+	in.SetDelay(300 * time.Millisecond)
+	cfg := testConfig(in.URL)
+	cfg.MaxEntries = 10
+	cfg.Timeout = time.Second
+	cfg.QueueConfig = configoptional.None[exporterhelper.QueueBatchConfig]()
+	cfg.RetryConfig.InitialInterval = time.Millisecond
+	exp := createExporter(t, cfg, nil)
+	ld := multiResourceLogs(shape{resources: 5, scopes: 1, records: 10})
+	require.NoError(t, exp.ConsumeLogs(context.Background(), ld))
+	assertExactlyOnce(t, in, eventIDs(ld))
+	assert.Equal(t, 5, in.Requests("/api/v2/logs"), "no request was cut by the timeout and sent again")
+}
