@@ -42,7 +42,7 @@ func TestLoadConfig(t *testing.T) {
 				Discovery: DiscoveryConfig{Enabled: true, Regions: []string{"us-east-1", "eu-west-1"}, IncludeInactive: true,
 					RefreshInterval: 5 * time.Minute, TrailNames: []string{"management-events"}},
 				SQS: SQSConfig{QueueURL: "https://sqs.eu-west-1.amazonaws.com/123456789012/cloudtrail-files", WaitTime: 10 * time.Second,
-					MaxMessages: 5, VisibilityTimeout: 10 * time.Minute, MaxReceiveCount: 3, DeleteAfterDelivery: false},
+					MaxMessages: 5, VisibilityTimeout: 10 * time.Minute, MaxReceiveCount: 3, DeleteAfterDelivery: false, DoneWindow: 96 * time.Hour},
 				PollInterval: 30 * time.Second, StartTime: "2026-11-01T00:00:00Z", Lookback: 2 * time.Hour,
 				Workers: 8, MaxBatchRecords: 500, Storage: &storageID, IncludeInsights: false, CopyPayloadAttributes: true,
 				Trails: []TrailConfig{{Bucket: "org-trail-bucket", Prefix: "security", OrganizationID: "o-exampleorg1",
@@ -63,6 +63,7 @@ func TestLoadConfig(t *testing.T) {
 			"poll_interval must be positive", "workers must be at least 1", "max_batch_records must be at least 1",
 			"start_time must be RFC 3339", "trails[0]: bucket must be set", "organization_id \"org\"",
 			"account \"12345\"", "\"Mars\" is not a region", "\"ec2.amazonaws.com\" is not a service short name",
+			"sqs.done_window must not be negative",
 		}},
 	}
 	for _, tt := range tests {

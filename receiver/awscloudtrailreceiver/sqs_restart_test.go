@@ -172,7 +172,7 @@ func (c *restartCase) second(t *testing.T, crash bool) *sink {
 	cfg.Endpoint = c.s3srv.URL
 	sk := newSink()
 	h2 := startReceiver(t, &cfg, sk, host)
-	require.Eventually(t, func() bool { return c.s3srv.SQS().Stats("cloudtrail").Deleted == 1 }, 20*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return c.s3srv.SQS().Stats("cloudtrail").Deleted == 1 }, 40*time.Second, 10*time.Millisecond)
 	require.NoError(t, h2.stop())
 	return sk
 }
@@ -194,7 +194,7 @@ func TestSQSFinishedObjectsNotReadAgain(t *testing.T) {
 			keys, want := putObjects(t, s3srv, 2, 1000, 11000)
 			sendMessages(t, qc, queueURL, []string{snsEnvelope(fmt.Sprintf(`{"s3Bucket":%q,"s3ObjectKey":[%q,%q]}`, testBucket, keys[0], keys[1]))})
 			c := newRestartCase(t, s3srv, queueURL, 13) // 10 batches of the first object, 3 of the second
-			require.Eventually(t, func() bool { return c.first.frozen.Load() }, 20*time.Second, 5*time.Millisecond)
+			require.Eventually(t, func() bool { return c.first.frozen.Load() }, 40*time.Second, 5*time.Millisecond)
 			second := c.second(t, crash)
 			assert.Equal(t, 1300, c.first.count())
 			assert.Zero(t, assertUnion(t, c.first.sink, second, want))
@@ -211,7 +211,7 @@ func TestSQSFinishedObjectsNotReadAgain(t *testing.T) {
 			sendMessages(t, qc, queueURL, []string{s3Notification(testBucket, keys[0])})
 			c := newRestartCase(t, s3srv, queueURL, 0)
 			c.proxy.fail("DeleteMessage")
-			require.Eventually(t, func() bool { return c.proxy.failures("DeleteMessage") > 0 }, 20*time.Second, 5*time.Millisecond)
+			require.Eventually(t, func() bool { return c.proxy.failures("DeleteMessage") > 0 }, 40*time.Second, 5*time.Millisecond)
 			second := c.second(t, crash)
 			assertExactlyOnce(t, c.first.sink, want)
 			assert.Zero(t, second.count(), "the object is not read again")
@@ -231,7 +231,7 @@ func TestSQSFinishedObjectsNotReadAgain(t *testing.T) {
 		c.proxy.failOp["DeleteMessage"] = true
 		c.proxy.onFail = func(string) { c.proxy.kill() } // the crash: nothing more gets out
 		c.proxy.mu.Unlock()
-		require.Eventually(t, func() bool { return c.proxy.failures("DeleteMessage") > 0 }, 20*time.Second, 5*time.Millisecond)
+		require.Eventually(t, func() bool { return c.proxy.failures("DeleteMessage") > 0 }, 40*time.Second, 5*time.Millisecond)
 		second := c.second(t, true)
 		assertExactlyOnce(t, c.first.sink, want)
 		assert.Zero(t, second.count(), "the object is not read again")

@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/collector/pdata/plog"
 
@@ -132,8 +133,30 @@ func TestSQSThreeReceivers(t *testing.T) {
 
 	sk := newSink()
 	var hs []*harness
-	for range 3 {
-		hs = append(hs, startReceiver(t, sqsConfig(s3srv.URL, queueURL), sk, nil))
+	// Each receiver's first batch waits until all three have one, so that
+	// all three take part whatever the scheduling (the first started could
+	// otherwise take every message before the others poll).
+	var mu sync.Mutex
+	started := map[int]bool{}
+	allStarted := make(chan struct{})
+	for i := range 3 {
+		next := consumerFunc(func(ctx context.Context, ld plog.Logs) error {
+			mu.Lock()
+			if !started[i] {
+				started[i] = true
+				if len(started) == 3 {
+					close(allStarted)
+				}
+			}
+			mu.Unlock()
+			select {
+			case <-allStarted:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			return sk.ConsumeLogs(ctx, ld)
+		})
+		hs = append(hs, startReceiver(t, sqsConfig(s3srv.URL, queueURL), next, nil))
 	}
 	require.Eventually(t, func() bool {
 		return sk.count() >= len(want) && s3srv.SQS().Stats("cloudtrail") == devstack.QueueStats{Deleted: len(bodies), Received: s3srv.SQS().Stats("cloudtrail").Received}
@@ -153,6 +176,13 @@ func TestSQSThreeReceivers(t *testing.T) {
 	}
 	t.Logf("records per receiver: %v", perReceiver)
 }
+
+// consumerFunc is a logs consumer made of a function.
+type consumerFunc func(context.Context, plog.Logs) error
+
+func (f consumerFunc) ConsumeLogs(ctx context.Context, ld plog.Logs) error { return f(ctx, ld) }
+
+func (consumerFunc) Capabilities() consumer.Capabilities { return consumer.Capabilities{} }
 
 // blockingSink accepts batches until its limit, then blocks until the
 // receiver gives up (a collector hung downstream, then stopped).
@@ -262,8 +292,11 @@ func TestSQSGracefulStopFinishesObjects(t *testing.T) {
 	require.NoError(t, h1.stop()) // the objects being read are finished first
 	second := newSink()
 	h2 := startReceiver(t, cfg, second, nil)
-	require.Eventually(t, func() bool { return first.count()+second.count() >= len(want) }, 30*time.Second, 10*time.Millisecond)
-	time.Sleep(200 * time.Millisecond)
+	// Every message deleted: every object was read to the end and nothing
+	// is in flight any more (no sleeping to let duplicates show).
+	require.Eventually(t, func() bool {
+		return s3srv.SQS().Stats("cloudtrail") == devstack.QueueStats{Deleted: len(keys), Received: s3srv.SQS().Stats("cloudtrail").Received}
+	}, 60*time.Second, 10*time.Millisecond)
 	require.NoError(t, h2.stop())
 	assert.Zero(t, assertUnion(t, first, second, want))
 }
@@ -289,7 +322,9 @@ func TestSQSPoisonMessagesEndInDeadLetterQueue(t *testing.T) {
 	cfg.SQS.MaxReceiveCount = 3
 	sk := newSink()
 	h := startReceiver(t, cfg, sk, nil)
-	require.Eventually(t, func() bool { return s3srv.SQS().Stats("cloudtrail-dlq").Visible == 3 }, 30*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool {
+		return s3srv.SQS().Stats("cloudtrail-dlq").Visible == 3 && s3srv.SQS().Stats("cloudtrail").Deleted == len(keys)
+	}, 30*time.Second, 20*time.Millisecond)
 	require.NoError(t, h.stop())
 	assertExactlyOnce(t, sk, want)
 	st := s3srv.SQS().Stats("cloudtrail")
