@@ -6,6 +6,7 @@ package awscloudtrailreceiver
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/devstack"
@@ -323,4 +325,105 @@ func TestSQSAdversarialAbandonedProgressIsNeverExpired(t *testing.T) {
 		}
 	}
 	assert.Empty(t, left, "state about objects outlives every window")
+}
+
+// TestSQSAdversarialOneMissedHeartbeat: a single ChangeMessageVisibility of
+// the heartbeat fails (a network blip the SDK did not retry). The heartbeat
+// extends the visibility every visibility_timeout/2 to visibility_timeout,
+// so the next tick comes exactly when the message becomes visible: one
+// missed extension is enough for another collector to receive the message
+// and read the object again, although the first is still reading it.
+func TestSQSAdversarialOneMissedHeartbeat(t *testing.T) {
+	s3srv := startS3(t)
+	qc := queueClient(s3srv.URL)
+	const visibility = 2 * time.Second
+	queueURL, _ := createQueue(t, qc, "cloudtrail", visibility, 5)
+	keys, want := putObjects(t, s3srv, 1, 200, 28000)
+	sendMessages(t, qc, queueURL, []string{s3Notification(testBucket, keys[0])})
+	proxy := newFaultProxy(t, s3srv.URL)
+	proxy.mu.Lock()
+	proxy.failOp["ChangeMessageVisibility"] = true
+	proxy.onFail = func(string) { // only the first one fails
+		proxy.mu.Lock()
+		proxy.failOp["ChangeMessageVisibility"] = false
+		proxy.mu.Unlock()
+	}
+	proxy.mu.Unlock()
+	cfg := sqsConfig(proxy.URL, queueURL)
+	cfg.SQS.VisibilityTimeout = visibility
+	cfg.MaxBatchRecords = 20
+	first := &slowSink{sink: newSink(), delay: 400 * time.Millisecond} // 4 s: two visibility timeouts
+	h1 := startReceiver(t, cfg, first, nil)
+	require.Eventually(t, func() bool { return first.count() > 0 }, 20*time.Second, 5*time.Millisecond)
+	cfg2 := *cfg
+	cfg2.Endpoint = s3srv.URL
+	other := newSink()
+	h2 := startReceiver(t, &cfg2, other, nil)
+	require.Eventually(t, func() bool {
+		st := s3srv.SQS().Stats("cloudtrail")
+		return st.Visible+st.InFlight == 0 && h1.handled(t) >= 1
+	}, 60*time.Second, 10*time.Millisecond)
+	require.NoError(t, h1.stop())
+	require.NoError(t, h2.stop())
+	assert.Equal(t, 1, proxy.failures("ChangeMessageVisibility"))
+	assert.Zero(t, assertUnion(t, first.sink, other, want), "no record delivered twice after one failed heartbeat")
+	assert.Equal(t, 1, s3srv.Gets(testBucket, keys[0]))
+}
+
+// TestSQSAdversarialCrashWithWorkersInFlight: two messages are read in
+// parallel; the collector crashes (cut off, its storage files copied as
+// they are) after a few batches. The restarted collector loses nothing and
+// sends again at most workers × max_batch_records records.
+func TestSQSAdversarialCrashWithWorkersInFlight(t *testing.T) {
+	s3srv := startS3(t)
+	qc := queueClient(s3srv.URL)
+	queueURL, _ := createQueue(t, qc, "cloudtrail", 30*time.Second, 5)
+	keys, want := putObjects(t, s3srv, 3, 1000, 29000)
+	sendMessages(t, qc, queueURL, []string{trailSNS(keys[0], keys[2]), s3Notification(testBucket, keys[1])})
+	c := newRestartCase(t, s3srv, queueURL, 7)
+	require.Eventually(t, func() bool { return c.first.frozen.Load() }, 20*time.Second, 5*time.Millisecond)
+	c.proxy.kill()
+	host, _ := copyStorage(t, c.dir)
+	cfg := *c.cfg
+	cfg.Endpoint = s3srv.URL
+	second := newSink()
+	h2 := startReceiver(t, &cfg, second, host)
+	require.Eventually(t, func() bool { return s3srv.SQS().Stats("cloudtrail").Deleted == 2 }, 30*time.Second, 10*time.Millisecond)
+	require.NoError(t, h2.stop())
+	dups := assertUnion(t, c.first.sink, second, want)
+	t.Logf("first delivered %d, second %d, duplicates %d", c.first.count(), second.count(), dups)
+	assert.LessOrEqual(t, dups, c.cfg.Workers*c.cfg.MaxBatchRecords)
+}
+
+// TestSQSAdversarialPermanentConsumerError: downstream accepts two batches
+// of an object, then rejects the rest permanently. Nothing is sent twice on
+// the retries of the message (each resumes after the accepted records), and
+// what was not delivered is not lost silently: error lines naming the
+// object, the objects-failed counter, failed messages, and the message in
+// the dead-letter queue.
+func TestSQSAdversarialPermanentConsumerError(t *testing.T) {
+	s3srv := startS3(t)
+	qc := queueClient(s3srv.URL)
+	queueURL, _ := createQueue(t, qc, "cloudtrail", time.Second, 3)
+	keys, ids := putObjects(t, s3srv, 1, 100, 30000)
+	sendMessages(t, qc, queueURL, []string{s3Notification(testBucket, keys[0])})
+	cfg := sqsConfig(s3srv.URL, queueURL)
+	cfg.SQS.VisibilityTimeout = time.Second
+	cfg.SQS.MaxReceiveCount = 3
+	cfg.MaxBatchRecords = 10
+	sk := newSink()
+	sk.fail = func(accepted int) error {
+		if accepted >= 2 {
+			return consumererror.NewPermanent(errors.New("rejected by the test"))
+		}
+		return nil
+	}
+	h := startReceiver(t, cfg, sk, nil)
+	require.Eventually(t, func() bool { return s3srv.SQS().Stats("cloudtrail-dlq").Visible == 1 }, 30*time.Second, 10*time.Millisecond)
+	require.NoError(t, h.stop())
+	assertExactlyOnce(t, sk, ids[:20])
+	assert.Positive(t, h.logs.FilterMessageSnippet("rejected records of a CloudTrail object permanently").Len())
+	assert.NotEmpty(t, h.logsWith("key", keys[0]))
+	assert.Positive(t, h.counter(t, "otelcol_receiver_awscloudtrail_objects_failed", "reason", reasonConsumer))
+	assert.Equal(t, int64(3), h.counter(t, "otelcol_receiver_awscloudtrail_sqs_messages", "outcome", "failed"))
 }
