@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -426,4 +427,61 @@ func TestSQSAdversarialPermanentConsumerError(t *testing.T) {
 	assert.NotEmpty(t, h.logsWith("key", keys[0]))
 	assert.Positive(t, h.counter(t, "otelcol_receiver_awscloudtrail_objects_failed", "reason", reasonConsumer))
 	assert.Equal(t, int64(3), h.counter(t, "otelcol_receiver_awscloudtrail_sqs_messages", "outcome", "failed"))
+}
+
+// lastBatchOutlivesStop accepts every batch; the one of index last waits
+// until the receiver's context ends (Shutdown's drain ran out) and is then
+// accepted all the same (it had reached the exporter's queue): the object
+// is finished exactly as the collector stops processing.
+type lastBatchOutlivesStop struct {
+	*sink
+	last int
+	mu   sync.Mutex
+	n    int
+}
+
+func (s *lastBatchOutlivesStop) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
+	s.mu.Lock()
+	i := s.n
+	s.n++
+	s.mu.Unlock()
+	if i == s.last {
+		<-ctx.Done()
+	}
+	return s.sink.ConsumeLogs(context.Background(), ld)
+}
+
+// TestSQSAdversarialObjectFinishedAtStop: a graceful Shutdown whose drain
+// runs out just as the last batch of the object is accepted. The object is
+// done (marked so), but DeleteMessage is sent with the processing context
+// that Shutdown has just cancelled: it fails, the message is neither
+// deleted nor given back, comes back after the visibility timeout, and
+// another collector (its own storage) reads the whole object again.
+func TestSQSAdversarialObjectFinishedAtStop(t *testing.T) {
+	s3srv := startS3(t)
+	qc := queueClient(s3srv.URL)
+	const visibility = 2 * time.Second
+	queueURL, _ := createQueue(t, qc, "cloudtrail", visibility, 5)
+	keys, want := putObjects(t, s3srv, 1, 100, 31000)
+	sendMessages(t, qc, queueURL, []string{s3Notification(testBucket, keys[0])})
+	cfg := sqsConfig(s3srv.URL, queueURL)
+	cfg.SQS.VisibilityTimeout = visibility
+	cfg.MaxBatchRecords = 10
+	first := &lastBatchOutlivesStop{sink: newSink(), last: 9}
+	h1 := startReceiver(t, cfg, first, nil)
+	h1.rcv.drain = 200 * time.Millisecond
+	require.Eventually(t, func() bool { return first.count() == 90 }, 20*time.Second, 5*time.Millisecond)
+	require.NoError(t, h1.stop())
+	require.Equal(t, 100, first.count(), "the object was delivered in full")
+	assert.Equal(t, 1, s3srv.SQS().Stats("cloudtrail").Deleted, "a message whose objects are done is deleted")
+	assert.Zero(t, h1.logs.FilterMessageSnippet("Cannot delete the SQS message").Len())
+
+	other := newSink()
+	h2 := startReceiver(t, cfg, other, nil)
+	require.Eventually(t, func() bool {
+		st := s3srv.SQS().Stats("cloudtrail")
+		return st.Visible+st.InFlight == 0
+	}, 30*time.Second, 10*time.Millisecond)
+	require.NoError(t, h2.stop())
+	assert.Zero(t, assertUnion(t, first.sink, other, want), "no record delivered twice")
 }
