@@ -344,10 +344,12 @@ func TestSQSAdversarialOneMissedHeartbeat(t *testing.T) {
 	proxy := newFaultProxy(t, s3srv.URL)
 	proxy.mu.Lock()
 	proxy.failOp["ChangeMessageVisibility"] = true
-	proxy.onFail = func(string) { // only the first one fails
-		proxy.mu.Lock()
-		proxy.failOp["ChangeMessageVisibility"] = false
-		proxy.mu.Unlock()
+	proxy.onFail = func(op string) { // only the first heartbeat fails
+		if op == "ChangeMessageVisibility" {
+			proxy.mu.Lock()
+			proxy.failOp["ChangeMessageVisibility"] = false
+			proxy.mu.Unlock()
+		}
 	}
 	proxy.mu.Unlock()
 	cfg := sqsConfig(proxy.URL, queueURL)
@@ -356,6 +358,10 @@ func TestSQSAdversarialOneMissedHeartbeat(t *testing.T) {
 	first := &slowSink{sink: newSink(), delay: 400 * time.Millisecond} // 4 s: two visibility timeouts
 	h1 := startReceiver(t, cfg, first, nil)
 	require.Eventually(t, func() bool { return first.count() > 0 }, 20*time.Second, 5*time.Millisecond)
+	// The first collector receives nothing more, so that it cannot win the
+	// message back itself (its second copy would wait on the claim): only
+	// the other collector polls the queue.
+	proxy.fail("ReceiveMessage")
 	cfg2 := *cfg
 	cfg2.Endpoint = s3srv.URL
 	other := newSink()
@@ -484,4 +490,42 @@ func TestSQSAdversarialObjectFinishedAtStop(t *testing.T) {
 	}, 30*time.Second, 10*time.Millisecond)
 	require.NoError(t, h2.stop())
 	assert.Zero(t, assertUnion(t, first.sink, other, want), "no record delivered twice")
+}
+
+// TestSQSAdversarialGracefulRestartManyInFlight: four workers are each in
+// the middle of an object (one message naming two objects, one naming
+// another twice, a duplicate notification of the first) when downstream
+// hangs and the collector is stopped; the restart on the same file storage
+// delivers every record exactly once and deletes every message.
+func TestSQSAdversarialGracefulRestartManyInFlight(t *testing.T) {
+	s3srv := startS3(t)
+	qc := queueClient(s3srv.URL)
+	queueURL, _ := createQueue(t, qc, "cloudtrail", 30*time.Second, 5)
+	keys, want := putObjects(t, s3srv, 5, 500, 32000)
+	bodies := []string{
+		trailSNS(keys[0], keys[1]),
+		s3Records([2]string{"ObjectCreated:Put", keys[2]}, [2]string{"ObjectCreated:Put", keys[2]}),
+		s3Notification(testBucket, keys[3]),
+		eventBridge(testBucket, keys[0]),
+		trailSNS(keys[4], keys[3]),
+	}
+	sendMessages(t, qc, queueURL, bodies)
+	host, storageID := devstack.FileStorageHost(t, t.TempDir())
+	cfg := sqsConfig(s3srv.URL, queueURL)
+	cfg.Workers = 4
+	cfg.MaxBatchRecords = 50
+	cfg.Storage = &storageID
+	hung := &blockingSink{sink: newSink(), limit: 9}
+	h1 := startReceiver(t, cfg, hung, host)
+	h1.rcv.drain = 200 * time.Millisecond
+	require.Eventually(t, func() bool { return hung.count() >= 450 }, 20*time.Second, 5*time.Millisecond)
+	require.NoError(t, h1.stop())
+	assert.Zero(t, s3srv.SQS().Stats("cloudtrail").Deleted)
+	second := newSink()
+	h2 := startReceiver(t, cfg, second, host)
+	require.Eventually(t, func() bool { return s3srv.SQS().Stats("cloudtrail").Deleted == len(bodies) }, 30*time.Second, 10*time.Millisecond)
+	require.NoError(t, h2.stop())
+	assert.Equal(t, 450, hung.count())
+	assert.Zero(t, assertUnion(t, hung.sink, second, want))
+	assert.Equal(t, len(want)-450, second.count())
 }
