@@ -529,3 +529,43 @@ func TestSQSAdversarialGracefulRestartManyInFlight(t *testing.T) {
 	assert.Zero(t, assertUnion(t, hung.sink, second, want))
 	assert.Equal(t, len(want)-450, second.count())
 }
+
+// TestSQSAdversarialRedeliveredCopyInOneCollector: the single-collector
+// face of TestSQSAdversarialBatchWaitsWithoutHeartbeat. The message that
+// waited without heartbeat becomes visible, and the same collector receives
+// it a second time while its first copy (stale receipt handle) is handed to
+// a worker: the two copies of one message are processed at the same time.
+// The claims keep the object from being read twice; but the message was
+// received again although the collector held it all along, and the stale
+// copy's DeleteMessage fails with an error line.
+func TestSQSAdversarialRedeliveredCopyInOneCollector(t *testing.T) {
+	s3srv := startS3(t)
+	qc := queueClient(s3srv.URL)
+	const visibility = 2 * time.Second
+	queueURL, _ := createQueue(t, qc, "cloudtrail", visibility, 5)
+	keys, want := putObjects(t, s3srv, 4, 200, 33000)
+	var bodies []string
+	for _, k := range keys {
+		bodies = append(bodies, s3Notification(testBucket, k))
+	}
+	sendMessages(t, qc, queueURL, bodies)
+	cfg := sqsConfig(s3srv.URL, queueURL)
+	cfg.SQS.VisibilityTimeout = visibility
+	cfg.Workers = 2
+	cfg.MaxBatchRecords = 20
+	sk := &slowSink{sink: newSink(), delay: 400 * time.Millisecond}
+	h := startReceiver(t, cfg, sk, nil)
+	require.Eventually(t, func() bool {
+		st := s3srv.SQS().Stats("cloudtrail")
+		return st.Visible+st.InFlight == 0 && h.handled(t) >= h.counter(t, "otelcol_receiver_awscloudtrail_sqs_messages", "outcome", "received")
+	}, 60*time.Second, 10*time.Millisecond)
+	require.NoError(t, h.stop())
+	// Safety holds within one collector.
+	assertExactlyOnce(t, sk.sink, want)
+	for _, k := range keys {
+		assert.Equal(t, 1, s3srv.Gets(testBucket, k), k)
+	}
+	// The heartbeat promise does not.
+	assert.Equal(t, 4, s3srv.SQS().Stats("cloudtrail").Received, "a message the collector held was received again")
+	assert.Zero(t, h.logs.FilterMessageSnippet("Cannot delete the SQS message").Len())
+}
