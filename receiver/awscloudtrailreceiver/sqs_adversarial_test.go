@@ -569,3 +569,36 @@ func TestSQSAdversarialRedeliveredCopyInOneCollector(t *testing.T) {
 	assert.Equal(t, 4, s3srv.SQS().Stats("cloudtrail").Received, "a message the collector held was received again")
 	assert.Zero(t, h.logs.FilterMessageSnippet("Cannot delete the SQS message").Len())
 }
+
+// TestSQSAdversarialConsumerRefusesThenAccepts: downstream refuses every
+// other call (a transient error) while two workers read a message naming
+// A and B and duplicates naming B and A: every record once, each object
+// read once, every message deleted after one receive.
+func TestSQSAdversarialConsumerRefusesThenAccepts(t *testing.T) {
+	s3srv := startS3(t)
+	qc := queueClient(s3srv.URL)
+	queueURL, _ := createQueue(t, qc, "cloudtrail", 30*time.Second, 5)
+	keys, want := putObjects(t, s3srv, 2, 200, 34000)
+	bodies := []string{trailSNS(keys[0], keys[1]), s3Notification(testBucket, keys[1]), eventBridge(testBucket, keys[0])}
+	sendMessages(t, qc, queueURL, bodies)
+	cfg := sqsConfig(s3srv.URL, queueURL)
+	cfg.Workers = 2
+	cfg.MaxBatchRecords = 50
+	sk := newSink()
+	calls := 0
+	sk.fail = func(int) error { // under the sink's lock
+		calls++
+		if calls%2 == 1 {
+			return errors.New("downstream busy")
+		}
+		return nil
+	}
+	h := startReceiver(t, cfg, sk, nil)
+	require.Eventually(t, func() bool { return s3srv.SQS().Stats("cloudtrail").Deleted == len(bodies) }, 30*time.Second, 10*time.Millisecond)
+	require.NoError(t, h.stop())
+	assertExactlyOnce(t, sk, want)
+	assert.Equal(t, 1, s3srv.Gets(testBucket, keys[0]))
+	assert.Equal(t, 1, s3srv.Gets(testBucket, keys[1]))
+	assert.Equal(t, devstack.QueueStats{Deleted: len(bodies), Received: len(bodies)}, s3srv.SQS().Stats("cloudtrail"))
+	assert.Positive(t, h.logs.FilterMessageSnippet("Next consumer refused CloudTrail records; retrying").Len())
+}
