@@ -63,6 +63,9 @@ func (r *cloudtrailReceiver) refreshFolders(ctx context.Context) {
 	unlisted := map[string]bool{} // sources whose listing failed: keep their folders
 	for _, src := range sources {
 		store := r.clients.s3For(r.bucketRegion(ctx, src.Bucket))
+		if r.wrapS3 != nil {
+			store = r.wrapS3(store)
+		}
 		prefixes, ok := r.trailFolders(ctx, store, src, kinds)
 		if !ok {
 			unlisted[src.key()] = true

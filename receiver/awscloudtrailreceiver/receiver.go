@@ -86,6 +86,9 @@ type cloudtrailReceiver struct {
 	// progress, which Shutdown lets finish for drain first.
 	stopWork context.CancelFunc
 	drain    time.Duration
+
+	// wrapS3, in tests, wraps the S3 client of every folder (fault injection).
+	wrapS3 func(objectStore) objectStore
 }
 
 type progressCounts struct {
@@ -280,17 +283,17 @@ func (r *cloudtrailReceiver) reportStatus() {
 	}
 }
 
-// listFolder sends to jobs every object of f that must be read: objects
-// retried from earlier failures first, then the listing from the
-// checkpoint's window onwards, in key order.
+// listFolder sends to jobs every object of f that must be read: the
+// pending objects (started earlier, failed or interrupted) first, then the
+// new objects of the listing from the checkpoint's window onwards, in key
+// order. A new object is recorded as pending (Start) before it is sent, so
+// that the window cannot pass it before it is finished.
 func (r *cloudtrailReceiver) listFolder(ctx context.Context, f *folder, jobs chan<- job) {
 	f.mu.Lock()
 	from := f.state.ListFrom(r.cfg.Lookback)
-	var retries []job
+	retries := make([]job, 0, len(f.state.Pending))
 	for key, p := range f.state.Pending {
-		if p.FileTime.Before(from) {
-			retries = append(retries, job{folder: f, key: key, fileTime: p.FileTime})
-		}
+		retries = append(retries, job{folder: f, key: key, fileTime: p.FileTime})
 	}
 	f.mu.Unlock()
 	sort.Slice(retries, func(i, j int) bool { return retries[i].key < retries[j].key })
@@ -330,6 +333,12 @@ func (r *cloudtrailReceiver) listFolder(ctx context.Context, f *folder, jobs cha
 			}
 			f.mu.Lock()
 			read := f.state.ShouldRead(key, ft, r.cfg.Lookback)
+			if read && !f.state.Start(key, ft) {
+				f.mu.Unlock()
+				r.logger.Warn("Too many CloudTrail objects pending in one folder; the rest of the folder waits for the next poll",
+					zap.String("bucket", f.bucket), zap.String("prefix", f.prefix.String()))
+				return
+			}
 			f.mu.Unlock()
 			if read && !send(ctx, jobs, job{folder: f, key: key, fileTime: ft, lastModified: aws.ToTime(obj.LastModified)}) {
 				return

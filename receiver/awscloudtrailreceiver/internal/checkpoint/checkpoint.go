@@ -46,24 +46,52 @@ func New(floor time.Time) *State {
 }
 
 // ListFrom returns the earliest delivery time the next listing must cover:
-// the floor, or lookback before the newest object read, whichever is later.
+// the floor, or lookback before the newest object read, whichever is
+// later, but never after an object that was started and has not failed
+// yet (it may be in flight: the window must not pass it, whatever order
+// the workers finish in). Objects that failed are retried from Pending,
+// not from the listing, so they do not hold the window.
 func (s *State) ListFrom(lookback time.Duration) time.Time {
-	if s.Newest.IsZero() {
-		return s.Floor
+	from := s.Floor
+	if !s.Newest.IsZero() {
+		if w := s.Newest.Add(-lookback); w.After(from) {
+			from = w
+		}
 	}
-	from := s.Newest.Add(-lookback)
-	if from.Before(s.Floor) {
-		return s.Floor
+	for _, p := range s.Pending {
+		if p.Attempts == 0 && p.FileTime.Before(from) {
+			from = p.FileTime
+		}
 	}
 	return from
 }
 
-// ShouldRead reports whether a listed object still has to be read.
+// ShouldRead reports whether a listed object has to be started: it is
+// neither finished nor pending (pending objects are retried from Pending)
+// and it is inside the window.
 func (s *State) ShouldRead(key string, fileTime time.Time, lookback time.Duration) bool {
 	if _, done := s.Done[key]; done {
 		return false
 	}
+	if _, pending := s.Pending[key]; pending {
+		return false
+	}
 	return !fileTime.Before(s.ListFrom(lookback))
+}
+
+// Start records that key was listed and is about to be read: it is
+// pending until Finish, so that no later save lets the window pass it. It
+// reports false when the folder already has MaxPending objects waiting;
+// the object must then not be read now (it stays in the window).
+func (s *State) Start(key string, fileTime time.Time) bool {
+	if _, ok := s.Pending[key]; ok {
+		return true
+	}
+	if len(s.Pending) >= MaxPending {
+		return false
+	}
+	s.Pending[key] = Pending{FileTime: fileTime}
+	return true
 }
 
 // Delivered records that the first n records of key were accepted.

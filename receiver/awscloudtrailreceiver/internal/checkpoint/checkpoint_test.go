@@ -96,3 +96,22 @@ func TestObjectProgress(t *testing.T) {
 		})
 	}
 }
+
+// TestStateWindowHeldByUnfinished: a started object holds the window, whatever
+// order the objects finish in; once it failed it is retried from Pending
+// and no longer holds it.
+func TestStateWindowHeldByUnfinished(t *testing.T) {
+	for _, lookback := range []time.Duration{0, 5 * time.Minute} {
+		s := New(t0.Add(-time.Hour))
+		require.True(t, s.ShouldRead("old", t0, lookback))
+		require.True(t, s.Start("old", t0))
+		assert.False(t, s.ShouldRead("old", t0, lookback), "a pending object is not started again from the listing")
+		require.True(t, s.Start("new", t0.Add(time.Hour)))
+		s.Finish("new", t0.Add(time.Hour), lookback)
+		assert.Equal(t, t0, s.ListFrom(lookback), "the window stops at the unfinished object")
+		assert.Contains(t, s.Pending, "old")
+		s.Failed("old", t0)
+		assert.Equal(t, t0.Add(time.Hour).Add(-lookback), s.ListFrom(lookback), "a failed object is retried from Pending")
+		assert.Contains(t, s.Pending, "old")
+	}
+}
