@@ -130,30 +130,26 @@ func (s *State) Finish(key string, fileTime time.Time, lookback time.Duration) {
 	}
 }
 
-// Store loads and saves folder states. A Store with a nil client keeps
-// nothing: states then live only in the receiver's memory.
+// Store loads and saves folder states in a storage client. Without a
+// storage extension an in-memory client stands in (NewStore(nil)), so that
+// there is one code path: states then survive a folder leaving and coming
+// back, but not a restart.
 type Store struct {
 	client storage.Client
-
-	mu       sync.Mutex
-	progress map[string]int // object progress without a client
 }
 
-// NewStore returns a Store over client, which may be nil.
+// NewStore returns a Store over client; a nil client means memory.
 func NewStore(client storage.Client) *Store {
+	if client == nil {
+		client = newMemoryClient()
+	}
 	return &Store{client: client}
 }
-
-// Persistent reports whether states survive a restart.
-func (st *Store) Persistent() bool { return st.client != nil }
 
 func storageKey(id string) string { return "folder/" + id }
 
 // Load returns the saved state of folder id, or nil when there is none.
 func (st *Store) Load(ctx context.Context, id string) (*State, error) {
-	if st.client == nil {
-		return nil, nil
-	}
 	b, err := st.client.Get(ctx, storageKey(id))
 	if err != nil {
 		return nil, fmt.Errorf("load checkpoint %s: %w", id, err)
@@ -176,9 +172,6 @@ func (st *Store) Load(ctx context.Context, id string) (*State, error) {
 
 // Save stores the state of folder id.
 func (st *Store) Save(ctx context.Context, id string, s *State) error {
-	if st.client == nil {
-		return nil
-	}
 	b, err := json.Marshal(s)
 	if err != nil {
 		return err
@@ -191,26 +184,61 @@ func (st *Store) Save(ctx context.Context, id string, s *State) error {
 
 // Close closes the storage client.
 func (st *Store) Close(ctx context.Context) error {
-	if st.client == nil {
-		return nil
-	}
 	return st.client.Close(ctx)
 }
 
+// memoryClient is the storage client used without a storage extension.
+type memoryClient struct {
+	mu   sync.Mutex
+	data map[string][]byte
+}
+
+func newMemoryClient() *memoryClient { return &memoryClient{data: map[string][]byte{}} }
+
+func (c *memoryClient) Get(_ context.Context, key string) ([]byte, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.data[key], nil
+}
+
+func (c *memoryClient) Set(_ context.Context, key string, value []byte) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.data[key] = append([]byte(nil), value...)
+	return nil
+}
+
+func (c *memoryClient) Delete(_ context.Context, key string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.data, key)
+	return nil
+}
+
+func (c *memoryClient) Batch(ctx context.Context, ops ...*storage.Operation) error {
+	for _, op := range ops {
+		switch op.Type {
+		case storage.Get:
+			op.Value, _ = c.Get(ctx, op.Key)
+		case storage.Set:
+			_ = c.Set(ctx, op.Key, op.Value)
+		case storage.Delete:
+			_ = c.Delete(ctx, op.Key)
+		}
+	}
+	return nil
+}
+
+func (*memoryClient) Close(context.Context) error { return nil }
+
 // Object progress: how many records of an object announced by a
 // notification were delivered, so that an object read again (its message
-// came back) does not send them twice. Without a storage client it is
-// kept in memory.
+// came back) does not send them twice.
 
 func progressKey(bucket, key string) string { return "object/" + bucket + "/" + key }
 
 // LoadProgress returns the records of an object already delivered.
 func (st *Store) LoadProgress(ctx context.Context, bucket, key string) (int, error) {
-	if st.client == nil {
-		st.mu.Lock()
-		defer st.mu.Unlock()
-		return st.progress[progressKey(bucket, key)], nil
-	}
 	b, err := st.client.Get(ctx, progressKey(bucket, key))
 	if err != nil || b == nil {
 		return 0, err
@@ -224,25 +252,10 @@ func (st *Store) LoadProgress(ctx context.Context, bucket, key string) (int, err
 
 // SaveProgress stores the records of an object already delivered.
 func (st *Store) SaveProgress(ctx context.Context, bucket, key string, n int) error {
-	if st.client == nil {
-		st.mu.Lock()
-		defer st.mu.Unlock()
-		if st.progress == nil {
-			st.progress = map[string]int{}
-		}
-		st.progress[progressKey(bucket, key)] = n
-		return nil
-	}
 	return st.client.Set(ctx, progressKey(bucket, key), []byte(strconv.Itoa(n)))
 }
 
 // DeleteProgress forgets an object read to the end.
 func (st *Store) DeleteProgress(ctx context.Context, bucket, key string) error {
-	if st.client == nil {
-		st.mu.Lock()
-		defer st.mu.Unlock()
-		delete(st.progress, progressKey(bucket, key))
-		return nil
-	}
 	return st.client.Delete(ctx, progressKey(bucket, key))
 }
