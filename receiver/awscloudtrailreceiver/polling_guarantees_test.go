@@ -115,7 +115,7 @@ func testInFlightAtStop(t *testing.T, lookback time.Duration, stage string, cras
 }
 
 // waitFor bounds the waits for a condition.
-var waitFor = 4 * time.Second
+var waitFor = 60 * time.Second
 
 func hasAll(s *sink, ids []string) bool {
 	got := s.ids()

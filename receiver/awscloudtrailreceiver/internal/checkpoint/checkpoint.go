@@ -25,6 +25,9 @@ type Pending struct {
 	Delivered int `json:"n,omitempty"`
 	// Attempts counts failed attempts to read the object.
 	Attempts int `json:"a,omitempty"`
+	// Retry is when the object may be tried again after a failure
+	// (exponential backoff per object).
+	Retry time.Time `json:"r,omitzero"`
 }
 
 // State is the checkpoint of one folder.
@@ -101,17 +104,28 @@ func (s *State) Delivered(key string, fileTime time.Time, n int) {
 	s.Pending[key] = p
 }
 
-// Failed records a failed attempt at key, to be retried later. It reports
-// false when the folder already has MaxPending objects waiting.
-func (s *State) Failed(key string, fileTime time.Time) bool {
+// Failed records a failed attempt at key, to be retried from Pending no
+// sooner than base·2^(attempts-1) after now, at most limit. It reports false
+// when the folder already has MaxPending objects waiting.
+func (s *State) Failed(key string, fileTime, now time.Time, base, limit time.Duration) bool {
 	p, ok := s.Pending[key]
 	if !ok && len(s.Pending) >= MaxPending {
 		return false
 	}
 	p.FileTime = fileTime
 	p.Attempts++
+	delay := base
+	for i := 1; i < p.Attempts && delay < limit; i++ {
+		delay *= 2
+	}
+	p.Retry = now.Add(min(delay, limit)).UTC()
 	s.Pending[key] = p
 	return true
+}
+
+// Due reports whether a pending object may be tried now.
+func (s *State) Due(key string, now time.Time) bool {
+	return !now.Before(s.Pending[key].Retry)
 }
 
 // Finish marks key as read to the end (or given up) and forgets the done
