@@ -101,5 +101,12 @@ func TestPollingSlowFolderDoesNotHoldOthers(t *testing.T) {
 	_, canary := putFolder(t, s3srv, "111111111111", t0.Add(time.Hour), 1, 3)
 	require.Eventually(t, func() bool { return hasAll(sk, canary) }, waitFor, 5*time.Millisecond,
 		"a new object of another folder is read while the slow one is still being fetched")
+	// The slow folder is polled again meanwhile, without fetching its
+	// object a second time while it is read.
+	slowPrefix := "AWSLogs/333333333333/CloudTrail/us-east-1/"
+	_, lists := gs.calls(slowKeys[0], slowPrefix)
+	require.Eventually(t, func() bool { _, l := gs.calls(slowKeys[0], slowPrefix); return l >= lists+3 }, waitFor, 5*time.Millisecond)
+	gets, _ := gs.calls(slowKeys[0], slowPrefix)
+	assert.Equal(t, 1, gets, "an object being read is not dispatched again")
 	require.NoError(t, h.stop())
 }

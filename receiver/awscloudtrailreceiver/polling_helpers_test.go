@@ -175,6 +175,26 @@ type gatedStore struct {
 	// blocks; the channel is closed when Close is called.
 	holdEOF map[string]chan struct{}
 	once    sync.Map
+
+	mu    sync.Mutex
+	gets  map[string]int // GetObject calls by key
+	lists map[string]int // ListObjectsV2 calls by prefix
+}
+
+func (g *gatedStore) ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, opts ...func(*s3.Options)) (*s3.ListObjectsV2Output, error) {
+	g.mu.Lock()
+	if g.lists == nil {
+		g.lists = map[string]int{}
+	}
+	g.lists[aws.ToString(in.Prefix)]++
+	g.mu.Unlock()
+	return g.objectStore.ListObjectsV2(ctx, in, opts...)
+}
+
+func (g *gatedStore) calls(key, prefix string) (gets, lists int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.gets[key], g.lists[prefix]
 }
 
 func (g *gatedStore) signal(ch chan struct{}) {
@@ -185,6 +205,12 @@ func (g *gatedStore) signal(ch chan struct{}) {
 
 func (g *gatedStore) GetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
 	key := aws.ToString(in.Key)
+	g.mu.Lock()
+	if g.gets == nil {
+		g.gets = map[string]int{}
+	}
+	g.gets[key]++
+	g.mu.Unlock()
 	if ch, ok := g.holdGet[key]; ok {
 		g.signal(ch)
 		<-ctx.Done()
