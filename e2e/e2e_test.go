@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"syscall"
@@ -127,6 +128,31 @@ func waitFor(t *testing.T, col *devstack.Collector, timeout time.Duration, what 
 	}
 }
 
+// waitPolls waits until every folder of tree was listed twice more: the
+// poll running when it was called has ended and a whole one followed, so
+// an assertion that nothing arrived twice cannot pass merely because no
+// poll ran on a slow machine.
+var datePath = regexp.MustCompile(`/\d{4}/\d{2}/\d{2}/[^/]+$`)
+
+func waitPolls(t *testing.T, col *devstack.Collector, s3srv *devstack.S3Server, tree devstack.Tree) {
+	t.Helper()
+	from := map[string]int{}
+	for _, key := range tree.Keys {
+		folder := datePath.ReplaceAllString(key, "/") // …/CloudTrail/REGION/ without YYYY/MM/DD/file
+		if _, ok := from[folder]; !ok {
+			from[folder] = s3srv.Lists(tree.Bucket, folder)
+		}
+	}
+	waitFor(t, col, 60*time.Second, "two more polls of every folder", func() bool {
+		for folder, n := range from {
+			if s3srv.Lists(tree.Bucket, folder) < n+2 {
+				return false
+			}
+		}
+		return true
+	})
+}
+
 // TestPipeline: every record that the filter keeps arrives as a log once,
 // with the transform's attribute, and as an event with its priority; bad
 // objects are reported and the rest flows.
@@ -151,7 +177,7 @@ func TestPipeline(t *testing.T) {
 	col := s.collector(t, "processors.yaml")
 	waitFor(t, col, 60*time.Second, "the logs", func() bool { return len(s.intake.Logs()) >= len(want) })
 	waitFor(t, col, 30*time.Second, "the events", func() bool { return len(s.intake.Events()) >= len(want) })
-	time.Sleep(2 * time.Second) // more polls: nothing arrives twice
+	waitPolls(t, col, s.s3, tree) // more polls: nothing arrives twice
 	require.NoError(t, col.Stop(syscall.SIGTERM, 30*time.Second))
 
 	ids := logIDs(s.intake)
@@ -211,7 +237,7 @@ func restartTest(t *testing.T, sig syscall.Signal) (tree devstack.Tree, ids map[
 
 	col = s.collector(t, "durable.yaml")
 	waitFor(t, col, 120*time.Second, "every record", func() bool { return len(logIDs(s.intake)) >= total })
-	time.Sleep(3 * time.Second)
+	waitPolls(t, col, s.s3, tree)
 	require.NoError(t, col.Stop(syscall.SIGTERM, 30*time.Second))
 	return tree, logIDs(s.intake)
 }
@@ -251,7 +277,7 @@ func TestIntakeFaults(t *testing.T) {
 	}
 	col := s.collector(t, "durable.yaml")
 	waitFor(t, col, 90*time.Second, "every record", func() bool { return len(s.intake.Logs()) >= len(tree.IDs) })
-	time.Sleep(2 * time.Second)
+	waitPolls(t, col, s.s3, tree)
 	require.NoError(t, col.Stop(syscall.SIGTERM, 30*time.Second))
 	ids := logIDs(s.intake)
 	assert.Len(t, ids, len(tree.IDs))

@@ -42,12 +42,13 @@ type S3Server struct {
 	getFaults  map[string]*Fault // by "bucket/key" or "bucket/prefix*"
 	listFaults map[string]*Fault // by bucket
 	gets       map[string]int
+	lists      map[string]int // ListObjectsV2 requests by "bucket/prefix"
 	getLatency time.Duration
 }
 
 // StartS3 starts a server on a loopback port (addr may be "" for any port).
 func StartS3(addr string) (*S3Server, error) {
-	s := &S3Server{backend: s3mem.New(), apis: newAWSAPIs(), getFaults: map[string]*Fault{}, listFaults: map[string]*Fault{}, gets: map[string]int{}}
+	s := &S3Server{backend: s3mem.New(), apis: newAWSAPIs(), getFaults: map[string]*Fault{}, listFaults: map[string]*Fault{}, gets: map[string]int{}, lists: map[string]int{}}
 	fake := gofakes3.New(s.backend, gofakes3.WithLogger(gofakes3.DiscardLog()), gofakes3.WithAutoBucket(false))
 	h := fake.Server()
 	srv, err := serve(addr, http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
@@ -135,6 +136,14 @@ func (s *S3Server) Gets(bucket, key string) int {
 	return s.gets[bucket+"/"+key]
 }
 
+// Lists returns how many ListObjectsV2 requests named bucket and exactly
+// prefix: tests wait for more listings of a folder to know that polls ran.
+func (s *S3Server) Lists(bucket, prefix string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lists[bucket+"/"+prefix]
+}
+
 func (s *S3Server) fault(w http.ResponseWriter, req *http.Request) bool {
 	path := strings.TrimPrefix(req.URL.Path, "/")
 	bucket, key, _ := strings.Cut(path, "/")
@@ -154,6 +163,7 @@ func (s *S3Server) fault(w http.ResponseWriter, req *http.Request) bool {
 			}
 		}
 	case req.Method == http.MethodGet && key == "" && req.URL.Query().Has("list-type"):
+		s.lists[bucket+"/"+req.URL.Query().Get("prefix")]++
 		f = s.listFaults[bucket]
 	}
 	if f == nil {

@@ -107,6 +107,11 @@ type SQSConfig struct {
 	// DeleteAfterDelivery deletes a message once every record of its
 	// objects was accepted downstream.
 	DeleteAfterDelivery bool `mapstructure:"delete_after_delivery"`
+	// DoneWindow is how long the objects read to the end are remembered, so
+	// that a message naming one again (it was not deleted, or a duplicate
+	// notification) does not read it again. 0: the queue's message
+	// retention period plus the visibility timeout.
+	DoneWindow time.Duration `mapstructure:"done_window"`
 }
 
 // PriorityConfig sets the services whose records have normal priority.
@@ -160,6 +165,9 @@ func (c *Config) Validate() error {
 		}
 		if c.SQS.VisibilityTimeout < time.Second || c.SQS.VisibilityTimeout > 12*time.Hour {
 			errs = append(errs, errors.New("sqs.visibility_timeout must be between 1s and 12h"))
+		}
+		if c.SQS.DoneWindow < 0 {
+			errs = append(errs, errors.New("sqs.done_window must not be negative"))
 		}
 		if c.SQS.MaxReceiveCount < 1 {
 			errs = append(errs, errors.New("sqs.max_receive_count must be at least 1"))

@@ -78,7 +78,7 @@ func TestDiscoveryTrails(t *testing.T) {
 	sk := newSink()
 	h := startReceiver(t, discoveryConfig(s3srv.URL), sk, nil)
 	require.Eventually(t, func() bool { return sk.count() >= len(want) }, 20*time.Second, 20*time.Millisecond)
-	time.Sleep(300 * time.Millisecond)
+	waitPolls(t, s3srv, "bucket-a", "mgmt/AWSLogs/111111111111/CloudTrail/us-east-1/")
 	require.NoError(t, h.stop())
 
 	assertExactlyOnce(t, sk, want)
@@ -105,7 +105,7 @@ func TestDiscoveryOrganizationDenied(t *testing.T) {
 	sk := newSink()
 	h := startReceiver(t, discoveryConfig(s3srv.URL), sk, nil)
 	require.Eventually(t, func() bool { return sk.count() >= len(want) }, 20*time.Second, 20*time.Millisecond)
-	time.Sleep(200 * time.Millisecond)
+	waitPolls(t, s3srv, "org-bucket", "AWSLogs/o-org1234567/111111111111/CloudTrail/us-east-1/")
 	require.NoError(t, h.stop())
 	assertExactlyOnce(t, sk, want)
 	found := false
@@ -139,11 +139,13 @@ func TestDiscoveryRefresh(t *testing.T) {
 	trailA.Logging = false
 	apis.PutTrail(trailA)
 	require.Eventually(t, func() bool { return len(h.logsWith("trail", trailA.ARN())) > 0 }, 10*time.Second, 20*time.Millisecond)
-	time.Sleep(300 * time.Millisecond)
+	require.Eventually(t, func() bool {
+		return len(h.logsWith("folder", "bucket-a/AWSLogs/111111111111/CloudTrail/us-east-1/")) > 0
+	}, 10*time.Second, 20*time.Millisecond, "the folder is dropped")
 	g := trailgen.New(80, "111111111111", "us-east-1")
 	lateKey := trailgen.Key("", "", "111111111111", "CloudTrail", "us-east-1", t0.Add(20*time.Minute), "after-stop")
 	require.NoError(t, s3srv.Put("bucket-a", lateKey, trailgen.LogFile(genRecords(g, t0, 3), true)))
-	time.Sleep(500 * time.Millisecond)
+	waitPolls(t, s3srv, "bucket-new", "AWSLogs/111111111111/CloudTrail/us-east-1/")
 	require.NoError(t, h.stop())
 	assertExactlyOnce(t, sk, want)
 	assert.Zero(t, s3srv.Gets("bucket-a", lateKey))
@@ -157,7 +159,7 @@ func TestAccessDeniedForOneAccount(t *testing.T) {
 	sk := newSink()
 	h := startReceiver(t, testConfig(s3srv.URL), sk, nil)
 	require.Eventually(t, func() bool { return sk.count() >= len(want) }, 20*time.Second, 20*time.Millisecond)
-	time.Sleep(300 * time.Millisecond)
+	waitPolls(t, s3srv, testBucket, "AWSLogs/111111111111/CloudTrail/us-east-1/")
 	require.NoError(t, h.stop())
 	assertExactlyOnce(t, sk, want)
 	assert.Positive(t, h.counter(t, "otelcol_receiver_awscloudtrail_objects_failed", "reason", "access_denied"))

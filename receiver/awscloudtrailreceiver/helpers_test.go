@@ -232,3 +232,15 @@ func genRecords(g *trailgen.Generator, at time.Time, n int) []map[string]any {
 	}
 	return out
 }
+
+// waitPolls waits until folder (bucket, prefix) was listed twice more than
+// when it was called: the poll running then has ended, and a whole poll
+// after it has listed the folder and read what it found. Tests call it
+// before asserting that something was not read (again), so that the
+// assertion does not pass merely because no poll ran on a slow machine.
+func waitPolls(t testing.TB, s3srv *devstack.S3Server, bucket, prefix string) {
+	t.Helper()
+	from := s3srv.Lists(bucket, prefix)
+	require.Eventually(t, func() bool { return s3srv.Lists(bucket, prefix) >= from+2 }, 30*time.Second, 10*time.Millisecond,
+		"no more polls of s3://%s/%s", bucket, prefix)
+}

@@ -92,7 +92,7 @@ func TestIntegrationTrailTree(t *testing.T) {
 		source[r["eventID"].(string)] = r
 	}
 	require.Eventually(t, func() bool { return sk.count() >= len(want) }, 20*time.Second, 20*time.Millisecond)
-	time.Sleep(5 * 100 * time.Millisecond) // several more polls: nothing is read twice
+	waitPolls(t, s3srv, testBucket, "AWSLogs/111111111111/CloudTrail/us-east-1/") // nothing is read twice
 	require.NoError(t, h.stop())
 
 	got := sk.ids()
@@ -166,7 +166,7 @@ func TestIntegrationInsightsDisabled(t *testing.T) {
 	sk := newSink()
 	h := startReceiver(t, cfg, sk, nil)
 	require.Eventually(t, func() bool { return sk.count() >= len(ids) }, 10*time.Second, 20*time.Millisecond)
-	time.Sleep(300 * time.Millisecond)
+	waitPolls(t, s3srv, testBucket, "AWSLogs/123456789012/CloudTrail/us-east-1/") // the Insight folder is never listed
 	require.NoError(t, h.stop())
 	assert.Equal(t, len(ids), sk.count())
 }
@@ -227,7 +227,7 @@ func TestIntegrationBadInput(t *testing.T) {
 	// Access is granted again: the denied object is read on a later poll.
 	s3srv.FailGet(testBucket, deniedKey, devstack.Fault{Status: 403, Code: "AccessDenied", Times: 1})
 	require.Eventually(t, func() bool { return sk.count() >= len(want) }, 20*time.Second, 20*time.Millisecond)
-	time.Sleep(300 * time.Millisecond)
+	waitPolls(t, s3srv, testBucket, "AWSLogs/111111111111/CloudTrail/us-east-1/")
 	require.NoError(t, h.stop())
 
 	got := sk.ids()
@@ -287,7 +287,7 @@ func TestIntegrationRestartResumes(t *testing.T) {
 			t.Log(e.Message, e.ContextMap())
 		}
 	}
-	time.Sleep(300 * time.Millisecond)
+	waitPolls(t, s3srv, testBucket, "AWSLogs/444444444444/CloudTrail/us-east-1/")
 	require.NoError(t, h2.stop())
 
 	union := first.ids()

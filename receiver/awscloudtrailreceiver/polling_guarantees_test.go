@@ -49,7 +49,7 @@ func testInFlightAtStop(t *testing.T, lookback time.Duration, stage string, cras
 
 	held := make(chan struct{})
 	gs := &gatedStore{holdGet: map[string]chan struct{}{}, holdEOF: map[string]chan struct{}{}}
-	first := &gatedSink{sink: newSink(), held: make(chan struct{})}
+	first := &holdingSink{sink: newSink(), held: make(chan struct{})}
 	switch stage {
 	case "get": // before GetObject returns
 		gs.holdGet[keyA] = held

@@ -240,17 +240,17 @@ func (e *eofGate) Close() error {
 	return e.ReadCloser.Close()
 }
 
-// gatedSink passes batches to a sink, except that batches for which hold
+// holdingSink passes batches to a sink, except that batches for which hold
 // returns true block until their context ends (a consumer that stops
 // answering).
-type gatedSink struct {
+type holdingSink struct {
 	*sink
 	hold func(ld plog.Logs) bool
 	held chan struct{}
 	once sync.Once
 }
 
-func (g *gatedSink) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
+func (g *holdingSink) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 	if g.hold != nil && g.hold(ld) {
 		g.once.Do(func() { close(g.held) })
 		<-ctx.Done()

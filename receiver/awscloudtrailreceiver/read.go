@@ -81,10 +81,14 @@ func (r *cloudtrailReceiver) read(ctx context.Context, rd *objectreader.Reader, 
 		return r.deliver(ctx, t, b)
 	})
 	r.tb.ReceiverAwscloudtrailBytesRead.Add(ctx, stats.BytesRead)
-	if stats.Invalid > 0 {
-		r.tb.ReceiverAwscloudtrailRecordsInvalid.Add(ctx, int64(stats.Invalid), metric.WithAttributes(attribute.String("reason", "not_an_object")))
-		r.logger.Warn("CloudTrail object has elements in Records that are not objects; they were skipped",
-			append(logFields, zap.Int("skipped", stats.Invalid))...)
+	if len(stats.Skipped) > 0 {
+		skipped := 0
+		for reason, n := range stats.Skipped {
+			skipped += n
+			r.tb.ReceiverAwscloudtrailRecordsInvalid.Add(ctx, int64(n), metric.WithAttributes(attribute.String("reason", reason)))
+		}
+		r.logger.Warn("CloudTrail object has elements in Records that cannot be read as records (not objects, nested too deep, or numbers out of range); they were skipped",
+			append(logFields, zap.Int("skipped", skipped), zap.Any("reasons", stats.Skipped), zap.Ints("indexes", stats.SkippedIndexes))...)
 	}
 	if stats.MissingEventTime > 0 {
 		r.tb.ReceiverAwscloudtrailRecordsInvalid.Add(ctx, int64(stats.MissingEventTime), metric.WithAttributes(attribute.String("reason", "missing_event_time")))

@@ -1,7 +1,6 @@
 package awscloudtrailreceiver // import "github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver"
 
 import (
-	"container/list"
 	"context"
 	"net/url"
 	"slices"
@@ -56,9 +55,9 @@ func queueRegion(queueURL, fallback string) string {
 const (
 	// sqsDrain is how long Shutdown lets the messages being processed finish.
 	sqsDrain = 15 * time.Second
-	// doneObjects bounds the memory of objects read to the end, which
-	// protects from duplicate notifications.
-	doneObjects = 100_000
+	// maxRetention is SQS's longest message retention period, the window
+	// of done markers when the queue's own cannot be read.
+	maxRetention = 14 * 24 * time.Hour
 	// depthEvery is how often the queue depth is measured.
 	depthEvery = 30 * time.Second
 )
@@ -79,7 +78,14 @@ type sqsMode struct {
 	cfg      SQSConfig
 	client   sqsAPI
 	queueURL string
-	done     *recentSet
+	// doneWindow is how long objects read to the end are remembered (their
+	// done markers in the store): longer than a message can come back.
+	doneWindow time.Duration
+	// claims holds the objects being read by a worker, each with a channel
+	// closed when it is released: a message naming an object being read
+	// waits for it instead of reading it at the same time.
+	claimsMu sync.Mutex
+	claims   map[string]chan struct{}
 	// workCtx ends the processing of messages; it outlives the receiving
 	// on Shutdown, so that messages in progress can finish (sqsDrain).
 	workCtx    context.Context
@@ -94,7 +100,7 @@ type message struct {
 
 func (r *cloudtrailReceiver) startSQS() {
 	m := &sqsMode{
-		r: r, cfg: r.cfg.SQS, queueURL: r.cfg.SQS.QueueURL, done: newRecentSet(doneObjects),
+		r: r, cfg: r.cfg.SQS, queueURL: r.cfg.SQS.QueueURL, claims: map[string]chan struct{}{},
 		client: r.clients.sqsFor(queueRegion(r.cfg.SQS.QueueURL, r.cfg.Region)),
 	}
 	m.workCtx, m.cancelWork = context.WithCancel(context.Background())
@@ -121,6 +127,10 @@ func (m *sqsMode) run(recvCtx context.Context) {
 		}()
 	}
 	go m.measureDepth(recvCtx)
+	m.doneWindow = m.window(recvCtx)
+	if err := m.r.store.ExpireDone(recvCtx, time.Now().Add(-m.doneWindow)); err != nil && recvCtx.Err() == nil {
+		m.r.logger.Warn("Cannot expire the done markers of old objects", zap.Error(err))
+	}
 	for recvCtx.Err() == nil {
 		out, err := m.client.ReceiveMessage(recvCtx, &sqs.ReceiveMessageInput{
 			QueueUrl:                    aws.String(m.queueURL),
@@ -165,6 +175,25 @@ func (m *sqsMode) run(recvCtx context.Context) {
 	}
 	close(msgs)
 	wg.Wait()
+}
+
+// window returns sqs.done_window, or else the queue's message retention
+// period plus the visibility timeout: a message not deleted cannot come
+// back later than that (unless it is moved back from a dead-letter queue).
+func (m *sqsMode) window(ctx context.Context) time.Duration {
+	if m.cfg.DoneWindow > 0 {
+		return m.cfg.DoneWindow
+	}
+	out, err := m.client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
+		QueueUrl: aws.String(m.queueURL), AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameMessageRetentionPeriod},
+	})
+	if err == nil {
+		if sec, err := strconv.Atoi(out.Attributes[string(sqstypes.QueueAttributeNameMessageRetentionPeriod)]); err == nil && sec > 0 {
+			return time.Duration(sec)*time.Second + m.cfg.VisibilityTimeout
+		}
+	}
+	m.r.logger.Debug("Cannot read the queue's message retention period; objects read are remembered for 14 days", zap.Error(err))
+	return maxRetention + m.cfg.VisibilityTimeout
 }
 
 // heartbeat extends the visibility of a message while it is processed.
@@ -290,15 +319,19 @@ func (m *sqsMode) readAnnounced(ctx context.Context, rd *objectreader.Reader, o 
 			zap.String("bucket", o.Bucket), zap.String("key", o.Key))
 		return readDone
 	}
-	id := o.Bucket + "/" + o.Key
-	if m.done.has(id) {
-		r.logger.Debug("Object already read (duplicate notification)", zap.String("bucket", o.Bucket), zap.String("key", o.Key))
-		return readDone
+	release, ok := m.claim(ctx, o)
+	if !ok {
+		return readStopped
 	}
-	skip, err := r.store.LoadProgress(ctx, o.Bucket, o.Key)
+	defer release()
+	skip, done, err := r.store.LoadProgress(ctx, o.Bucket, o.Key)
 	if err != nil {
 		r.logger.Error("Cannot load the progress of an object; it is retried", zap.String("bucket", o.Bucket), zap.String("key", o.Key), zap.Error(err))
 		return readRetry
+	}
+	if done {
+		r.logger.Debug("Object already read (its message came back, or a duplicate notification)", zap.String("bucket", o.Bucket), zap.String("key", o.Key))
+		return readDone
 	}
 	r.tb.ReceiverAwscloudtrailObjectsInFlight.Add(ctx, 1)
 	defer r.tb.ReceiverAwscloudtrailObjectsInFlight.Add(context.WithoutCancel(ctx), -1)
@@ -313,14 +346,48 @@ func (m *sqsMode) readAnnounced(ctx context.Context, rd *objectreader.Reader, o 
 	})
 	switch res {
 	case readDone:
-		m.done.add(id)
-		_ = r.store.DeleteProgress(context.WithoutCancel(ctx), o.Bucket, o.Key)
+		if err := r.store.MarkDone(context.WithoutCancel(ctx), o.Bucket, o.Key, time.Now(), m.doneWindow); err != nil {
+			r.logger.Error("Cannot record that an object was read to the end; if its message comes back, it is read again",
+				zap.String("bucket", o.Bucket), zap.String("key", o.Key), zap.Error(err))
+		}
 	case readGiveUp:
 		// A poison object (vanished, damaged): the message is not deleted,
 		// so it ends in the dead-letter queue after max_receive_count.
 		return readRetry
 	}
 	return res
+}
+
+// claim makes this worker the only one of the collector to read o until
+// release is called. When another worker is reading o, it waits for it to
+// finish (then o is done, or its progress tells where to resume); it
+// reports false if ctx ends first. A worker claims one object at a time
+// and waits holding none, so workers cannot wait for each other in a cycle.
+func (m *sqsMode) claim(ctx context.Context, o notification.Object) (release func(), ok bool) {
+	id := o.Bucket + "/" + o.Key
+	for {
+		m.claimsMu.Lock()
+		busy, taken := m.claims[id]
+		if !taken {
+			ch := make(chan struct{})
+			m.claims[id] = ch
+			m.claimsMu.Unlock()
+			return func() {
+				m.claimsMu.Lock()
+				delete(m.claims, id)
+				m.claimsMu.Unlock()
+				close(ch)
+			}, true
+		}
+		m.claimsMu.Unlock()
+		m.r.logger.Debug("Object named by a notification is being read by another worker (duplicate notification); waiting for it",
+			zap.String("bucket", o.Bucket), zap.String("key", o.Key))
+		select {
+		case <-busy:
+		case <-ctx.Done():
+			return nil, false
+		}
+	}
 }
 
 // allowed reports whether an announced object belongs to one of the
@@ -362,39 +429,6 @@ func (m *sqsMode) measureDepth(ctx context.Context) {
 		case <-t.C:
 		}
 	}
-}
-
-// recentSet remembers the last n keys added.
-type recentSet struct {
-	mu    sync.Mutex
-	n     int
-	order *list.List
-	keys  map[string]*list.Element
-}
-
-func newRecentSet(n int) *recentSet {
-	return &recentSet{n: n, order: list.New(), keys: map[string]*list.Element{}}
-}
-
-func (s *recentSet) add(k string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.keys[k]; ok {
-		return
-	}
-	s.keys[k] = s.order.PushBack(k)
-	if s.order.Len() > s.n {
-		oldest := s.order.Front()
-		s.order.Remove(oldest)
-		delete(s.keys, oldest.Value.(string))
-	}
-}
-
-func (s *recentSet) has(k string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, ok := s.keys[k]
-	return ok
 }
 
 func cut(s string, n int) string {

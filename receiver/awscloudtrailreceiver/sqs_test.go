@@ -311,23 +311,31 @@ func TestSQSPoisonMessagesEndInDeadLetterQueue(t *testing.T) {
 func TestSQSHeartbeatKeepsMessageHidden(t *testing.T) {
 	s3srv := startS3(t)
 	qc := queueClient(s3srv.URL)
-	queueURL, _ := createQueue(t, qc, "cloudtrail", 2*time.Second, 5)
+	const visibility = 3 * time.Second
+	queueURL, _ := createQueue(t, qc, "cloudtrail", visibility, 5)
 	keys, want := putObjects(t, s3srv, 1, 400, 6000)
 	sendMessages(t, qc, queueURL, []string{s3Notification(testBucket, keys[0])})
 	cfg := sqsConfig(s3srv.URL, queueURL)
-	cfg.SQS.VisibilityTimeout = 2 * time.Second
+	cfg.SQS.VisibilityTimeout = visibility
 	cfg.MaxBatchRecords = 40
-	// A slow downstream: reading the object takes about 3 visibility timeouts.
+	// A slow downstream: the 10 batches of the object take about 3
+	// visibility timeouts, so the message stays hidden only if the
+	// heartbeat extends it.
 	slow := newSink()
-	slow.fail = func(int) error { time.Sleep(600 * time.Millisecond); return nil }
+	slow.fail = func(int) error { time.Sleep(time.Second); return nil }
 	h1 := startReceiver(t, cfg, slow, nil)
+	// The second collector starts once the first one holds the message
+	// (its first batch was accepted), so it can only get it if the
+	// heartbeat fails.
+	require.Eventually(t, func() bool { return slow.count() > 0 }, 30*time.Second, 10*time.Millisecond)
 	other := newSink()
 	h2 := startReceiver(t, cfg, other, nil)
-	require.Eventually(t, func() bool { return slow.count()+other.count() >= len(want) }, 30*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return slow.count()+other.count() >= len(want) }, 60*time.Second, 10*time.Millisecond)
 	require.Eventually(t, func() bool { return s3srv.SQS().Stats("cloudtrail").Deleted == 1 }, 10*time.Second, 10*time.Millisecond)
 	require.NoError(t, h1.stop())
 	require.NoError(t, h2.stop())
 	assert.Equal(t, 1, s3srv.SQS().Stats("cloudtrail").Received, "the heartbeat kept the message hidden from the other collector")
+	assert.Zero(t, other.count())
 	assert.Positive(t, s3srv.AWS().Calls("ChangeMessageVisibility"))
 }
 

@@ -6,8 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
-	"sync"
 	"time"
 
 	"go.opentelemetry.io/collector/extension/xextension/storage"
@@ -150,12 +148,14 @@ func (s *State) Finish(key string, fileTime time.Time, lookback time.Duration) {
 // back, but not a restart.
 type Store struct {
 	client storage.Client
+
+	objects objectsIndex // objects.go: SQS object progress and done markers
 }
 
 // NewStore returns a Store over client; a nil client means memory.
 func NewStore(client storage.Client) *Store {
 	if client == nil {
-		client = newMemoryClient()
+		client = &memClient{data: map[string][]byte{}} // objects.go
 	}
 	return &Store{client: client}
 }
@@ -199,77 +199,4 @@ func (st *Store) Save(ctx context.Context, id string, s *State) error {
 // Close closes the storage client.
 func (st *Store) Close(ctx context.Context) error {
 	return st.client.Close(ctx)
-}
-
-// memoryClient is the storage client used without a storage extension.
-type memoryClient struct {
-	mu   sync.Mutex
-	data map[string][]byte
-}
-
-func newMemoryClient() *memoryClient { return &memoryClient{data: map[string][]byte{}} }
-
-func (c *memoryClient) Get(_ context.Context, key string) ([]byte, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.data[key], nil
-}
-
-func (c *memoryClient) Set(_ context.Context, key string, value []byte) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.data[key] = append([]byte(nil), value...)
-	return nil
-}
-
-func (c *memoryClient) Delete(_ context.Context, key string) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	delete(c.data, key)
-	return nil
-}
-
-func (c *memoryClient) Batch(ctx context.Context, ops ...*storage.Operation) error {
-	for _, op := range ops {
-		switch op.Type {
-		case storage.Get:
-			op.Value, _ = c.Get(ctx, op.Key)
-		case storage.Set:
-			_ = c.Set(ctx, op.Key, op.Value)
-		case storage.Delete:
-			_ = c.Delete(ctx, op.Key)
-		}
-	}
-	return nil
-}
-
-func (*memoryClient) Close(context.Context) error { return nil }
-
-// Object progress: how many records of an object announced by a
-// notification were delivered, so that an object read again (its message
-// came back) does not send them twice.
-
-func progressKey(bucket, key string) string { return "object/" + bucket + "/" + key }
-
-// LoadProgress returns the records of an object already delivered.
-func (st *Store) LoadProgress(ctx context.Context, bucket, key string) (int, error) {
-	b, err := st.client.Get(ctx, progressKey(bucket, key))
-	if err != nil || b == nil {
-		return 0, err
-	}
-	n, err := strconv.Atoi(string(b))
-	if err != nil {
-		return 0, fmt.Errorf("decode progress of %s/%s: %w", bucket, key, err)
-	}
-	return n, nil
-}
-
-// SaveProgress stores the records of an object already delivered.
-func (st *Store) SaveProgress(ctx context.Context, bucket, key string, n int) error {
-	return st.client.Set(ctx, progressKey(bucket, key), []byte(strconv.Itoa(n)))
-}
-
-// DeleteProgress forgets an object read to the end.
-func (st *Store) DeleteProgress(ctx context.Context, bucket, key string) error {
-	return st.client.Delete(ctx, progressKey(bucket, key))
 }

@@ -78,28 +78,6 @@ func TestStore(t *testing.T) {
 	assert.Equal(t, s, got)
 }
 
-func TestObjectProgress(t *testing.T) {
-	ctx := context.Background()
-	ext := storagetest.NewFileBackedStorageExtension("test", t.TempDir())
-	client, err := ext.GetClient(ctx, component.KindReceiver, component.MustNewID("awscloudtrail"), "")
-	require.NoError(t, err)
-	for name, st := range map[string]*Store{"storage": NewStore(client), "memory": NewStore(nil)} {
-		t.Run(name, func(t *testing.T) {
-			n, err := st.LoadProgress(ctx, "b", "k")
-			require.NoError(t, err)
-			assert.Zero(t, n)
-			require.NoError(t, st.SaveProgress(ctx, "b", "k", 42))
-			n, err = st.LoadProgress(ctx, "b", "k")
-			require.NoError(t, err)
-			assert.Equal(t, 42, n)
-			require.NoError(t, st.DeleteProgress(ctx, "b", "k"))
-			n, err = st.LoadProgress(ctx, "b", "k")
-			require.NoError(t, err)
-			assert.Zero(t, n)
-		})
-	}
-}
-
 // TestStateWindowHeldByUnfinished: a started object holds the window, whatever
 // order the objects finish in; once it failed it is retried from Pending
 // and no longer holds it.

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 )
 
 // Object is an S3 object a message announces.
@@ -62,7 +63,18 @@ type message struct {
 	S3ObjectKey []string `json:"s3ObjectKey"`
 }
 
-// Parse returns the objects a message body announces and the message's kind.
+// created reports whether an S3 event notification's eventName announces
+// a new object (ObjectCreated:Put, :Post, :Copy, :CompleteMultipartUpload).
+// A record without eventName (S3 always sends one) is taken as one.
+func created(eventName string) bool {
+	return eventName == "" || strings.HasPrefix(eventName, "ObjectCreated:")
+}
+
+// Parse returns the objects a message body announces and the message's
+// kind. Notifications of events other than the creation of an object
+// (ObjectRemoved, lifecycle transitions and expirations, ObjectRestore,
+// s3:TestEvent, EventBridge "Object Deleted"…) announce no object and are
+// no error.
 func Parse(body string) ([]Object, string, error) {
 	return parse(body, 0)
 }
@@ -84,6 +96,11 @@ func parse(body string, depth int) ([]Object, string, error) {
 		for i, r := range m.Records {
 			if r.EventSource != "aws:s3" {
 				return nil, "", fmt.Errorf("record %d: eventSource %q is not aws:s3", i, r.EventSource)
+			}
+			if !created(r.EventName) {
+				// ObjectRemoved, lifecycle, restore, tagging, replication…:
+				// nothing new to read.
+				continue
 			}
 			// Keys of S3 event notifications are URL-encoded (spaces as '+').
 			key, err := url.QueryUnescape(r.S3.Object.Key)

@@ -2,6 +2,7 @@ package notification
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -50,6 +51,69 @@ func TestParse(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, got)
 			assert.Equal(t, tt.kind, kind)
+		})
+	}
+}
+
+func s3Record(eventName, key string) string {
+	b, _ := json.Marshal(map[string]any{"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1", "eventName": eventName,
+		"s3": map[string]any{"bucket": map[string]any{"name": "b"}, "object": map[string]any{"key": key}}})
+	return string(b)
+}
+
+func s3Records(records ...string) string {
+	return `{"Records":[` + strings.Join(records, ",") + `]}`
+}
+
+// TestParseIgnoresEventsOtherThanCreated: S3 sends many kinds of events to
+// a notification destination; only ObjectCreated announces a file to read.
+// The others are no error (their message is deleted, not retried into the
+// dead-letter queue) and announce nothing.
+func TestParseIgnoresEventsOtherThanCreated(t *testing.T) {
+	const k = "AWSLogs/111111111111/CloudTrail/us-east-1/2026/11/20/111111111111_CloudTrail_us-east-1_20261120T1005Z_x.json.gz"
+	ignored := []string{
+		"ObjectRemoved:Delete", "ObjectRemoved:DeleteMarkerCreated",
+		"LifecycleExpiration:Delete", "LifecycleExpiration:DeleteMarkerCreated", "LifecycleTransition",
+		"ObjectRestore:Post", "ObjectRestore:Completed", "ObjectRestore:Delete",
+		"ObjectTagging:Put", "ObjectTagging:Delete", "ObjectAcl:Put",
+		"Replication:OperationFailedReplication", "Replication:OperationMissedThreshold",
+		"IntelligentTiering", "ReducedRedundancyLostObject",
+	}
+	for _, name := range ignored {
+		for _, wrap := range []struct {
+			name string
+			f    func(string) string
+		}{{"direct", func(s string) string { return s }}, {"sns", sns}} {
+			t.Run(name+"/"+wrap.name, func(t *testing.T) {
+				got, kind, err := Parse(wrap.f(s3Records(s3Record(name, k))))
+				require.NoError(t, err)
+				assert.Empty(t, got)
+				assert.Equal(t, KindS3Event, kind)
+			})
+		}
+	}
+	for _, dt := range []string{"Object Deleted", "Object Restore Initiated", "Object Restore Completed", "Object Restore Expired",
+		"Object Storage Class Changed", "Object Access Tier Changed", "Object ACL Updated", "Object Tags Added", "Object Tags Deleted"} {
+		t.Run("eventbridge "+dt, func(t *testing.T) {
+			b, _ := json.Marshal(map[string]any{"version": "0", "detail-type": dt, "source": "aws.s3",
+				"detail": map[string]any{"bucket": map[string]any{"name": "b"}, "object": map[string]any{"key": k}}})
+			got, kind, err := Parse(string(b))
+			require.NoError(t, err)
+			assert.Empty(t, got)
+			assert.Equal(t, KindEventBridge, kind)
+		})
+	}
+	t.Run("created among others", func(t *testing.T) {
+		got, _, err := Parse(s3Records(s3Record("ObjectRemoved:Delete", "AWSLogs/a.json.gz"), s3Record("ObjectCreated:CompleteMultipartUpload", k),
+			s3Record("LifecycleTransition", "AWSLogs/b.json.gz")))
+		require.NoError(t, err)
+		assert.Equal(t, []Object{{"b", k}}, got)
+	})
+	for _, created := range []string{"ObjectCreated:Put", "ObjectCreated:Post", "ObjectCreated:Copy", "ObjectCreated:CompleteMultipartUpload"} {
+		t.Run(created, func(t *testing.T) {
+			got, _, err := Parse(s3Records(s3Record(created, k)))
+			require.NoError(t, err)
+			assert.Equal(t, []Object{{"b", k}}, got)
 		})
 	}
 }

@@ -43,10 +43,19 @@ type Batch struct {
 type Stats struct {
 	// BytesRead counts the object's bytes as stored (compressed when gzipped).
 	BytesRead int64
-	// Records counts records emitted; Invalid counts elements of Records that
-	// were not objects; MissingEventTime counts records without a valid eventTime.
-	Records, Invalid, MissingEventTime int
+	// Records counts records emitted; MissingEventTime counts records
+	// without a valid eventTime.
+	Records, MissingEventTime int
+	// Skipped counts the elements of Records that were skipped, by reason
+	// (recordstream.Reason*: not an object, nested too deep, number out of
+	// range); SkippedIndexes holds the indexes of the first of them
+	// (MaxSkippedIndexes at most), for logs.
+	Skipped        map[string]int
+	SkippedIndexes []int
 }
+
+// MaxSkippedIndexes bounds Stats.SkippedIndexes.
+const MaxSkippedIndexes = 20
 
 // Options configure a Reader.
 type Options struct {
@@ -149,7 +158,13 @@ func (r *Reader) Read(body io.Reader, obj Object, skip int, emit func(Batch) err
 		switch {
 		case err == nil:
 		case errors.As(err, &recErr):
-			st.Invalid++
+			if st.Skipped == nil {
+				st.Skipped = make(map[string]int)
+			}
+			st.Skipped[recErr.Reason]++
+			if len(st.SkippedIndexes) < MaxSkippedIndexes {
+				st.SkippedIndexes = append(st.SkippedIndexes, recErr.Index)
+			}
 		case errors.Is(err, io.EOF):
 			if b.batch.Records > 0 {
 				b.batch.Next = r.rs.Index()

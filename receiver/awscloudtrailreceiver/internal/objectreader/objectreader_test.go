@@ -22,6 +22,7 @@ import (
 
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/trailgen"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/mapping"
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/recordstream"
 )
 
 var obj = Object{Bucket: "b", Key: "AWSLogs/1/CloudTrail/us-east-1/k.json.gz", Account: "111111111111", Region: "us-east-1"}
@@ -116,6 +117,45 @@ func TestReadGroupsResources(t *testing.T) {
 		counts[fmt.Sprint(a["cloud.account.id"], "/", a["cloud.region"])] = rls.At(i).ScopeLogs().At(0).LogRecords().Len()
 	}
 	assert.Equal(t, map[string]int{"1/r1": 2, "2/r1": 1, "111111111111/us-east-1": 1}, counts)
+}
+
+// TestReadSkipsRecordsItCannotBuild: elements of Records that are not
+// objects, nest too deep or hold numbers out of range are skipped and
+// counted by reason with their indexes; the rest of the object is read,
+// and resuming after them skips them again.
+func TestReadSkipsRecordsItCannotBuild(t *testing.T) {
+	good := func(id string) string { return `{"eventID":"` + id + `","eventTime":"2026-11-20T10:00:00Z"}` }
+	deep := `{"eventID":"deep","x":` + strings.Repeat(`[`, 300) + strings.Repeat(`]`, 300) + `}`
+	body := `{"Records":[` + strings.Join([]string{good("a"), deep, good("b"), `"text"`, `{"eventID":"big","n":1E400}`, good("c")}, ",") + `]}`
+	tests := []struct {
+		name    string
+		skip    int
+		want    []string
+		skipped map[string]int
+		indexes []int
+	}{
+		{name: "from the start", want: []string{"a", "b", "c"},
+			skipped: map[string]int{recordstream.ReasonTooDeep: 1, recordstream.ReasonNotAnObject: 1, recordstream.ReasonNumberOutOfRange: 1},
+			indexes: []int{1, 3, 4}},
+		{name: "resume after 2", skip: 2, want: []string{"b", "c"},
+			skipped: map[string]int{recordstream.ReasonNotAnObject: 1, recordstream.ReasonNumberOutOfRange: 1},
+			indexes: []int{3, 4}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var batches []Batch
+			st, err := newReader(100).Read(iotest.HalfReader(strings.NewReader(body)), obj, tt.skip, func(b Batch) error {
+				batches = append(batches, b)
+				return nil
+			})
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, ids(batches))
+			assert.Equal(t, tt.skipped, st.Skipped)
+			assert.Equal(t, tt.indexes, st.SkippedIndexes)
+			require.Len(t, batches, 1)
+			assert.Equal(t, 6, batches[0].Next)
+		})
+	}
 }
 
 func TestReadContentErrors(t *testing.T) {

@@ -1,7 +1,6 @@
 package recordstream
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -110,17 +109,28 @@ func (p *parser) value(i int, v pcommon.Value) (int, error) {
 	}
 }
 
-func (p *parser) enter(i int) error {
+// limitError reports valid JSON that the builder cannot represent: the
+// reader skips the record that holds it.
+type limitError struct{ reason string }
+
+func (e *limitError) Error() string { return e.reason }
+
+var (
+	errTooDeep    = &limitError{ReasonTooDeep}
+	errOutOfRange = &limitError{ReasonNumberOutOfRange}
+)
+
+func (p *parser) enter() error {
 	p.depth++
 	if p.depth > maxDepth {
-		return p.syntax(i, "nesting deeper than %d", maxDepth)
+		return errTooDeep
 	}
 	return nil
 }
 
 // object parses the members of an object whose '{' ends just before i.
 func (p *parser) object(i int, m pcommon.Map) (int, error) {
-	if err := p.enter(i); err != nil {
+	if err := p.enter(); err != nil {
 		return i, err
 	}
 	defer func() { p.depth-- }()
@@ -131,6 +141,10 @@ func (p *parser) object(i int, m pcommon.Map) (int, error) {
 	if p.b[i] == '}' {
 		return i + 1, nil
 	}
+	// Past wideObject members, pcommon.Map.PutEmpty's search for the key
+	// would make the object quadratic: the members go to a wideMap.
+	var wide *wideMap
+	members := 0
 	for {
 		if p.b[i] != '"' {
 			return i, p.syntax(i, "expected a string key, found %q", p.b[i])
@@ -146,7 +160,17 @@ func (p *parser) object(i int, m pcommon.Map) (int, error) {
 		if p.b[i] != ':' {
 			return i, p.syntax(i, "expected ':' after key %q", k)
 		}
-		if i, err = p.value(i+1, m.PutEmpty(k)); err != nil {
+		var v pcommon.Value
+		switch members++; {
+		case wide != nil:
+			v = wide.put(k)
+		case members > wideObject:
+			wide = newWideMap(m)
+			v = wide.put(k)
+		default:
+			v = m.PutEmpty(k)
+		}
+		if i, err = p.value(i+1, v); err != nil {
 			return i, err
 		}
 		i = p.skipWS(i)
@@ -160,6 +184,9 @@ func (p *parser) object(i int, m pcommon.Map) (int, error) {
 				return i, errShort
 			}
 		case '}':
+			if wide != nil {
+				wide.moveTo(m)
+			}
 			return i + 1, nil
 		default:
 			return i, p.syntax(i, "expected ',' or '}' in object, found %q", p.b[i])
@@ -169,7 +196,7 @@ func (p *parser) object(i int, m pcommon.Map) (int, error) {
 
 // array parses the elements of an array whose '[' ends just before i.
 func (p *parser) array(i int, s pcommon.Slice) (int, error) {
-	if err := p.enter(i); err != nil {
+	if err := p.enter(); err != nil {
 		return i, err
 	}
 	defer func() { p.depth-- }()
@@ -251,7 +278,7 @@ func (p *parser) number(i int, v pcommon.Value) (int, error) {
 		return start, p.syntax(start, "invalid number %q", raw)
 	}
 	if math.IsInf(f, 0) {
-		return start, p.syntax(start, "number out of range %q", raw)
+		return start, errOutOfRange
 	}
 	v.SetDouble(f)
 	return i, nil
@@ -301,30 +328,32 @@ func validNumber(b []byte) bool {
 	return i == len(b)
 }
 
-// parseInt parses a validated JSON integer, reporting false on overflow.
+// parseInt parses a validated JSON integer, reporting false when it does
+// not fit in an int64 (from -9223372036854775808 to 9223372036854775807).
 func parseInt(b []byte) (int64, bool) {
 	neg := b[0] == '-'
 	if neg {
 		b = b[1:]
 	}
-	if len(b) > 18 {
-		n, err := strconv.ParseInt(string(b), 10, 64)
-		if err != nil {
-			return 0, false
-		}
-		if neg {
-			n = -n
-		}
-		return n, true
+	// 19 digits always fit in a uint64.
+	if len(b) > 19 {
+		return 0, false
 	}
-	var n int64
+	var u uint64
 	for _, c := range b {
-		n = n*10 + int64(c-'0')
+		u = u*10 + uint64(c-'0')
 	}
 	if neg {
-		n = -n
+		if u > 1<<63 {
+			return 0, false
+		}
+		// For 1<<63, int64(u) is math.MinInt64, and so is its negation.
+		return -int64(u), true
 	}
-	return n, true
+	if u > math.MaxInt64 {
+		return 0, false
+	}
+	return int64(u), true
 }
 
 // str parses a string whose opening quote ends just before i. Keys and
@@ -355,7 +384,7 @@ func (p *parser) str(i int, key bool) (string, int, error) {
 
 func (p *parser) makeString(raw []byte, key, ascii bool) string {
 	if !ascii && !utf8.Valid(raw) {
-		return strings.ToValidUTF8(string(raw), "\uFFFD")
+		return replaceInvalidUTF8(raw)
 	}
 	if key || len(raw) <= maxInternedValue {
 		return p.in.get(raw)
@@ -374,11 +403,10 @@ func (p *parser) escaped(start int) (string, int, error) {
 		switch {
 		case c == '"':
 			p.scratch = out
-			s := string(out)
-			if !utf8.ValidString(s) {
-				s = strings.ToValidUTF8(s, "\uFFFD")
+			if !utf8.Valid(out) {
+				return replaceInvalidUTF8(out), i + 1, nil
 			}
-			return s, i + 1, nil
+			return string(out), i + 1, nil
 		case c < 0x20:
 			return "", i, p.syntax(i, "control character in string")
 		case c != '\\':
@@ -467,133 +495,18 @@ func (p *parser) hex4(i int) (rune, error) {
 	return r, nil
 }
 
-// maxInternedValue is the longest string value that is interned.
-const maxInternedValue = 128
-
-// internSlots is the size of the interning cache (a power of two).
-const internSlots = 16384
-
-// interner hands out one shared string per distinct short byte sequence.
-// It is a direct-mapped cache: a colliding string replaces the older one.
-type interner struct {
-	slots [internSlots]string
-}
-
-func newInterner() *interner {
-	return &interner{}
-}
-
-func (in *interner) get(b []byte) string {
-	slot := &in.slots[hashBytes(b)&(internSlots-1)]
-	if *slot == string(b) {
-		return *slot
-	}
-	s := string(b)
-	*slot = s
-	return s
-}
-
-// hashBytes hashes a short string eight bytes at a time.
-func hashBytes(b []byte) uint64 {
-	const k = 0x9e3779b97f4a7c15
-	h := uint64(len(b))
-	for len(b) >= 8 {
-		h = (h ^ binary.LittleEndian.Uint64(b)) * k
-		b = b[8:]
-	}
-	var tail uint64
-	for i, c := range b {
-		tail |= uint64(c) << (8 * i)
-	}
-	h = (h ^ tail) * k
-	return h ^ h>>32
-}
-
-// skip passes over the JSON value at or after i without building it,
-// checking its structure as value does.
-func (p *parser) skip(i int) (int, error) {
-	i = p.skipWS(i)
-	if i >= len(p.b) {
-		return i, errShort
-	}
-	switch c := p.b[i]; c {
-	case '{', '[':
-		if err := p.enter(i); err != nil {
-			return i, err
+// replaceInvalidUTF8 replaces each byte of b that is not part of valid
+// UTF-8 with U+FFFD, as encoding/json does.
+func replaceInvalidUTF8(b []byte) string {
+	out := make([]byte, 0, len(b)+16)
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if r == utf8.RuneError && n == 1 {
+			out = utf8.AppendRune(out, utf8.RuneError)
+		} else {
+			out = append(out, b[:n]...)
 		}
-		defer func() { p.depth-- }()
-		closer := byte('}')
-		if c == '[' {
-			closer = ']'
-		}
-		i = p.skipWS(i + 1)
-		if i >= len(p.b) {
-			return i, errShort
-		}
-		if p.b[i] == closer {
-			return i + 1, nil
-		}
-		for {
-			var err error
-			if c == '{' {
-				if p.b[i] != '"' {
-					return i, p.syntax(i, "expected a string key, found %q", p.b[i])
-				}
-				if i, err = p.skipString(i + 1); err != nil {
-					return i, err
-				}
-				i = p.skipWS(i)
-				if i >= len(p.b) {
-					return i, errShort
-				}
-				if p.b[i] != ':' {
-					return i, p.syntax(i, "expected ':'")
-				}
-				i++
-			}
-			if i, err = p.skip(i); err != nil {
-				return i, err
-			}
-			i = p.skipWS(i)
-			if i >= len(p.b) {
-				return i, errShort
-			}
-			switch p.b[i] {
-			case ',':
-				i = p.skipWS(i + 1)
-				if i >= len(p.b) {
-					return i, errShort
-				}
-			case closer:
-				return i + 1, nil
-			default:
-				return i, p.syntax(i, "expected ',' or %q, found %q", closer, p.b[i])
-			}
-		}
-	case '"':
-		return p.skipString(i + 1)
-	default:
-		// Literals and numbers are small: parse them for their checks.
-		return p.value(i, pcommon.NewValueEmpty())
+		b = b[n:]
 	}
-}
-
-// skipString passes over a string whose opening quote ends just before i.
-func (p *parser) skipString(i int) (int, error) {
-	for i < len(p.b) {
-		switch c := p.b[i]; {
-		case c == '"':
-			return i + 1, nil
-		case c == '\\':
-			if i+1 >= len(p.b) {
-				return i, errShort
-			}
-			i += 2
-		case c < 0x20:
-			return i, p.syntax(i, "control character in string")
-		default:
-			i++
-		}
-	}
-	return i, errShort
+	return string(out)
 }

@@ -19,14 +19,35 @@ var ErrNotCloudTrail = errors.New("not a CloudTrail log file: no top-level \"Rec
 // than the reader's buffer limit.
 var ErrRecordTooLarge = errors.New("record larger than the reader's limit")
 
-// RecordError reports one element of "Records" that is not a JSON object.
-// The reader has skipped it; the following records can still be read.
+// Reasons why the reader skips one element of "Records".
+const (
+	// ReasonNotAnObject: the element is not a JSON object.
+	ReasonNotAnObject = "not_an_object"
+	// ReasonTooDeep: the record nests objects and arrays deeper than the
+	// limit of the reader.
+	ReasonTooDeep = "too_deep"
+	// ReasonNumberOutOfRange: the record holds a number beyond the range of
+	// a float64 (such as 1E400).
+	ReasonNumberOutOfRange = "number_out_of_range"
+)
+
+// RecordError reports one element of "Records" that is valid JSON but not
+// a record the reader can build (see Reason). The reader has skipped it;
+// the following records can still be read.
 type RecordError struct {
 	Index  int
 	Offset int64
+	// Reason is one of the Reason constants.
+	Reason string
 }
 
 func (e *RecordError) Error() string {
+	switch e.Reason {
+	case ReasonTooDeep:
+		return fmt.Sprintf("record %d at byte %d nests deeper than %d levels", e.Index, e.Offset, maxDepth)
+	case ReasonNumberOutOfRange:
+		return fmt.Sprintf("record %d at byte %d holds a number out of range", e.Index, e.Offset)
+	}
 	return fmt.Sprintf("record %d at byte %d is not a JSON object", e.Index, e.Offset)
 }
 
@@ -59,6 +80,7 @@ type Reader struct {
 	index    int // index of the next record
 	err      error
 	in       *interner
+	sc       scanner
 	scratch  []byte
 	members  int // member count of the last record
 }
@@ -89,44 +111,55 @@ func (r *Reader) Index() int { return r.index }
 func (r *Reader) Offset() int64 { return r.consumed + int64(r.pos) }
 
 // Next parses the next record into dst, which it clears first. It returns
-// io.EOF after the last record, a *RecordError for a record that is not an
-// object (the reader stays usable), and any other error for a stream that
-// cannot be read further (bad JSON, truncation, read errors).
+// io.EOF after the last record, a *RecordError for a record that it skips
+// (not an object, or beyond the limits of the reader: the reader stays
+// usable), and any other error for a stream that cannot be read further
+// (bad JSON, truncation, read errors).
 func (r *Reader) Next(dst pcommon.Map) error {
 	if err := r.toNextRecord(); err != nil {
 		return err
 	}
-	for {
-		p := r.parser()
-		i := p.skipWS(r.pos)
-		if i < r.end && r.buf[i] != '{' {
-			return r.skipNonObject()
-		}
-		dst.Clear()
-		dst.EnsureCapacity(r.members)
-		var j int
-		var err error
-		if i < r.end {
-			j, err = p.object(i+1, dst)
-		} else {
-			err = errShort
-		}
-		r.scratch = p.scratch
-		if err == errShort {
-			if err = r.fill(); err == nil {
-				continue
-			}
-		}
-		if err != nil {
+	c, err := r.peek()
+	if err != nil {
+		return r.fail(err)
+	}
+	if c != '{' {
+		return r.skipRecord(ReasonNotAnObject)
+	}
+	// Most records are in the buffer already: build them straight away.
+	j, err := r.build(dst)
+	if err == errShort {
+		// The record goes on past the bytes read so far. Read on to its
+		// end, scanning each new byte once, then build it in one pass.
+		if _, err = r.scanValue(true); err != nil {
 			return r.fail(err)
 		}
-		r.pos = j
-		r.index++
-		r.state = stateAfterValue
-		// Records of a file have similar shapes: size the next one alike.
-		r.members = max(dst.Len(), 8)
-		return nil
+		if j, err = r.build(dst); err == errShort {
+			err = r.syntaxHere("record ended early") // the scanner found its end
+		}
 	}
+	if le, ok := err.(*limitError); ok {
+		return r.skipRecord(le.reason)
+	}
+	if err != nil {
+		return r.fail(err)
+	}
+	r.pos = j
+	r.index++
+	r.state = stateAfterValue
+	// Records of a file have similar shapes: size the next one alike.
+	r.members = min(max(dst.Len(), 8), wideObject)
+	return nil
+}
+
+// build parses the record at r.pos into dst.
+func (r *Reader) build(dst pcommon.Map) (int, error) {
+	dst.Clear()
+	dst.EnsureCapacity(r.members)
+	p := r.parser()
+	j, err := p.object(r.pos+1, dst)
+	r.scratch = p.scratch
+	return j, err
 }
 
 // Skip passes over the next record without building it. It returns io.EOF
@@ -143,12 +176,14 @@ func (r *Reader) Skip() error {
 	return nil
 }
 
-func (r *Reader) skipNonObject() error {
+// skipRecord passes over the record at r.pos, which cannot be built, and
+// reports it.
+func (r *Reader) skipRecord(reason string) error {
 	off := r.Offset()
 	if err := r.skipValue(); err != nil {
 		return r.fail(err)
 	}
-	rerr := &RecordError{Index: r.index, Offset: off}
+	rerr := &RecordError{Index: r.index, Offset: off, Reason: reason}
 	r.index++
 	r.state = stateAfterValue
 	return rerr
@@ -272,21 +307,18 @@ func (r *Reader) member(first bool) (key string, done bool, err error) {
 	if c != '"' {
 		return "", false, r.syntaxHere("expected a key, found %q", c)
 	}
-	for {
-		p := r.parser()
-		k, j, perr := p.str(r.pos+1, true)
-		if perr == errShort {
-			if perr = r.fill(); perr == nil {
-				continue
-			}
+	p := r.parser()
+	key, j, err := p.str(r.pos+1, true)
+	if err == errShort {
+		if _, err = r.scanValue(true); err == nil {
+			p = r.parser()
+			key, j, err = p.str(r.pos+1, true)
 		}
-		if perr != nil {
-			return "", false, perr
-		}
-		r.pos = j
-		key = k
-		break
 	}
+	if err != nil {
+		return "", false, err
+	}
+	r.pos = j
 	if c, err = r.peek(); err != nil {
 		return "", false, err
 	}
@@ -342,21 +374,40 @@ func (r *Reader) peek() (byte, error) {
 	}
 }
 
-// skipValue passes over one JSON value without building it.
+// skipValue passes over one JSON value without building it, nor keeping
+// it in the buffer.
 func (r *Reader) skipValue() error {
+	_, err := r.scanValue(false)
+	return err
+}
+
+// scanValue scans the JSON value at r.pos, reading more of the stream as
+// needed; each byte is scanned once. With keep, the whole value stays in
+// the buffer from r.pos and scanValue returns where it ends; without,
+// r.pos moves past it and what is scanned leaves the buffer as it goes.
+func (r *Reader) scanValue(keep bool) (int, error) {
+	r.sc.reset(r.maxBuf)
+	off := 0 // bytes scanned after r.pos
 	for {
-		p := r.parser()
-		j, err := p.skip(r.pos)
-		if err == errShort {
-			if err = r.fill(); err == nil {
-				continue
-			}
-		}
+		r.sc.base = r.consumed
+		j, done, err := r.sc.scan(r.buf[:r.end], r.pos+off)
 		if err != nil {
-			return err
+			return 0, err
 		}
-		r.pos = j
-		return nil
+		if done {
+			if !keep {
+				r.pos = j
+			}
+			return j, nil
+		}
+		if keep {
+			off = j - r.pos
+		} else {
+			r.pos = j
+		}
+		if err := r.fill(); err != nil {
+			return 0, err
+		}
 	}
 }
 

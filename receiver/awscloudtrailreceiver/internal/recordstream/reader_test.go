@@ -3,7 +3,10 @@ package recordstream
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"math"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -60,6 +63,8 @@ func TestReader(t *testing.T) {
 			want: []map[string]any{{"s": "\uFFFDx"}}},
 		{name: "invalid utf-8 is replaced", input: "{\"Records\":[{\"s\":\"a\xffb\"}]}",
 			want: []map[string]any{{"s": "a\uFFFDb"}}},
+		{name: "each invalid utf-8 byte is replaced, as encoding/json does", input: "{\"Records\":[{\"s\":\"a\xff\xfe\xe2\x82b\",\"e\":\"\\n\xc3\",\"k\xc3\xc3\":1}]}",
+			want: []map[string]any{{"s": "a\uFFFD\uFFFD\uFFFD\uFFFDb", "e": "\n\uFFFD", "k\uFFFD\uFFFD": int64(1)}}},
 		{name: "big and negative numbers", input: `{"Records":[{"a":-12,"b":12345678901234567890,"c":1e3,"d":-0.5E-2}]}`,
 			want: []map[string]any{{"a": int64(-12), "b": 12345678901234567890.0, "c": 1000.0, "d": -0.005}}},
 		{name: "elements that are not objects are skipped", input: `{"Records":[1,{"a":1},"x",[{}],null,{"b":2}]}`,
@@ -77,7 +82,7 @@ func TestReader(t *testing.T) {
 		{name: "trailing garbage", input: `{"Records":[]} x`, errText: "unexpected data"},
 		{name: "control character", input: "{\"Records\":[{\"a\":\"x\ny\"}]}", errText: "control character"},
 		{name: "bad escape", input: `{"Records":[{"a":"\q"}]}`, errText: "invalid escape"},
-		{name: "too deep", input: `{"Records":[` + strings.Repeat(`{"a":`, 300) + `1` + strings.Repeat(`}`, 300) + `]}`, errText: "nesting deeper"},
+		{name: "too deep inside a broken record", input: `{"Records":[` + strings.Repeat(`{"a":`, 300) + `1` + strings.Repeat(`}`, 299) + `]}`, errText: "expected ',' or '}'"},
 	}
 	for _, tt := range tests {
 		for _, mode := range []string{"whole", "one byte at a time"} {
@@ -149,6 +154,8 @@ func FuzzReader(f *testing.F) {
 		`{"x":1,"Records":[{"a":"\u00e9\ud83d\ude00"},2,"s"],"y":{}}`,
 		`{"Records":[{"a":1},{"b":`,
 		`{"awsAccountId":"123"}`,
+		`{"Records":[{"min":-9223372036854775808,"max":9223372036854775807,"big":9223372036854775808,"z":-0,"e":1e2,"d":0.1}]}`,
+		`{"Records":[{"a":1E400},{"b":{"c":[[[[1]]]]}},{"a":1,"a":{"x":2}}]}`,
 		"{\"Records\":[{\"s\":\"\xff\"}]}",
 	} {
 		f.Add([]byte(s))
@@ -157,6 +164,7 @@ func FuzzReader(f *testing.F) {
 		r := NewReader(iotest.HalfReader(strings.NewReader(string(data))), 1<<16)
 		var got []map[string]any
 		clean := false
+		var lastErr error
 		for i := 0; i <= len(data); i++ {
 			m := pcommon.NewMap()
 			err := r.Next(m)
@@ -169,26 +177,409 @@ func FuzzReader(f *testing.F) {
 				continue
 			}
 			clean = errors.Is(err, io.EOF)
+			lastErr = err
 			break
+		}
+		// Skip (the scanner) must agree with Next (the builder) on where the
+		// stream is valid.
+		sr := NewReader(iotest.HalfReader(strings.NewReader(string(data))), 1<<16)
+		var skipErr error
+		for skipErr == nil {
+			skipErr = sr.Skip()
+		}
+		var se *SyntaxError
+		switch {
+		case errors.Is(lastErr, ErrRecordTooLarge):
+		case clean && !errors.Is(skipErr, io.EOF):
+			t.Fatalf("Next read the stream to its end, Skip failed: %v", skipErr)
+		case clean && sr.Index() != r.Index():
+			t.Fatalf("Next passed %d records, Skip %d", r.Index(), sr.Index())
+		case !clean && errors.As(lastErr, &se) && errors.Is(skipErr, io.EOF):
+			t.Fatalf("Next failed (%v), Skip read the stream to its end", lastErr)
 		}
 		if !clean || !json.Valid(data) {
 			return
 		}
-		// The stream was accepted: encoding/json must see the same objects.
+		// The stream was accepted: encoding/json must see the same records,
+		// with the same values.
+		dec := json.NewDecoder(strings.NewReader(string(data)))
+		dec.UseNumber()
 		var doc struct {
 			Records []json.RawMessage `json:"Records"`
 		}
-		if err := json.Unmarshal(data, &doc); err != nil {
+		if err := dec.Decode(&doc); err != nil {
 			t.Fatalf("reader accepted input that encoding/json rejects: %v", err)
 		}
-		var objects int
+		var want []map[string]any
 		for _, raw := range doc.Records {
-			if len(raw) > 0 && raw[0] == '{' {
-				objects++
+			if len(raw) == 0 || raw[0] != '{' || depth(raw) > maxDepth {
+				continue
+			}
+			d := json.NewDecoder(strings.NewReader(string(raw)))
+			d.UseNumber()
+			var rec map[string]any
+			if err := d.Decode(&rec); err != nil {
+				t.Fatalf("decoding record %s: %v", raw, err)
+			}
+			if outOfRange(rec) {
+				continue
+			}
+			want = append(want, rec)
+		}
+		if len(want) != len(got) {
+			t.Fatalf("reader read %d objects, encoding/json %d", len(got), len(want))
+		}
+		for i := range want {
+			if path, ok := sameJSON(want[i], got[i]); !ok {
+				t.Fatalf("record %d differs at %s:\nencoding/json: %#v\nreader:        %#v", i, path, want[i], got[i])
 			}
 		}
-		if objects != len(got) {
-			t.Fatalf("reader read %d objects, encoding/json %d", len(got), objects)
-		}
 	})
+}
+
+// depth is how deeply the JSON value raw nests.
+func depth(raw []byte) int {
+	d, deepest, inStr := 0, 0, false
+	for i := 0; i < len(raw); i++ {
+		switch c := raw[i]; {
+		case inStr && c == '\\':
+			i++
+		case c == '"':
+			inStr = !inStr
+		case inStr:
+		case c == '{' || c == '[':
+			d++
+			deepest = max(deepest, d)
+		case c == '}' || c == ']':
+			d--
+		}
+	}
+	return deepest
+}
+
+// outOfRange reports whether v holds a number that a float64 cannot hold.
+func outOfRange(v any) bool {
+	switch v := v.(type) {
+	case json.Number:
+		_, err := strconv.ParseFloat(string(v), 64)
+		return err != nil
+	case map[string]any:
+		for _, e := range v {
+			if outOfRange(e) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range v {
+			if outOfRange(e) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// sameJSON compares a value decoded by encoding/json (with UseNumber) with
+// the raw form of the pdata value the reader built: a number written as an
+// integer that fits int64 must be that Int, every other number the Double
+// that strconv.ParseFloat gives, bit for bit.
+func sameJSON(want, got any) (string, bool) {
+	switch w := want.(type) {
+	case json.Number:
+		s := string(w)
+		if !strings.ContainsAny(s, ".eE") {
+			if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+				g, ok := got.(int64)
+				return s, ok && g == n
+			}
+		}
+		f, _ := strconv.ParseFloat(s, 64)
+		g, ok := got.(float64)
+		return s, ok && math.Float64bits(g) == math.Float64bits(f)
+	case map[string]any:
+		g, ok := got.(map[string]any)
+		if !ok || len(g) != len(w) {
+			return "{}", false
+		}
+		for k, wv := range w {
+			gv, ok := g[k]
+			if !ok {
+				return fmt.Sprintf("[%q] (missing)", k), false
+			}
+			if path, ok := sameJSON(wv, gv); !ok {
+				return fmt.Sprintf("[%q]%s", k, path), false
+			}
+		}
+		return "", true
+	case []any:
+		g, ok := got.([]any)
+		if !ok || len(g) != len(w) {
+			return "[]", false
+		}
+		for i := range w {
+			if path, ok := sameJSON(w[i], g[i]); !ok {
+				return fmt.Sprintf("[%d]%s", i, path), false
+			}
+		}
+		return "", true
+	default:
+		return fmt.Sprint(want), want == got
+	}
+}
+
+func TestReaderNumbers(t *testing.T) {
+	tests := []struct {
+		in   string
+		want any
+	}{
+		{"0", int64(0)},
+		{"-0", int64(0)},
+		{"7", int64(7)},
+		{"-12", int64(-12)},
+		{"999999999999999999", int64(999999999999999999)},
+		{"-999999999999999999", int64(-999999999999999999)},
+		{"1000000000000000000", int64(1000000000000000000)},
+		{"9223372036854775807", int64(math.MaxInt64)},
+		{"-9223372036854775808", int64(math.MinInt64)},
+		{"9223372036854775808", 9223372036854775808.0},
+		{"-9223372036854775809", -9223372036854775809.0},
+		{"18446744073709551616", 18446744073709551616.0},
+		{"123456789012345678901234567890", 123456789012345678901234567890.0},
+		{"1.0", 1.0},
+		{"-0.0", math.Copysign(0, -1)},
+		{"1e3", 1000.0},
+		{"1E+2", 100.0},
+		{"-0.5E-2", -0.005},
+		{"1e-400", 0.0},
+		{"4.9e-324", 5e-324},
+		{"1.7976931348623157e308", math.MaxFloat64},
+		{"0.1000000000000000055511151231257827021181583404541015625", 0.1},
+		{"3.14159265358979323846264338327950288419716939937510582097494459", math.Pi},
+	}
+	for _, tt := range tests {
+		for _, mode := range []string{"whole", "one byte at a time"} {
+			t.Run(tt.in+"/"+mode, func(t *testing.T) {
+				var src io.Reader = strings.NewReader(`{"Records":[{"n":` + tt.in + `,"a":[` + tt.in + `]}]}`)
+				if mode != "whole" {
+					src = iotest.OneByteReader(src)
+				}
+				got, _, err := readAll(t, NewReader(src, 0))
+				require.NoError(t, err)
+				require.Len(t, got, 1)
+				assert.Equal(t, tt.want, got[0]["n"])
+				assert.Equal(t, []any{tt.want}, got[0]["a"])
+				if f, ok := tt.want.(float64); ok {
+					assert.Equal(t, math.Signbit(f), math.Signbit(got[0]["n"].(float64)), "sign of %s", tt.in)
+				}
+			})
+		}
+	}
+}
+
+// TestReaderSkipsRecordsBeyondLimits: a record nested deeper than the limit
+// or holding a number out of range is valid JSON that the reader cannot
+// represent; it is skipped and reported, and the rest of the file is read.
+func TestReaderSkipsRecordsBeyondLimits(t *testing.T) {
+	deep := strings.Repeat(`{"a":[`, maxDepth) + `1` + strings.Repeat(`]}`, maxDepth)
+	veryDeep := strings.Repeat(`[`, 100000) + strings.Repeat(`]`, 100000)
+	tests := []struct {
+		name   string
+		record string
+		reason string
+	}{
+		{name: "deeper than the limit", record: deep, reason: ReasonTooDeep},
+		{name: "far deeper than the limit", record: `{"x":` + veryDeep + `}`, reason: ReasonTooDeep},
+		{name: "number out of range", record: `{"a":1,"b":{"c":[1E400]}}`, reason: ReasonNumberOutOfRange},
+		{name: "negative number out of range", record: `{"a":-1e309}`, reason: ReasonNumberOutOfRange},
+		{name: "not an object", record: `[1,2]`, reason: ReasonNotAnObject},
+	}
+	for _, tt := range tests {
+		for _, mode := range []string{"whole", "one byte at a time"} {
+			t.Run(tt.name+"/"+mode, func(t *testing.T) {
+				input := `{"Records":[{"a":1},` + tt.record + `,{"b":2}]}`
+				var src io.Reader = strings.NewReader(input)
+				if mode != "whole" {
+					src = iotest.OneByteReader(src)
+				}
+				r := NewReader(src, 0)
+				m := pcommon.NewMap()
+				require.NoError(t, r.Next(m))
+				err := r.Next(m)
+				var re *RecordError
+				require.ErrorAs(t, err, &re)
+				assert.Equal(t, 1, re.Index)
+				assert.Equal(t, tt.reason, re.Reason)
+				assert.Equal(t, int64(len(`{"Records":[{"a":1},`)), re.Offset)
+				require.NoError(t, r.Next(m))
+				assert.Equal(t, map[string]any{"b": int64(2)}, m.AsRaw())
+				assert.ErrorIs(t, r.Next(m), io.EOF)
+
+				// Skip passes over it as over any record.
+				r.Reset(strings.NewReader(input))
+				require.NoError(t, r.Skip())
+				require.NoError(t, r.Skip())
+				require.NoError(t, r.Next(m))
+				assert.Equal(t, map[string]any{"b": int64(2)}, m.AsRaw())
+			})
+		}
+	}
+}
+
+// chunkReader returns at most n bytes per Read, like a decompressor.
+type chunkReader struct {
+	r io.Reader
+	n int
+}
+
+func (c chunkReader) Read(p []byte) (int, error) {
+	return c.r.Read(p[:min(len(p), c.n)])
+}
+
+// TestReaderLinearInRecordSize reads one large record arriving in small
+// chunks: the work (counted in allocations, which grow with every value
+// built) must grow linearly with the record's size, not with its square,
+// as when every refill parsed the record again from its start.
+func TestReaderLinearInRecordSize(t *testing.T) {
+	shapes := []struct {
+		name   string
+		record func(n int) string
+	}{
+		{name: "array of long strings", record: func(n int) string {
+			var b strings.Builder
+			b.WriteString(`{"a":[`)
+			for i := range n {
+				if i > 0 {
+					b.WriteByte(',')
+				}
+				fmt.Fprintf(&b, `"%0200d"`, i)
+			}
+			b.WriteString(`]}`)
+			return b.String()
+		}},
+		{name: "object of long strings", record: func(n int) string {
+			var b strings.Builder
+			b.WriteString(`{`)
+			for i := range n {
+				if i > 0 {
+					b.WriteByte(',')
+				}
+				fmt.Fprintf(&b, `"k%d":"%0200d"`, i, i)
+			}
+			b.WriteString(`}`)
+			return b.String()
+		}},
+	}
+	for _, sh := range shapes {
+		t.Run(sh.name, func(t *testing.T) {
+			measure := func(n int) float64 {
+				input := `{"Records":[` + sh.record(n) + `]}`
+				r := NewReader(nil, 0)
+				m := pcommon.NewMap()
+				return testing.AllocsPerRun(2, func() {
+					r.Reset(chunkReader{strings.NewReader(input), 4096})
+					require.NoError(t, r.Next(m))
+				})
+			}
+			small, large := measure(500), measure(4000)
+			t.Logf("allocations: %.0f for 500 values, %.0f for 4000", small, large)
+			// Linear: about 8 times; quadratic: about 64 times.
+			assert.Less(t, large, 12*small+100)
+		})
+	}
+}
+
+// TestReaderObjectMembers checks the members of objects, small and wide
+// (built without pcommon.Map.PutEmpty), against pdata's own semantics: a
+// repeated key keeps its first place and takes its last value.
+func TestReaderObjectMembers(t *testing.T) {
+	wide := func(n int, extra string) string {
+		var b strings.Builder
+		b.WriteString(`{`)
+		for i := range n {
+			fmt.Fprintf(&b, `"k%d":%d,`, i, i)
+		}
+		b.WriteString(extra + `}`)
+		return b.String()
+	}
+	tests := []struct {
+		name   string
+		object string
+	}{
+		{name: "small", object: `{"a":1,"b":{"c":[1,"x"]},"d":null}`},
+		{name: "small with a repeated key", object: `{"a":1,"b":2,"a":{"x":[3]}}`},
+		{name: "wide", object: wide(1000, `"z":true`)},
+		{name: "wide with repeated keys", object: wide(300, `"k5":{"m":[1,{"n":2}]},"k200":"s","k5":[true],"z":null,"k299":-1`)},
+		{name: "repeated key across the switch to wide", object: wide(wideObject, `"k0":"first","x":1,"k0":"last"`)},
+		{name: "wide nested in wide", object: wide(200, `"in":`+wide(500, `"k1":"one"`)+`,"k1":{"k2":`+wide(300, ``)[:len(wide(300, ``))-2]+`}}`)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, src := range []io.Reader{strings.NewReader(`{"Records":[` + tt.object + `]}`), chunkReader{strings.NewReader(`{"Records":[` + tt.object + `]}`), 100}} {
+				got := pcommon.NewMap()
+				require.NoError(t, NewReader(src, 0).Next(got))
+				want := pcommon.NewMap()
+				putEmptyJSON(t, want, tt.object)
+				assert.Equal(t, keys(want), keys(got))
+				assert.True(t, want.Equal(got))
+				assert.Equal(t, want.AsRaw(), got.AsRaw())
+			}
+		})
+	}
+}
+
+func keys(m pcommon.Map) []string {
+	var out []string
+	for k, v := range m.All() {
+		out = append(out, k)
+		if v.Type() == pcommon.ValueTypeMap {
+			for _, sub := range keys(v.Map()) {
+				out = append(out, k+"."+sub)
+			}
+		}
+	}
+	return out
+}
+
+// putEmptyJSON fills m with the JSON object s, member by member with
+// pcommon.Map.PutEmpty: the reference semantics.
+func putEmptyJSON(t *testing.T, m pcommon.Map, s string) {
+	dec := json.NewDecoder(strings.NewReader(s))
+	var fill func(v pcommon.Value)
+	fillObject := func(m pcommon.Map) {
+		for dec.More() {
+			k, err := dec.Token()
+			require.NoError(t, err)
+			fill(m.PutEmpty(k.(string)))
+		}
+		_, _ = dec.Token()
+	}
+	fill = func(v pcommon.Value) {
+		tok, err := dec.Token()
+		require.NoError(t, err)
+		switch tok := tok.(type) {
+		case json.Delim:
+			if tok == '{' {
+				fillObject(v.SetEmptyMap())
+				return
+			}
+			s := v.SetEmptySlice()
+			for dec.More() {
+				fill(s.AppendEmpty())
+			}
+			_, _ = dec.Token()
+		case float64:
+			if tok == math.Trunc(tok) {
+				v.SetInt(int64(tok))
+			} else {
+				v.SetDouble(tok)
+			}
+		case string:
+			v.SetStr(tok)
+		case bool:
+			v.SetBool(tok)
+		}
+	}
+	_, err := dec.Token()
+	require.NoError(t, err)
+	fillObject(m)
 }

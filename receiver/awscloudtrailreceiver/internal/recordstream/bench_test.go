@@ -1,0 +1,121 @@
+package recordstream
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+)
+
+// largeShapes make one record of about size bytes, in the shapes that make
+// records large: a long array of small objects, an object with many keys,
+// one long string.
+var largeShapes = []struct {
+	name   string
+	record func(size int) []byte
+}{
+	{name: "array", record: func(size int) []byte {
+		var b bytes.Buffer
+		b.WriteString(`{"eventName":"DescribeInstances","responseElements":{"items":[`)
+		for i := 0; b.Len() < size; i++ {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `{"instanceId":"i-%017x","state":{"code":16,"name":"running"},"cpu":%d.5,"tags":[{"key":"team","value":"t%d"}],"ebsOptimized":false}`, i, i%64, i%100)
+		}
+		b.WriteString(`]}}`)
+		return b.Bytes()
+	}},
+	{name: "wide_object", record: func(size int) []byte {
+		var b bytes.Buffer
+		b.WriteString(`{"eventName":"GetParameters","requestParameters":{`)
+		for i := 0; b.Len() < size; i++ {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `"parameter-%d":"value-%d"`, i, i)
+		}
+		b.WriteString(`}}`)
+		return b.Bytes()
+	}},
+	{name: "long_string", record: func(size int) []byte {
+		return []byte(`{"eventName":"PutObject","errorMessage":"` + strings.Repeat("abcdefgh", size/8) + `"}`)
+	}},
+}
+
+var largeSizes = []struct {
+	name string
+	size int
+}{{"64KB", 64 << 10}, {"1MB", 1 << 20}, {"8MB", 8 << 20}}
+
+// chunks is how the reader receives a log file: a decompressor hands out
+// at most 32 KB at a time.
+const chunks = 32 << 10
+
+func logFile(record []byte) []byte {
+	return append(append([]byte(`{"Records":[`), record...), `]}`...)
+}
+
+// BenchmarkLargeRecord reads one large record (reader: into pdata, as the
+// receiver does; encoding_json: json.Unmarshal of the same file into Go
+// maps, the baseline).
+func BenchmarkLargeRecord(b *testing.B) {
+	for _, sh := range largeShapes {
+		for _, sz := range largeSizes {
+			data := logFile(sh.record(sz.size))
+			b.Run(sh.name+"/"+sz.name+"/reader", func(b *testing.B) {
+				b.SetBytes(int64(len(data)))
+				r := NewReader(nil, 0)
+				for b.Loop() {
+					r.Reset(chunkReader{bytes.NewReader(data), chunks})
+					if err := r.Next(pcommon.NewMap()); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run(sh.name+"/"+sz.name+"/encoding_json", func(b *testing.B) {
+				b.SetBytes(int64(len(data)))
+				for b.Loop() {
+					var doc struct{ Records []map[string]any }
+					if err := json.Unmarshal(data, &doc); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkLargeRecordScaling reads records of 1 MB and 8 MB of each shape
+// and fails if the larger takes more than twice its share of time: linear
+// reading takes about 8 times as long, quadratic about 64 times.
+func BenchmarkLargeRecordScaling(b *testing.B) {
+	for _, sh := range largeShapes {
+		b.Run(sh.name, func(b *testing.B) {
+			small, large := logFile(sh.record(1<<20)), logFile(sh.record(8<<20))
+			r := NewReader(nil, 0)
+			read := func(data []byte) time.Duration {
+				start := time.Now()
+				r.Reset(chunkReader{bytes.NewReader(data), chunks})
+				if err := r.Next(pcommon.NewMap()); err != nil {
+					b.Fatal(err)
+				}
+				return time.Since(start)
+			}
+			var ts, tl time.Duration
+			for b.Loop() {
+				ts += read(small)
+				tl += read(large)
+			}
+			ratio := float64(tl) / float64(ts)
+			b.ReportMetric(ratio, "8MB/1MB")
+			if ratio > 16 {
+				b.Fatalf("reading 8 MB took %.1f times as long as 1 MB: not linear", ratio)
+			}
+		})
+	}
+}
