@@ -260,8 +260,24 @@ func (r *cloudtrailReceiver) run(ctx context.Context) {
 		case <-ticker.C:
 		}
 		r.logProgress(true)
+		if n := r.failingObjects(); n > 0 {
+			// Between the retries of failing objects the polls are clean:
+			// the status stays in error until they are read.
+			r.noteError(fmt.Errorf("%d CloudTrail objects failed and wait for a retry", n))
+		}
 		r.reportStatus()
 	}
+}
+
+// failingObjects counts the objects of every folder whose last attempt failed.
+func (r *cloudtrailReceiver) failingObjects() int {
+	n := 0
+	for _, f := range r.folders {
+		f.mu.Lock()
+		n += f.state.Failing()
+		f.mu.Unlock()
+	}
+	return n
 }
 
 // startFolder starts the loop of a folder.

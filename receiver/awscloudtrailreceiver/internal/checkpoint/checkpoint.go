@@ -121,6 +121,17 @@ func (s *State) Failed(key string, fileTime, now time.Time, base, limit time.Dur
 	return true
 }
 
+// Failing counts the pending objects whose last attempt failed.
+func (s *State) Failing() int {
+	n := 0
+	for _, p := range s.Pending {
+		if p.Attempts > 0 {
+			n++
+		}
+	}
+	return n
+}
+
 // Due reports whether a pending object may be tried now.
 func (s *State) Due(key string, now time.Time) bool {
 	return !now.Before(s.Pending[key].Retry)

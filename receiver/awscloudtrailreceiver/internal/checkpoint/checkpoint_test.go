@@ -91,7 +91,9 @@ func TestStateWindowHeldByUnfinished(t *testing.T) {
 		s.Finish("new", t0.Add(time.Hour), lookback)
 		assert.Equal(t, t0, s.ListFrom(lookback), "the window stops at the unfinished object")
 		assert.Contains(t, s.Pending, "old")
+		assert.Zero(t, s.Failing())
 		s.Failed("old", t0, t0, time.Minute, time.Hour)
+		assert.Equal(t, 1, s.Failing())
 		assert.Equal(t, t0.Add(time.Hour).Add(-lookback), s.ListFrom(lookback), "a failed object is retried from Pending")
 		assert.Contains(t, s.Pending, "old")
 	}
