@@ -63,6 +63,9 @@ func (r *cloudtrailReceiver) refreshFolders(ctx context.Context) {
 	unlisted := map[string]bool{} // sources whose listing failed: keep their folders
 	for _, src := range sources {
 		store := r.clients.s3For(r.bucketRegion(ctx, src.Bucket))
+		if r.wrapS3 != nil {
+			store = r.wrapS3(store)
+		}
 		prefixes, ok := r.trailFolders(ctx, store, src, kinds)
 		if !ok {
 			unlisted[src.key()] = true
@@ -81,6 +84,7 @@ func (r *cloudtrailReceiver) refreshFolders(ctx context.Context) {
 		}
 		r.logger.Info("CloudTrail folder no longer belongs to a trail being read; it is not polled any more (its checkpoint is kept)",
 			zap.String("folder", id))
+		r.stopFolder(f)
 		delete(r.folders, id)
 	}
 	r.lastRefresh = time.Now()
@@ -217,7 +221,9 @@ func (r *cloudtrailReceiver) subfolders(ctx context.Context, store objectStore, 
 func (r *cloudtrailReceiver) addFolder(ctx context.Context, store objectStore, src trailSource, p keylayout.Prefix) string {
 	id := src.Bucket + "/" + p.String()
 	if f, ok := r.folders[id]; ok {
+		f.mu.Lock()
 		f.s3 = store
+		f.mu.Unlock()
 		return id
 	}
 	st, err := r.store.Load(ctx, id)
@@ -230,6 +236,8 @@ func (r *cloudtrailReceiver) addFolder(ctx context.Context, store objectStore, s
 	} else {
 		r.logger.Debug("Resuming CloudTrail folder from its checkpoint", zap.String("folder", id), zap.Time("newest", st.Newest), zap.Int("pending", len(st.Pending)))
 	}
-	r.folders[id] = &folder{id: id, bucket: src.Bucket, prefix: p, source: src.key(), s3: store, state: st}
+	f := &folder{id: id, bucket: src.Bucket, prefix: p, source: src.key(), s3: store, state: st, inflight: map[string]bool{}}
+	r.folders[id] = f
+	r.startFolder(ctx, f)
 	return id
 }

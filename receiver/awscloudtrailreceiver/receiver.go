@@ -29,16 +29,44 @@ import (
 // progressEvery is how often progress is logged while objects are read.
 const progressEvery = 30 * time.Second
 
-// folder is one account/kind/region folder of a trail bucket, with its checkpoint.
+// Checkpoint writes and retries of failing objects.
+const (
+	// saveEvery bounds how often a folder's checkpoint is written for
+	// changes that do not need to be durable at once (failures and their
+	// backoff): at most one such write per folder per saveEvery.
+	saveEvery = time.Second
+	// retryMax caps the backoff of an object that keeps failing; the first
+	// retry waits one poll interval.
+	retryMax = 30 * time.Minute
+)
+
+// folder is one account/kind/region folder of a trail bucket, with its
+// checkpoint. Each folder is polled by its own loop (pollLoop), so that a
+// slow or failing folder does not hold the others back; the objects are
+// read by the receiver's shared pool of readers.
 type folder struct {
 	id     string
 	bucket string
 	prefix keylayout.Prefix
 	// source names the trail (bucket and prefix) the folder belongs to.
 	source string
-	s3     objectStore
-	mu     sync.Mutex
-	state  *checkpoint.State
+
+	// cancel stops the folder's loop; done is closed when it has stopped
+	// (its reads ended and its state was written).
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	mu    sync.Mutex
+	s3    objectStore
+	state *checkpoint.State
+	// inflight holds the objects being read, so that a poll does not
+	// dispatch one again while it is read.
+	inflight map[string]bool
+	// dirty: state has changes not written yet (see saveSoon).
+	dirty     bool
+	lastSave  time.Time
+	saveTimer *time.Timer
+	closed    bool
 }
 
 // job is one object to read.
@@ -47,6 +75,8 @@ type job struct {
 	key          string
 	fileTime     time.Time
 	lastModified time.Time
+	// start: the object is new (not pending yet).
+	start bool
 }
 
 type cloudtrailReceiver struct {
@@ -86,6 +116,12 @@ type cloudtrailReceiver struct {
 	// progress, which Shutdown lets finish for drain first.
 	stopWork context.CancelFunc
 	drain    time.Duration
+
+	// retryBase is the first wait before a failed object is tried again.
+	retryBase time.Duration
+
+	// wrapS3, in tests, wraps the S3 client of every folder (fault injection).
+	wrapS3 func(objectStore) objectStore
 }
 
 type progressCounts struct {
@@ -117,6 +153,7 @@ func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*cloud
 		folders:       map[string]*folder{},
 		bucketRegions: map[string]string{},
 		drain:         sqsDrain,
+		retryBase:     cfg.PollInterval,
 	}, nil
 }
 
@@ -202,55 +239,87 @@ func (r *cloudtrailReceiver) Shutdown(ctx context.Context) error {
 	return nil
 }
 
+// run refreshes the folder list when due (which starts and stops the
+// folders' loops) and reports the component status every poll interval.
+// When the receiver stops it waits for every folder's loop.
 func (r *cloudtrailReceiver) run(ctx context.Context) {
 	defer close(r.done)
 	ticker := time.NewTicker(r.cfg.PollInterval)
 	defer ticker.Stop()
 	for {
-		r.poll(ctx)
+		if r.lastRefresh.IsZero() || time.Since(r.lastRefresh) >= r.cfg.Discovery.RefreshInterval {
+			r.refreshFolders(ctx)
+		}
+		select {
+		case <-ctx.Done():
+			for _, f := range r.folders {
+				<-f.done
+			}
+			r.logProgress(true)
+			return
+		case <-ticker.C:
+		}
+		r.logProgress(true)
+		if n := r.failingObjects(); n > 0 {
+			// Between the retries of failing objects the polls are clean:
+			// the status stays in error until they are read.
+			r.noteError(fmt.Errorf("%d CloudTrail objects failed and wait for a retry", n))
+		}
+		r.reportStatus()
+	}
+}
+
+// failingObjects counts the objects of every folder whose last attempt failed.
+func (r *cloudtrailReceiver) failingObjects() int {
+	n := 0
+	for _, f := range r.folders {
+		f.mu.Lock()
+		n += f.state.Failing()
+		f.mu.Unlock()
+	}
+	return n
+}
+
+// startFolder starts the loop of a folder.
+func (r *cloudtrailReceiver) startFolder(ctx context.Context, f *folder) {
+	fctx, cancel := context.WithCancel(ctx)
+	f.cancel, f.done = cancel, make(chan struct{})
+	go r.pollLoop(fctx, f)
+}
+
+// stopFolder stops the loop of a folder and waits until its reads ended
+// and its state was written.
+func (r *cloudtrailReceiver) stopFolder(f *folder) {
+	f.cancel()
+	<-f.done
+}
+
+// pollLoop polls one folder every poll interval until ctx ends, then waits
+// for its reads and writes its state.
+func (r *cloudtrailReceiver) pollLoop(ctx context.Context, f *folder) {
+	defer close(f.done)
+	var reads sync.WaitGroup
+	defer func() {
+		reads.Wait()
+		f.mu.Lock()
+		if f.saveTimer != nil {
+			f.saveTimer.Stop()
+		}
+		if f.dirty {
+			r.save(f)
+		}
+		f.closed = true
+		f.mu.Unlock()
+	}()
+	ticker := time.NewTicker(r.cfg.PollInterval)
+	defer ticker.Stop()
+	for {
+		r.pollFolder(ctx, f, &reads)
 		select {
 		case <-ctx.Done():
 			return
 		case <-ticker.C:
 		}
-	}
-}
-
-// poll refreshes the folder list when due, then lists every folder and
-// reads what is new with the worker pool.
-func (r *cloudtrailReceiver) poll(ctx context.Context) {
-	if r.lastRefresh.IsZero() || time.Since(r.lastRefresh) >= r.cfg.Discovery.RefreshInterval {
-		r.refreshFolders(ctx)
-	}
-	jobs := make(chan job)
-	var wg sync.WaitGroup
-	for range r.cfg.Workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			rd := <-r.readers
-			defer func() { r.readers <- rd }()
-			for j := range jobs {
-				r.readObject(ctx, rd, j)
-			}
-		}()
-	}
-	ids := make([]string, 0, len(r.folders))
-	for id := range r.folders {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
-		if ctx.Err() != nil {
-			break
-		}
-		r.listFolder(ctx, r.folders[id], jobs)
-	}
-	close(jobs)
-	wg.Wait()
-	r.logProgress(true)
-	if ctx.Err() == nil {
-		r.reportStatus()
 	}
 }
 
@@ -280,22 +349,27 @@ func (r *cloudtrailReceiver) reportStatus() {
 	}
 }
 
-// listFolder sends to jobs every object of f that must be read: objects
-// retried from earlier failures first, then the listing from the
-// checkpoint's window onwards, in key order.
-func (r *cloudtrailReceiver) listFolder(ctx context.Context, f *folder, jobs chan<- job) {
+// pollFolder dispatches every object of f that must be read now: the
+// pending objects due for a retry (started earlier, failed or
+// interrupted) first, then the new objects of the listing from the
+// checkpoint's window onwards, in key order. Objects being read are not
+// dispatched again. Dispatching waits for a free reader; the reads go on
+// after pollFolder returns.
+func (r *cloudtrailReceiver) pollFolder(ctx context.Context, f *folder, reads *sync.WaitGroup) {
+	now := time.Now()
 	f.mu.Lock()
 	from := f.state.ListFrom(r.cfg.Lookback)
+	store := f.s3
 	var retries []job
 	for key, p := range f.state.Pending {
-		if p.FileTime.Before(from) {
+		if !f.inflight[key] && f.state.Due(key, now) {
 			retries = append(retries, job{folder: f, key: key, fileTime: p.FileTime})
 		}
 	}
 	f.mu.Unlock()
 	sort.Slice(retries, func(i, j int) bool { return retries[i].key < retries[j].key })
 	for _, j := range retries {
-		if !send(ctx, jobs, j) {
+		if !r.dispatch(ctx, j, reads) {
 			return
 		}
 	}
@@ -306,7 +380,7 @@ func (r *cloudtrailReceiver) listFolder(ctx context.Context, f *folder, jobs cha
 		StartAfter: aws.String(f.prefix.StartAfter(from)),
 	}
 	for {
-		out, err := f.s3.ListObjectsV2(ctx, in)
+		out, err := store.ListObjectsV2(ctx, in)
 		if err != nil {
 			if ctx.Err() == nil {
 				r.noteError(err)
@@ -329,9 +403,9 @@ func (r *cloudtrailReceiver) listFolder(ctx context.Context, f *folder, jobs cha
 				continue
 			}
 			f.mu.Lock()
-			read := f.state.ShouldRead(key, ft, r.cfg.Lookback)
+			read := !f.inflight[key] && f.state.ShouldRead(key, ft, r.cfg.Lookback)
 			f.mu.Unlock()
-			if read && !send(ctx, jobs, job{folder: f, key: key, fileTime: ft, lastModified: aws.ToTime(obj.LastModified)}) {
+			if read && !r.dispatch(ctx, job{folder: f, key: key, fileTime: ft, lastModified: aws.ToTime(obj.LastModified), start: true}, reads) {
 				return
 			}
 		}
@@ -343,25 +417,53 @@ func (r *cloudtrailReceiver) listFolder(ctx context.Context, f *folder, jobs cha
 	}
 }
 
-func send(ctx context.Context, jobs chan<- job, j job) bool {
+// dispatch waits for a free reader and reads j with it in a goroutine. A
+// new object (j.start) is first recorded as pending (checkpoint.Start),
+// so that the window cannot pass it before it is finished. It reports
+// false when the folder must not dispatch more now (stopping, or too many
+// objects pending).
+func (r *cloudtrailReceiver) dispatch(ctx context.Context, j job, reads *sync.WaitGroup) bool {
+	var rd *objectreader.Reader
 	select {
-	case jobs <- j:
-		return true
+	case rd = <-r.readers:
 	case <-ctx.Done():
 		return false
 	}
+	f := j.folder
+	f.mu.Lock()
+	if j.start && !f.state.Start(j.key, j.fileTime) {
+		f.mu.Unlock()
+		r.readers <- rd
+		r.logger.Warn("Too many CloudTrail objects pending in one folder; the rest of the folder waits for the next poll",
+			zap.String("bucket", f.bucket), zap.String("prefix", f.prefix.String()))
+		return false
+	}
+	f.inflight[j.key] = true
+	f.mu.Unlock()
+	reads.Add(1)
+	go func() {
+		defer reads.Done()
+		defer func() { r.readers <- rd }()
+		r.readObject(ctx, rd, j)
+		f.mu.Lock()
+		delete(f.inflight, j.key)
+		f.mu.Unlock()
+	}()
+	return true
 }
 
 // readObject reads one listed object and moves its folder's checkpoint:
-// after each accepted batch, and to "done" at the end.
+// after each accepted batch, and to "done" at the end. These changes are
+// written at once, so that a crash resends at most the batch in flight.
 func (r *cloudtrailReceiver) readObject(ctx context.Context, rd *objectreader.Reader, j job) {
 	f := j.folder
 	f.mu.Lock()
 	skip := f.state.Pending[j.key].Delivered
+	store := f.s3
 	f.mu.Unlock()
 	res := r.read(ctx, rd, objectTask{
-		store: f.s3, bucket: f.bucket, key: j.key, account: f.prefix.Account, region: f.prefix.Region,
-		skip: skip, lastModified: j.lastModified, retryHint: "it is retried on the next poll",
+		store: store, bucket: f.bucket, key: j.key, account: f.prefix.Account, region: f.prefix.Region,
+		skip: skip, lastModified: j.lastModified, retryHint: "it is retried later, with backoff",
 		delivered: func(next int) {
 			f.mu.Lock()
 			f.state.Delivered(j.key, j.fileTime, next)
@@ -385,23 +487,53 @@ func (r *cloudtrailReceiver) finish(j job) {
 	f.mu.Unlock()
 }
 
+// failed records a failed attempt with its backoff. The change is written
+// soon, not at once: losing it in a crash only makes the object be tried
+// again sooner.
 func (r *cloudtrailReceiver) failed(j job) {
 	f := j.folder
 	f.mu.Lock()
-	if !f.state.Failed(j.key, j.fileTime) {
+	if !f.state.Failed(j.key, j.fileTime, time.Now(), r.retryBase, retryMax) {
 		r.logger.Error("Too many CloudTrail objects waiting for retry in one folder; this one is not retried",
 			zap.String("bucket", f.bucket), zap.String("key", j.key))
 	}
-	r.save(f)
+	r.saveSoon(f)
 	f.mu.Unlock()
 }
 
-// save persists f's state; f.mu must be held. A failure is reported
+// save writes f's state now; f.mu must be held. A failure is reported
 // (component status) but reading goes on: the next save writes it all.
 func (r *cloudtrailReceiver) save(f *folder) {
+	f.dirty = false
+	f.lastSave = time.Now()
 	if err := r.store.Save(context.Background(), f.id, f.state); err != nil {
 		r.logger.Error("Cannot save checkpoint", zap.String("folder", f.id), zap.Error(err))
 		componentstatus.ReportStatus(r.host, componentstatus.NewRecoverableErrorEvent(err))
+	}
+}
+
+// saveSoon writes f's state at most once per saveEvery; f.mu must be held.
+// The write carries every change made until then (one consistent state).
+func (r *cloudtrailReceiver) saveSoon(f *folder) {
+	if f.closed {
+		r.save(f)
+		return
+	}
+	f.dirty = true
+	wait := saveEvery - time.Since(f.lastSave)
+	if wait <= 0 {
+		r.save(f)
+		return
+	}
+	if f.saveTimer == nil {
+		f.saveTimer = time.AfterFunc(wait, func() {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			f.saveTimer = nil
+			if f.dirty && !f.closed {
+				r.save(f)
+			}
+		})
 	}
 }
 

@@ -23,6 +23,9 @@ type Pending struct {
 	Delivered int `json:"n,omitempty"`
 	// Attempts counts failed attempts to read the object.
 	Attempts int `json:"a,omitempty"`
+	// Retry is when the object may be tried again after a failure
+	// (exponential backoff per object).
+	Retry time.Time `json:"r,omitzero"`
 }
 
 // State is the checkpoint of one folder.
@@ -44,24 +47,52 @@ func New(floor time.Time) *State {
 }
 
 // ListFrom returns the earliest delivery time the next listing must cover:
-// the floor, or lookback before the newest object read, whichever is later.
+// the floor, or lookback before the newest object read, whichever is
+// later, but never after an object that was started and has not failed
+// yet (it may be in flight: the window must not pass it, whatever order
+// the workers finish in). Objects that failed are retried from Pending,
+// not from the listing, so they do not hold the window.
 func (s *State) ListFrom(lookback time.Duration) time.Time {
-	if s.Newest.IsZero() {
-		return s.Floor
+	from := s.Floor
+	if !s.Newest.IsZero() {
+		if w := s.Newest.Add(-lookback); w.After(from) {
+			from = w
+		}
 	}
-	from := s.Newest.Add(-lookback)
-	if from.Before(s.Floor) {
-		return s.Floor
+	for _, p := range s.Pending {
+		if p.Attempts == 0 && p.FileTime.Before(from) {
+			from = p.FileTime
+		}
 	}
 	return from
 }
 
-// ShouldRead reports whether a listed object still has to be read.
+// ShouldRead reports whether a listed object has to be started: it is
+// neither finished nor pending (pending objects are retried from Pending)
+// and it is inside the window.
 func (s *State) ShouldRead(key string, fileTime time.Time, lookback time.Duration) bool {
 	if _, done := s.Done[key]; done {
 		return false
 	}
+	if _, pending := s.Pending[key]; pending {
+		return false
+	}
 	return !fileTime.Before(s.ListFrom(lookback))
+}
+
+// Start records that key was listed and is about to be read: it is
+// pending until Finish, so that no later save lets the window pass it. It
+// reports false when the folder already has MaxPending objects waiting;
+// the object must then not be read now (it stays in the window).
+func (s *State) Start(key string, fileTime time.Time) bool {
+	if _, ok := s.Pending[key]; ok {
+		return true
+	}
+	if len(s.Pending) >= MaxPending {
+		return false
+	}
+	s.Pending[key] = Pending{FileTime: fileTime}
+	return true
 }
 
 // Delivered records that the first n records of key were accepted.
@@ -71,17 +102,39 @@ func (s *State) Delivered(key string, fileTime time.Time, n int) {
 	s.Pending[key] = p
 }
 
-// Failed records a failed attempt at key, to be retried later. It reports
-// false when the folder already has MaxPending objects waiting.
-func (s *State) Failed(key string, fileTime time.Time) bool {
+// Failed records a failed attempt at key, to be retried from Pending no
+// sooner than base·2^(attempts-1) after now, at most limit. It reports false
+// when the folder already has MaxPending objects waiting.
+func (s *State) Failed(key string, fileTime, now time.Time, base, limit time.Duration) bool {
 	p, ok := s.Pending[key]
 	if !ok && len(s.Pending) >= MaxPending {
 		return false
 	}
 	p.FileTime = fileTime
 	p.Attempts++
+	delay := base
+	for i := 1; i < p.Attempts && delay < limit; i++ {
+		delay *= 2
+	}
+	p.Retry = now.Add(min(delay, limit)).UTC()
 	s.Pending[key] = p
 	return true
+}
+
+// Failing counts the pending objects whose last attempt failed.
+func (s *State) Failing() int {
+	n := 0
+	for _, p := range s.Pending {
+		if p.Attempts > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// Due reports whether a pending object may be tried now.
+func (s *State) Due(key string, now time.Time) bool {
+	return !now.Before(s.Pending[key].Retry)
 }
 
 // Finish marks key as read to the end (or given up) and forgets the done
@@ -100,29 +153,28 @@ func (s *State) Finish(key string, fileTime time.Time, lookback time.Duration) {
 	}
 }
 
-// Store loads and saves folder states. A Store with a nil client keeps
-// nothing: states then live only in the receiver's memory.
+// Store loads and saves folder states in a storage client. Without a
+// storage extension an in-memory client stands in (NewStore(nil)), so that
+// there is one code path: states then survive a folder leaving and coming
+// back, but not a restart.
 type Store struct {
 	client storage.Client
 
 	objects objectsIndex // objects.go: SQS object progress and done markers
 }
 
-// NewStore returns a Store over client, which may be nil.
+// NewStore returns a Store over client; a nil client means memory.
 func NewStore(client storage.Client) *Store {
+	if client == nil {
+		client = &memClient{data: map[string][]byte{}} // objects.go
+	}
 	return &Store{client: client}
 }
-
-// Persistent reports whether states survive a restart.
-func (st *Store) Persistent() bool { return st.client != nil }
 
 func storageKey(id string) string { return "folder/" + id }
 
 // Load returns the saved state of folder id, or nil when there is none.
 func (st *Store) Load(ctx context.Context, id string) (*State, error) {
-	if st.client == nil {
-		return nil, nil
-	}
 	b, err := st.client.Get(ctx, storageKey(id))
 	if err != nil {
 		return nil, fmt.Errorf("load checkpoint %s: %w", id, err)
@@ -145,9 +197,6 @@ func (st *Store) Load(ctx context.Context, id string) (*State, error) {
 
 // Save stores the state of folder id.
 func (st *Store) Save(ctx context.Context, id string, s *State) error {
-	if st.client == nil {
-		return nil
-	}
 	b, err := json.Marshal(s)
 	if err != nil {
 		return err
@@ -160,8 +209,5 @@ func (st *Store) Save(ctx context.Context, id string, s *State) error {
 
 // Close closes the storage client.
 func (st *Store) Close(ctx context.Context) error {
-	if st.client == nil {
-		return nil
-	}
 	return st.client.Close(ctx)
 }

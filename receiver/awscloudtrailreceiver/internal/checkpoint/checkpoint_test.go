@@ -33,18 +33,18 @@ func TestStateWindow(t *testing.T) {
 	assert.NotContains(t, s.Done, "k1", "done keys leave with the window")
 	assert.Contains(t, s.Done, "k2")
 
-	assert.True(t, s.Failed("f", t0))
-	assert.True(t, s.Failed("f", t0))
+	assert.True(t, s.Failed("f", t0, t0, time.Minute, time.Hour))
+	assert.True(t, s.Failed("f", t0, t0, time.Minute, time.Hour))
 	assert.Equal(t, 2, s.Pending["f"].Attempts)
 }
 
 func TestStateFailedBounded(t *testing.T) {
 	s := New(t0)
 	for i := 0; i < MaxPending; i++ {
-		require.True(t, s.Failed(string(rune(i)), t0))
+		require.True(t, s.Failed(string(rune(i)), t0, t0, time.Minute, time.Hour))
 	}
-	assert.False(t, s.Failed("one too many", t0))
-	assert.True(t, s.Failed(string(rune(0)), t0), "an object already waiting is still counted")
+	assert.False(t, s.Failed("one too many", t0, t0, time.Minute, time.Hour))
+	assert.True(t, s.Failed(string(rune(0)), t0, t0, time.Minute, time.Hour), "an object already waiting is still counted")
 }
 
 func TestStore(t *testing.T) {
@@ -53,7 +53,6 @@ func TestStore(t *testing.T) {
 	client, err := ext.GetClient(ctx, component.KindReceiver, component.MustNewID("awscloudtrail"), "")
 	require.NoError(t, err)
 	st := NewStore(client)
-	assert.True(t, st.Persistent())
 	got, err := st.Load(ctx, "b/p/")
 	require.NoError(t, err)
 	assert.Nil(t, got)
@@ -67,10 +66,59 @@ func TestStore(t *testing.T) {
 	assert.Equal(t, s, got)
 	require.NoError(t, st.Close(ctx))
 
+	// Without a storage extension the states live in memory, through the
+	// same code path.
 	mem := NewStore(nil)
-	assert.False(t, mem.Persistent())
-	require.NoError(t, mem.Save(ctx, "x", s))
 	got, err = mem.Load(ctx, "x")
 	require.NoError(t, err)
 	assert.Nil(t, got)
+	require.NoError(t, mem.Save(ctx, "x", s))
+	got, err = mem.Load(ctx, "x")
+	require.NoError(t, err)
+	assert.Equal(t, s, got)
+}
+
+// TestStateWindowHeldByUnfinished: a started object holds the window, whatever
+// order the objects finish in; once it failed it is retried from Pending
+// and no longer holds it.
+func TestStateWindowHeldByUnfinished(t *testing.T) {
+	for _, lookback := range []time.Duration{0, 5 * time.Minute} {
+		s := New(t0.Add(-time.Hour))
+		require.True(t, s.ShouldRead("old", t0, lookback))
+		require.True(t, s.Start("old", t0))
+		assert.False(t, s.ShouldRead("old", t0, lookback), "a pending object is not started again from the listing")
+		require.True(t, s.Start("new", t0.Add(time.Hour)))
+		s.Finish("new", t0.Add(time.Hour), lookback)
+		assert.Equal(t, t0, s.ListFrom(lookback), "the window stops at the unfinished object")
+		assert.Contains(t, s.Pending, "old")
+		assert.Zero(t, s.Failing())
+		s.Failed("old", t0, t0, time.Minute, time.Hour)
+		assert.Equal(t, 1, s.Failing())
+		assert.Equal(t, t0.Add(time.Hour).Add(-lookback), s.ListFrom(lookback), "a failed object is retried from Pending")
+		assert.Contains(t, s.Pending, "old")
+	}
+}
+
+// TestStateBackoff: a failing object waits longer after each failure, up
+// to a limit, and the wait is kept in the checkpoint.
+func TestStateBackoff(t *testing.T) {
+	s := New(t0)
+	now := t0
+	var waits []time.Duration
+	for range 8 {
+		require.True(t, s.Failed("k", t0, now, time.Minute, 30*time.Minute))
+		assert.False(t, s.Due("k", now))
+		waits = append(waits, s.Pending["k"].Retry.Sub(now))
+		now = s.Pending["k"].Retry
+		assert.True(t, s.Due("k", now))
+	}
+	assert.Equal(t, []time.Duration{time.Minute, 2 * time.Minute, 4 * time.Minute, 8 * time.Minute,
+		16 * time.Minute, 30 * time.Minute, 30 * time.Minute, 30 * time.Minute}, waits)
+
+	st := NewStore(nil)
+	require.NoError(t, st.Save(context.Background(), "f", s))
+	got, err := st.Load(context.Background(), "f")
+	require.NoError(t, err)
+	assert.Equal(t, s.Pending["k"].Retry, got.Pending["k"].Retry)
+	assert.Equal(t, 8, got.Pending["k"].Attempts)
 }

@@ -43,7 +43,6 @@ const (
 // objectsIndex is the Store's state of the done-marker index.
 type objectsIndex struct {
 	mu     sync.Mutex
-	mem    storage.Client // without a storage client
 	loaded bool
 	meta   doneMeta
 	cur    doneChunkState // the chunk at meta.Next, being filled
@@ -63,17 +62,10 @@ func progressKey(bucket, key string) string { return "object/" + bucket + "/" + 
 
 func chunkKey(seq int) string { return "objects-done/" + strconv.Itoa(seq) }
 
-// objectsClient returns the storage client, or the in-memory stand-in.
+// objectsClient returns the storage client (the in-memory stand-in
+// without a storage extension: see NewStore).
 func (st *Store) objectsClient() storage.Client {
-	if st.client != nil {
-		return st.client
-	}
-	st.objects.mu.Lock()
-	defer st.objects.mu.Unlock()
-	if st.objects.mem == nil {
-		st.objects.mem = &memClient{data: map[string][]byte{}}
-	}
-	return st.objects.mem
+	return st.client
 }
 
 // parseObject decodes the value kept for an object.
@@ -247,8 +239,8 @@ func (ix *objectsIndex) expire(ctx context.Context, c storage.Client, before tim
 	return nil
 }
 
-// memClient is the in-memory storage of object progress without a
-// storage extension.
+// memClient is the in-memory storage client that stands in without a
+// storage extension (folder states and object progress).
 type memClient struct {
 	mu   sync.Mutex
 	data map[string][]byte

@@ -125,6 +125,6 @@ func TestDoneMarkersMemoryStore(t *testing.T) {
 	n, err := st.DoneMarkers(ctx)
 	require.NoError(t, err)
 	assert.LessOrEqual(t, n, 2*doneChunk, "bounded by the window")
-	mem := st.objects.mem.(*memClient)
+	mem := st.client.(*memClient)
 	assert.LessOrEqual(t, len(mem.data), 2*doneChunk+4)
 }
