@@ -135,7 +135,15 @@ func (r *cloudtrailReceiver) read(ctx context.Context, rd *objectreader.Reader, 
 func (r *cloudtrailReceiver) deliver(ctx context.Context, t objectTask, b objectreader.Batch) error {
 	backoff := 100 * time.Millisecond
 	for attempt := 1; ; attempt++ {
-		opCtx := r.obsrecv.StartLogsOp(ctx)
+		if ctx.Err() != nil {
+			// Stopping: no new batch (or new attempt) is handed downstream.
+			return ctx.Err()
+		}
+		// The call runs on the receiver's consume context, which a stop
+		// ends only after the drain: a batch handed downstream finishes
+		// (and its progress is saved) instead of being cut half way, which
+		// would make a restart send its accepted part again.
+		opCtx := r.obsrecv.StartLogsOp(r.consumeCtx)
 		err := r.next.ConsumeLogs(opCtx, b.Logs)
 		r.obsrecv.EndLogsOp(opCtx, "cloudtrail", b.Records, err)
 		if err == nil {

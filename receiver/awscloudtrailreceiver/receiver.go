@@ -115,7 +115,12 @@ type cloudtrailReceiver struct {
 	// stopWork, in SQS mode, ends the processing of the messages in
 	// progress, which Shutdown lets finish for drain first.
 	stopWork context.CancelFunc
-	drain    time.Duration
+	// consumeCtx is the context of the calls to the next consumer: Shutdown
+	// ends it (stopConsume) only after the drain, so that a batch handed
+	// downstream is not cut half way.
+	consumeCtx  context.Context
+	stopConsume context.CancelFunc
+	drain       time.Duration
 
 	// retryBase is the first wait before a failed object is tried again.
 	retryBase time.Duration
@@ -195,6 +200,7 @@ func (r *cloudtrailReceiver) Start(ctx context.Context, host component.Host) err
 		})
 	}
 
+	r.consumeCtx, r.stopConsume = context.WithCancel(context.Background())
 	if r.cfg.SQS.QueueURL != "" {
 		if r.cfg.Discovery.Enabled {
 			r.logger.Warn("sqs.queue_url is set: notifications drive the receiver, and discovery is not used")
@@ -213,16 +219,18 @@ func (r *cloudtrailReceiver) Start(ctx context.Context, host component.Host) err
 func (r *cloudtrailReceiver) Shutdown(ctx context.Context) error {
 	if r.cancel != nil {
 		r.cancel()
+		// Polling: the reads in flight stop after the batch in hand is
+		// accepted. SQS mode: the messages in progress finish, so that no
+		// other collector reads their objects again. Both for drain at most.
+		select {
+		case <-r.done:
+		case <-time.After(r.drain):
+		case <-ctx.Done():
+		}
 		if r.stopWork != nil {
-			// SQS mode: let the messages in progress finish for a while, so
-			// that no other collector reads their objects again.
-			select {
-			case <-r.done:
-			case <-time.After(r.drain):
-			case <-ctx.Done():
-			}
 			r.stopWork()
 		}
+		r.stopConsume()
 		select {
 		case <-r.done:
 		case <-ctx.Done():
