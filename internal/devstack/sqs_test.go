@@ -27,7 +27,7 @@ func TestSQSSemantics(t *testing.T) {
 	dlq, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("q-dlq")})
 	require.NoError(t, err)
 	redrive, _ := json.Marshal(map[string]string{"deadLetterTargetArn": "arn:aws:sqs:us-east-1:000000000000:q-dlq", "maxReceiveCount": "2"})
-	q, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("q"), Attributes: map[string]string{"VisibilityTimeout": "1", "RedrivePolicy": string(redrive)}})
+	q, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("q"), Attributes: map[string]string{"VisibilityTimeout": "3", "RedrivePolicy": string(redrive)}})
 	require.NoError(t, err)
 	again, err := c.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String("q")})
 	require.NoError(t, err)
@@ -46,11 +46,11 @@ func TestSQSSemantics(t *testing.T) {
 		MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameApproximateReceiveCount}})
 	require.NoError(t, err)
 	require.Len(t, got.Messages, 1)
-	assert.Less(t, time.Since(start), time.Second)
+	assert.Less(t, time.Since(start), 4*time.Second, "well before the 5 s wait ends")
 	assert.Equal(t, "1", got.Messages[0].Attributes["ApproximateReceiveCount"])
 	first := got.Messages[0].ReceiptHandle
 
-	// Invisible while in flight.
+	// Invisible while in flight (3 s: room for a slow machine).
 	got, err = c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q.QueueUrl})
 	require.NoError(t, err)
 	assert.Empty(t, got.Messages)
@@ -62,7 +62,7 @@ func TestSQSSemantics(t *testing.T) {
 	assert.GreaterOrEqual(t, time.Since(start), 900*time.Millisecond)
 
 	// Back after the visibility timeout, with a new receipt handle; the old one is stale.
-	got, err = c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q.QueueUrl, WaitTimeSeconds: 2,
+	got, err = c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q.QueueUrl, WaitTimeSeconds: 10,
 		MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll}})
 	require.NoError(t, err)
 	require.Len(t, got.Messages, 1)
