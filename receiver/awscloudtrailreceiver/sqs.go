@@ -339,7 +339,7 @@ func (m *sqsMode) readAnnounced(ctx context.Context, rd *objectreader.Reader, o 
 		store: r.clients.s3For(r.bucketRegion(ctx, o.Bucket)), bucket: o.Bucket, key: o.Key, account: p.Account, region: p.Region,
 		skip: skip, retryHint: "its message is retried",
 		delivered: func(next int) {
-			if err := r.store.SaveProgress(context.WithoutCancel(ctx), o.Bucket, o.Key, next); err != nil {
+			if err := r.store.SaveProgress(context.WithoutCancel(ctx), o.Bucket, o.Key, next, time.Now()); err != nil {
 				r.logger.Error("Cannot save the progress of an object", zap.String("bucket", o.Bucket), zap.String("key", o.Key), zap.Error(err))
 			}
 		},
