@@ -113,16 +113,32 @@ func (r *cloudtrailReceiver) startSQS() {
 
 func (m *sqsMode) run(recvCtx context.Context) {
 	defer close(m.r.done)
-	msgs := make(chan message)
+	workers := m.r.cfg.Workers
+	// free holds a token per worker that has no message: the collector
+	// takes at most workers messages at once, and a message received is
+	// always handed to a worker at once (msgs never blocks), so each one
+	// waits for nothing while its heartbeat keeps it hidden.
+	free := make(chan struct{}, workers)
+	for range workers {
+		free <- struct{}{}
+	}
+	msgs := make(chan message, workers)
 	var wg sync.WaitGroup
-	for range m.r.cfg.Workers {
+	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			rd := <-m.r.readers
 			defer func() { m.r.readers <- rd }()
 			for mm := range msgs {
-				m.handle(rd, mm)
+				if recvCtx.Err() != nil {
+					// Stopping before it started: give it back to the queue at once.
+					mm.stopHeart()
+					m.release(aws.ToString(mm.msg.ReceiptHandle), 0)
+				} else {
+					m.handle(rd, mm)
+				}
+				free <- struct{}{}
 			}
 		}()
 	}
@@ -132,13 +148,49 @@ func (m *sqsMode) run(recvCtx context.Context) {
 		m.r.logger.Warn("Cannot expire the done markers of old objects", zap.Error(err))
 	}
 	for recvCtx.Err() == nil {
+		// Wait for a worker without a message, then take every other one
+		// free, up to max_messages.
+		select {
+		case <-free:
+		case <-recvCtx.Done():
+			continue
+		}
+		n := 1
+	take:
+		for n < min(m.cfg.MaxMessages, workers) {
+			select {
+			case <-free:
+				n++
+			default:
+				break take
+			}
+		}
 		out, err := m.client.ReceiveMessage(recvCtx, &sqs.ReceiveMessageInput{
 			QueueUrl:                    aws.String(m.queueURL),
-			MaxNumberOfMessages:         int32(min(m.cfg.MaxMessages, m.r.cfg.Workers)),
-			WaitTimeSeconds:             int32(m.cfg.WaitTime.Seconds()),
-			VisibilityTimeout:           int32(m.cfg.VisibilityTimeout.Seconds()),
+			MaxNumberOfMessages:         int32(n),
+			WaitTimeSeconds:             seconds(m.cfg.WaitTime),
+			VisibilityTimeout:           seconds(m.cfg.VisibilityTimeout),
 			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameApproximateReceiveCount, sqstypes.MessageSystemAttributeNameSentTimestamp},
 		})
+		var got []sqstypes.Message
+		if err == nil {
+			got = out.Messages[:min(len(out.Messages), n)]
+		}
+		// Start every heartbeat before handing any message over.
+		batch := make([]message, 0, len(got))
+		for _, msg := range got {
+			batch = append(batch, message{msg: msg, stopHeart: m.heartbeat(aws.ToString(msg.ReceiptHandle))})
+		}
+		for range n - len(got) {
+			free <- struct{}{}
+		}
+		for _, mm := range batch {
+			m.r.tb.ReceiverAwscloudtrailSqsMessages.Add(m.workCtx, 1, metric.WithAttributes(attribute.String("outcome", outcomeReceived)))
+			if sent, err := strconv.ParseInt(mm.msg.Attributes[string(sqstypes.MessageSystemAttributeNameSentTimestamp)], 10, 64); err == nil {
+				m.r.tb.ReceiverAwscloudtrailSqsMessageAge.Record(m.workCtx, time.Since(time.UnixMilli(sent)).Seconds())
+			}
+			msgs <- mm // a free worker waits for it: never blocks
+		}
 		if err != nil {
 			if recvCtx.Err() != nil {
 				break
@@ -158,23 +210,18 @@ func (m *sqsMode) run(recvCtx context.Context) {
 			continue
 		}
 		m.r.reportStatus() // OK again after failures
-		for _, msg := range out.Messages {
-			m.r.tb.ReceiverAwscloudtrailSqsMessages.Add(m.workCtx, 1, metric.WithAttributes(attribute.String("outcome", outcomeReceived)))
-			if sent, err := strconv.ParseInt(msg.Attributes[string(sqstypes.MessageSystemAttributeNameSentTimestamp)], 10, 64); err == nil {
-				m.r.tb.ReceiverAwscloudtrailSqsMessageAge.Record(m.workCtx, time.Since(time.UnixMilli(sent)).Seconds())
-			}
-			mm := message{msg: msg, stopHeart: m.heartbeat(aws.ToString(msg.ReceiptHandle))}
-			select {
-			case msgs <- mm:
-			case <-recvCtx.Done():
-				// Not started: give it back to the queue at once.
-				mm.stopHeart()
-				m.release(aws.ToString(msg.ReceiptHandle), 0)
-			}
-		}
 	}
 	close(msgs)
 	wg.Wait()
+}
+
+// seconds rounds d up to whole seconds, as SQS takes them: a visibility
+// timeout of 1.5 s hides a message for 2 s, not 1.
+func seconds(d time.Duration) int32 {
+	if d <= 0 {
+		return 0
+	}
+	return int32((d + time.Second - 1) / time.Second)
 }
 
 // window returns sqs.done_window, or else the queue's message retention
