@@ -60,6 +60,9 @@ const (
 	maxRetention = 14 * 24 * time.Hour
 	// depthEvery is how often the queue depth is measured.
 	depthEvery = 30 * time.Second
+	// sqsCallTimeout bounds the calls that must be made even while
+	// stopping: DeleteMessage of a finished message, and giving one back.
+	sqsCallTimeout = 10 * time.Second
 )
 
 // Outcomes of messages, for the sqs_messages metric.
@@ -243,37 +246,52 @@ func (m *sqsMode) window(ctx context.Context) time.Duration {
 	return maxRetention + m.cfg.VisibilityTimeout
 }
 
-// heartbeat extends the visibility of a message while it is processed.
+// heartbeat extends the visibility of a message while it is processed:
+// every third of the visibility timeout, so that one failed extension
+// still leaves time for another; a failed one is tried again soon, not a
+// whole period later. stop returns once the heartbeat has ended, so that
+// no extension can follow what the caller does next (release, delete).
 func (m *sqsMode) heartbeat(handle string) (stop func()) {
 	ctx, cancel := context.WithCancel(m.workCtx)
-	every := max(m.cfg.VisibilityTimeout/2, 500*time.Millisecond)
+	every := max(m.cfg.VisibilityTimeout/3, 300*time.Millisecond)
+	retry := min(every/2, time.Second)
+	ended := make(chan struct{})
 	go func() {
-		t := time.NewTicker(every)
+		defer close(ended)
+		t := time.NewTimer(every)
 		defer t.Stop()
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				_, err := m.client.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{
-					QueueUrl: aws.String(m.queueURL), ReceiptHandle: aws.String(handle), VisibilityTimeout: int32(m.cfg.VisibilityTimeout.Seconds()),
+				cctx, ccancel := context.WithTimeout(ctx, every)
+				_, err := m.client.ChangeMessageVisibility(cctx, &sqs.ChangeMessageVisibilityInput{
+					QueueUrl: aws.String(m.queueURL), ReceiptHandle: aws.String(handle), VisibilityTimeout: seconds(m.cfg.VisibilityTimeout),
 				})
+				ccancel()
+				next := every
 				if err != nil && ctx.Err() == nil {
-					m.r.logger.Warn("Cannot extend the visibility of an SQS message; another collector may read its objects too",
+					next = retry
+					m.r.logger.Warn("Cannot extend the visibility of an SQS message; trying again, else another collector may read its objects too",
 						zap.String("queue_url", m.queueURL), zap.Error(err))
 				}
+				t.Reset(next)
 			}
 		}
 	}()
-	return cancel
+	return func() {
+		cancel()
+		<-ended
+	}
 }
 
 // release makes a message visible again after d.
 func (m *sqsMode) release(handle string, d time.Duration) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), sqsCallTimeout)
 	defer cancel()
 	_, err := m.client.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{
-		QueueUrl: aws.String(m.queueURL), ReceiptHandle: aws.String(handle), VisibilityTimeout: int32(d.Seconds()),
+		QueueUrl: aws.String(m.queueURL), ReceiptHandle: aws.String(handle), VisibilityTimeout: seconds(d),
 	})
 	if err != nil {
 		m.r.logger.Debug("Cannot change the visibility of an SQS message; it becomes visible when its timeout ends", zap.Error(err))
@@ -281,58 +299,26 @@ func (m *sqsMode) release(handle string, d time.Duration) {
 }
 
 // handle processes one message: reads the objects it announces and deletes
-// it once every record of them was accepted downstream.
+// it once every record of them was accepted downstream. Its heartbeat is
+// stopped before the message is deleted or released.
 func (m *sqsMode) handle(rd *objectreader.Reader, mm message) {
-	defer mm.stopHeart()
-	ctx := m.workCtx
 	msg := mm.msg
 	handle := aws.ToString(msg.ReceiptHandle)
 	fields := []zap.Field{zap.String("queue_url", m.queueURL), zap.String("message_id", aws.ToString(msg.MessageId))}
 	count, _ := strconv.Atoi(msg.Attributes[string(sqstypes.MessageSystemAttributeNameApproximateReceiveCount)])
 	fields = append(fields, zap.Int("receive_count", count))
-	fail := func() {
-		m.r.tb.ReceiverAwscloudtrailSqsMessages.Add(ctx, 1, metric.WithAttributes(attribute.String("outcome", outcomeFailed)))
+	del, after := m.process(rd, msg, count, fields)
+	mm.stopHeart()
+	if after >= 0 {
+		m.release(handle, after)
 	}
-	if count > m.cfg.MaxReceiveCount {
-		m.r.logger.Error("SQS message was received more than max_receive_count times; it is not processed any more and is left to the queue's redrive policy (dead-letter queue)",
-			append(fields, zap.Int("max_receive_count", m.cfg.MaxReceiveCount))...)
-		fail()
+	if !del {
 		return
 	}
-	objects, kind, err := notification.Parse(aws.ToString(msg.Body))
-	if err != nil {
-		body := aws.ToString(msg.Body)
-		m.r.logger.Error("SQS message is not a notification of new objects; it is left for the dead-letter queue",
-			append(fields, zap.String("body", cut(body, 300)), zap.Error(err))...)
-		fail()
-		m.release(handle, m.retryDelay(count))
-		return
-	}
-	ok := true
-	for _, o := range objects {
-		switch m.readAnnounced(ctx, rd, o) {
-		case readDone:
-		case readStopped:
-			ok = false
-			// Stopping: let another collector take the message at once.
-			m.release(handle, 0)
-			return
-		default:
-			ok = false
-		}
-	}
-	if !ok {
-		fail()
-		m.release(handle, m.retryDelay(count))
-		return
-	}
-	if len(objects) == 0 {
-		m.r.logger.Debug("SQS message announces no CloudTrail object; deleting it", append(fields, zap.String("kind", kind))...)
-		m.r.tb.ReceiverAwscloudtrailSqsMessages.Add(ctx, 1, metric.WithAttributes(attribute.String("outcome", outcomeIgnored)))
-	}
-	if !m.cfg.DeleteAfterDelivery {
-		return
-	}
+	// The objects are done: delete even if Shutdown has just ended the
+	// processing, else another collector reads them again.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(m.workCtx), sqsCallTimeout)
+	defer cancel()
 	if _, err := m.client.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(m.queueURL), ReceiptHandle: aws.String(handle)}); err != nil {
 		reason, _ := classifyS3Error(err)
 		msg := "Cannot delete the SQS message; it will be received again, and its objects are not read twice by this collector"
@@ -343,6 +329,50 @@ func (m *sqsMode) handle(rd *objectreader.Reader, mm message) {
 		return
 	}
 	m.r.tb.ReceiverAwscloudtrailSqsMessages.Add(ctx, 1, metric.WithAttributes(attribute.String("outcome", outcomeDeleted)))
+}
+
+// process reads the objects a message announces. It reports whether the
+// message is to be deleted, and after how long it is to be made visible
+// again (negative: left as it is).
+func (m *sqsMode) process(rd *objectreader.Reader, msg sqstypes.Message, count int, fields []zap.Field) (del bool, after time.Duration) {
+	ctx := m.workCtx
+	fail := func() {
+		m.r.tb.ReceiverAwscloudtrailSqsMessages.Add(context.WithoutCancel(ctx), 1, metric.WithAttributes(attribute.String("outcome", outcomeFailed)))
+	}
+	if count > m.cfg.MaxReceiveCount {
+		m.r.logger.Error("SQS message was received more than max_receive_count times; it is not processed any more and is left to the queue's redrive policy (dead-letter queue)",
+			append(fields, zap.Int("max_receive_count", m.cfg.MaxReceiveCount))...)
+		fail()
+		return false, -1
+	}
+	objects, kind, err := notification.Parse(aws.ToString(msg.Body))
+	if err != nil {
+		body := aws.ToString(msg.Body)
+		m.r.logger.Error("SQS message is not a notification of new objects; it is left for the dead-letter queue",
+			append(fields, zap.String("body", cut(body, 300)), zap.Error(err))...)
+		fail()
+		return false, m.retryDelay(count)
+	}
+	ok := true
+	for _, o := range objects {
+		switch m.readAnnounced(ctx, rd, o) {
+		case readDone:
+		case readStopped:
+			// Stopping: let another collector take the message at once.
+			return false, 0
+		default:
+			ok = false
+		}
+	}
+	if !ok {
+		fail()
+		return false, m.retryDelay(count)
+	}
+	if len(objects) == 0 {
+		m.r.logger.Debug("SQS message announces no CloudTrail object; deleting it", append(fields, zap.String("kind", kind))...)
+		m.r.tb.ReceiverAwscloudtrailSqsMessages.Add(context.WithoutCancel(ctx), 1, metric.WithAttributes(attribute.String("outcome", outcomeIgnored)))
+	}
+	return m.cfg.DeleteAfterDelivery, -1
 }
 
 // retryDelay is how long a failed message stays hidden before it is tried again.
