@@ -60,6 +60,9 @@ const (
 	maxRetention = 14 * 24 * time.Hour
 	// depthEvery is how often the queue depth is measured.
 	depthEvery = 30 * time.Second
+	// sqsCallTimeout bounds the calls that must be made even while
+	// stopping: DeleteMessage of a finished message, and giving one back.
+	sqsCallTimeout = 10 * time.Second
 )
 
 // Outcomes of messages, for the sqs_messages metric.
@@ -113,16 +116,32 @@ func (r *cloudtrailReceiver) startSQS() {
 
 func (m *sqsMode) run(recvCtx context.Context) {
 	defer close(m.r.done)
-	msgs := make(chan message)
+	workers := m.r.cfg.Workers
+	// free holds a token per worker that has no message: the collector
+	// takes at most workers messages at once, and a message received is
+	// always handed to a worker at once (msgs never blocks), so each one
+	// waits for nothing while its heartbeat keeps it hidden.
+	free := make(chan struct{}, workers)
+	for range workers {
+		free <- struct{}{}
+	}
+	msgs := make(chan message, workers)
 	var wg sync.WaitGroup
-	for range m.r.cfg.Workers {
+	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			rd := <-m.r.readers
 			defer func() { m.r.readers <- rd }()
 			for mm := range msgs {
-				m.handle(rd, mm)
+				if recvCtx.Err() != nil {
+					// Stopping before it started: give it back to the queue at once.
+					mm.stopHeart()
+					m.release(aws.ToString(mm.msg.ReceiptHandle), 0)
+				} else {
+					m.handle(rd, mm)
+				}
+				free <- struct{}{}
 			}
 		}()
 	}
@@ -132,13 +151,49 @@ func (m *sqsMode) run(recvCtx context.Context) {
 		m.r.logger.Warn("Cannot expire the done markers of old objects", zap.Error(err))
 	}
 	for recvCtx.Err() == nil {
+		// Wait for a worker without a message, then take every other one
+		// free, up to max_messages.
+		select {
+		case <-free:
+		case <-recvCtx.Done():
+			continue
+		}
+		n := 1
+	take:
+		for n < min(m.cfg.MaxMessages, workers) {
+			select {
+			case <-free:
+				n++
+			default:
+				break take
+			}
+		}
 		out, err := m.client.ReceiveMessage(recvCtx, &sqs.ReceiveMessageInput{
 			QueueUrl:                    aws.String(m.queueURL),
-			MaxNumberOfMessages:         int32(min(m.cfg.MaxMessages, m.r.cfg.Workers)),
-			WaitTimeSeconds:             int32(m.cfg.WaitTime.Seconds()),
-			VisibilityTimeout:           int32(m.cfg.VisibilityTimeout.Seconds()),
+			MaxNumberOfMessages:         int32(n),
+			WaitTimeSeconds:             seconds(m.cfg.WaitTime),
+			VisibilityTimeout:           seconds(m.cfg.VisibilityTimeout),
 			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameApproximateReceiveCount, sqstypes.MessageSystemAttributeNameSentTimestamp},
 		})
+		var got []sqstypes.Message
+		if err == nil {
+			got = out.Messages[:min(len(out.Messages), n)]
+		}
+		// Start every heartbeat before handing any message over.
+		batch := make([]message, 0, len(got))
+		for _, msg := range got {
+			batch = append(batch, message{msg: msg, stopHeart: m.heartbeat(aws.ToString(msg.ReceiptHandle))})
+		}
+		for range n - len(got) {
+			free <- struct{}{}
+		}
+		for _, mm := range batch {
+			m.r.tb.ReceiverAwscloudtrailSqsMessages.Add(m.workCtx, 1, metric.WithAttributes(attribute.String("outcome", outcomeReceived)))
+			if sent, err := strconv.ParseInt(mm.msg.Attributes[string(sqstypes.MessageSystemAttributeNameSentTimestamp)], 10, 64); err == nil {
+				m.r.tb.ReceiverAwscloudtrailSqsMessageAge.Record(m.workCtx, time.Since(time.UnixMilli(sent)).Seconds())
+			}
+			msgs <- mm // a free worker waits for it: never blocks
+		}
 		if err != nil {
 			if recvCtx.Err() != nil {
 				break
@@ -158,23 +213,18 @@ func (m *sqsMode) run(recvCtx context.Context) {
 			continue
 		}
 		m.r.reportStatus() // OK again after failures
-		for _, msg := range out.Messages {
-			m.r.tb.ReceiverAwscloudtrailSqsMessages.Add(m.workCtx, 1, metric.WithAttributes(attribute.String("outcome", outcomeReceived)))
-			if sent, err := strconv.ParseInt(msg.Attributes[string(sqstypes.MessageSystemAttributeNameSentTimestamp)], 10, 64); err == nil {
-				m.r.tb.ReceiverAwscloudtrailSqsMessageAge.Record(m.workCtx, time.Since(time.UnixMilli(sent)).Seconds())
-			}
-			mm := message{msg: msg, stopHeart: m.heartbeat(aws.ToString(msg.ReceiptHandle))}
-			select {
-			case msgs <- mm:
-			case <-recvCtx.Done():
-				// Not started: give it back to the queue at once.
-				mm.stopHeart()
-				m.release(aws.ToString(msg.ReceiptHandle), 0)
-			}
-		}
 	}
 	close(msgs)
 	wg.Wait()
+}
+
+// seconds rounds d up to whole seconds, as SQS takes them: a visibility
+// timeout of 1.5 s hides a message for 2 s, not 1.
+func seconds(d time.Duration) int32 {
+	if d <= 0 {
+		return 0
+	}
+	return int32((d + time.Second - 1) / time.Second)
 }
 
 // window returns sqs.done_window, or else the queue's message retention
@@ -196,37 +246,52 @@ func (m *sqsMode) window(ctx context.Context) time.Duration {
 	return maxRetention + m.cfg.VisibilityTimeout
 }
 
-// heartbeat extends the visibility of a message while it is processed.
+// heartbeat extends the visibility of a message while it is processed:
+// every third of the visibility timeout, so that one failed extension
+// still leaves time for another; a failed one is tried again soon, not a
+// whole period later. stop returns once the heartbeat has ended, so that
+// no extension can follow what the caller does next (release, delete).
 func (m *sqsMode) heartbeat(handle string) (stop func()) {
 	ctx, cancel := context.WithCancel(m.workCtx)
-	every := max(m.cfg.VisibilityTimeout/2, 500*time.Millisecond)
+	every := max(m.cfg.VisibilityTimeout/3, 300*time.Millisecond)
+	retry := min(every/2, time.Second)
+	ended := make(chan struct{})
 	go func() {
-		t := time.NewTicker(every)
+		defer close(ended)
+		t := time.NewTimer(every)
 		defer t.Stop()
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				_, err := m.client.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{
-					QueueUrl: aws.String(m.queueURL), ReceiptHandle: aws.String(handle), VisibilityTimeout: int32(m.cfg.VisibilityTimeout.Seconds()),
+				cctx, ccancel := context.WithTimeout(ctx, every)
+				_, err := m.client.ChangeMessageVisibility(cctx, &sqs.ChangeMessageVisibilityInput{
+					QueueUrl: aws.String(m.queueURL), ReceiptHandle: aws.String(handle), VisibilityTimeout: seconds(m.cfg.VisibilityTimeout),
 				})
+				ccancel()
+				next := every
 				if err != nil && ctx.Err() == nil {
-					m.r.logger.Warn("Cannot extend the visibility of an SQS message; another collector may read its objects too",
+					next = retry
+					m.r.logger.Warn("Cannot extend the visibility of an SQS message; trying again, else another collector may read its objects too",
 						zap.String("queue_url", m.queueURL), zap.Error(err))
 				}
+				t.Reset(next)
 			}
 		}
 	}()
-	return cancel
+	return func() {
+		cancel()
+		<-ended
+	}
 }
 
 // release makes a message visible again after d.
 func (m *sqsMode) release(handle string, d time.Duration) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), sqsCallTimeout)
 	defer cancel()
 	_, err := m.client.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{
-		QueueUrl: aws.String(m.queueURL), ReceiptHandle: aws.String(handle), VisibilityTimeout: int32(d.Seconds()),
+		QueueUrl: aws.String(m.queueURL), ReceiptHandle: aws.String(handle), VisibilityTimeout: seconds(d),
 	})
 	if err != nil {
 		m.r.logger.Debug("Cannot change the visibility of an SQS message; it becomes visible when its timeout ends", zap.Error(err))
@@ -234,58 +299,26 @@ func (m *sqsMode) release(handle string, d time.Duration) {
 }
 
 // handle processes one message: reads the objects it announces and deletes
-// it once every record of them was accepted downstream.
+// it once every record of them was accepted downstream. Its heartbeat is
+// stopped before the message is deleted or released.
 func (m *sqsMode) handle(rd *objectreader.Reader, mm message) {
-	defer mm.stopHeart()
-	ctx := m.workCtx
 	msg := mm.msg
 	handle := aws.ToString(msg.ReceiptHandle)
 	fields := []zap.Field{zap.String("queue_url", m.queueURL), zap.String("message_id", aws.ToString(msg.MessageId))}
 	count, _ := strconv.Atoi(msg.Attributes[string(sqstypes.MessageSystemAttributeNameApproximateReceiveCount)])
 	fields = append(fields, zap.Int("receive_count", count))
-	fail := func() {
-		m.r.tb.ReceiverAwscloudtrailSqsMessages.Add(ctx, 1, metric.WithAttributes(attribute.String("outcome", outcomeFailed)))
+	del, after := m.process(rd, msg, count, fields)
+	mm.stopHeart()
+	if after >= 0 {
+		m.release(handle, after)
 	}
-	if count > m.cfg.MaxReceiveCount {
-		m.r.logger.Error("SQS message was received more than max_receive_count times; it is not processed any more and is left to the queue's redrive policy (dead-letter queue)",
-			append(fields, zap.Int("max_receive_count", m.cfg.MaxReceiveCount))...)
-		fail()
+	if !del {
 		return
 	}
-	objects, kind, err := notification.Parse(aws.ToString(msg.Body))
-	if err != nil {
-		body := aws.ToString(msg.Body)
-		m.r.logger.Error("SQS message is not a notification of new objects; it is left for the dead-letter queue",
-			append(fields, zap.String("body", cut(body, 300)), zap.Error(err))...)
-		fail()
-		m.release(handle, m.retryDelay(count))
-		return
-	}
-	ok := true
-	for _, o := range objects {
-		switch m.readAnnounced(ctx, rd, o) {
-		case readDone:
-		case readStopped:
-			ok = false
-			// Stopping: let another collector take the message at once.
-			m.release(handle, 0)
-			return
-		default:
-			ok = false
-		}
-	}
-	if !ok {
-		fail()
-		m.release(handle, m.retryDelay(count))
-		return
-	}
-	if len(objects) == 0 {
-		m.r.logger.Debug("SQS message announces no CloudTrail object; deleting it", append(fields, zap.String("kind", kind))...)
-		m.r.tb.ReceiverAwscloudtrailSqsMessages.Add(ctx, 1, metric.WithAttributes(attribute.String("outcome", outcomeIgnored)))
-	}
-	if !m.cfg.DeleteAfterDelivery {
-		return
-	}
+	// The objects are done: delete even if Shutdown has just ended the
+	// processing, else another collector reads them again.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(m.workCtx), sqsCallTimeout)
+	defer cancel()
 	if _, err := m.client.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(m.queueURL), ReceiptHandle: aws.String(handle)}); err != nil {
 		reason, _ := classifyS3Error(err)
 		msg := "Cannot delete the SQS message; it will be received again, and its objects are not read twice by this collector"
@@ -296,6 +329,50 @@ func (m *sqsMode) handle(rd *objectreader.Reader, mm message) {
 		return
 	}
 	m.r.tb.ReceiverAwscloudtrailSqsMessages.Add(ctx, 1, metric.WithAttributes(attribute.String("outcome", outcomeDeleted)))
+}
+
+// process reads the objects a message announces. It reports whether the
+// message is to be deleted, and after how long it is to be made visible
+// again (negative: left as it is).
+func (m *sqsMode) process(rd *objectreader.Reader, msg sqstypes.Message, count int, fields []zap.Field) (del bool, after time.Duration) {
+	ctx := m.workCtx
+	fail := func() {
+		m.r.tb.ReceiverAwscloudtrailSqsMessages.Add(context.WithoutCancel(ctx), 1, metric.WithAttributes(attribute.String("outcome", outcomeFailed)))
+	}
+	if count > m.cfg.MaxReceiveCount {
+		m.r.logger.Error("SQS message was received more than max_receive_count times; it is not processed any more and is left to the queue's redrive policy (dead-letter queue)",
+			append(fields, zap.Int("max_receive_count", m.cfg.MaxReceiveCount))...)
+		fail()
+		return false, -1
+	}
+	objects, kind, err := notification.Parse(aws.ToString(msg.Body))
+	if err != nil {
+		body := aws.ToString(msg.Body)
+		m.r.logger.Error("SQS message is not a notification of new objects; it is left for the dead-letter queue",
+			append(fields, zap.String("body", cut(body, 300)), zap.Error(err))...)
+		fail()
+		return false, m.retryDelay(count)
+	}
+	ok := true
+	for _, o := range objects {
+		switch m.readAnnounced(ctx, rd, o) {
+		case readDone:
+		case readStopped:
+			// Stopping: let another collector take the message at once.
+			return false, 0
+		default:
+			ok = false
+		}
+	}
+	if !ok {
+		fail()
+		return false, m.retryDelay(count)
+	}
+	if len(objects) == 0 {
+		m.r.logger.Debug("SQS message announces no CloudTrail object; deleting it", append(fields, zap.String("kind", kind))...)
+		m.r.tb.ReceiverAwscloudtrailSqsMessages.Add(context.WithoutCancel(ctx), 1, metric.WithAttributes(attribute.String("outcome", outcomeIgnored)))
+	}
+	return m.cfg.DeleteAfterDelivery, -1
 }
 
 // retryDelay is how long a failed message stays hidden before it is tried again.
@@ -339,7 +416,7 @@ func (m *sqsMode) readAnnounced(ctx context.Context, rd *objectreader.Reader, o 
 		store: r.clients.s3For(r.bucketRegion(ctx, o.Bucket)), bucket: o.Bucket, key: o.Key, account: p.Account, region: p.Region,
 		skip: skip, retryHint: "its message is retried",
 		delivered: func(next int) {
-			if err := r.store.SaveProgress(context.WithoutCancel(ctx), o.Bucket, o.Key, next); err != nil {
+			if err := r.store.SaveProgress(context.WithoutCancel(ctx), o.Bucket, o.Key, next, time.Now()); err != nil {
 				r.logger.Error("Cannot save the progress of an object", zap.String("bucket", o.Bucket), zap.String("key", o.Key), zap.Error(err))
 			}
 		},

@@ -29,7 +29,7 @@ func TestObjectProgress(t *testing.T) {
 			require.NoError(t, err)
 			assert.Zero(t, n)
 			assert.False(t, done)
-			require.NoError(t, st.SaveProgress(ctx, "b", "k", 42))
+			require.NoError(t, st.SaveProgress(ctx, "b", "k", 42, t0))
 			n, done, err = st.LoadProgress(ctx, "b", "k")
 			require.NoError(t, err)
 			assert.Equal(t, 42, n)
@@ -82,7 +82,9 @@ func TestDoneMarkersExpire(t *testing.T) {
 	for i := range total {
 		require.NoError(t, st.MarkDone(ctx, "b", fmt.Sprint(i), at(i), window))
 	}
-	require.NoError(t, st.SaveProgress(ctx, "b", "reading", 7))
+	// An object being read: its progress was saved lately (listed in the
+	// index too, in the chunk being filled).
+	require.NoError(t, st.SaveProgress(ctx, "b", "reading", 7, at(total).Add(2*time.Hour)))
 	// Object 5 was marked again late (its message came back after a
 	// restart that lost the marker); its new marker is kept.
 	require.NoError(t, st.MarkDone(ctx, "b", "5", at(total), window))
@@ -91,7 +93,7 @@ func TestDoneMarkersExpire(t *testing.T) {
 	// (the first two, whose newest markers are > 1h before at(total)).
 	n, err := st.DoneMarkers(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, 2*doneChunk+1, n)
+	assert.Equal(t, 2*doneChunk+2, n)
 	for i, want := range map[int]bool{0: false, doneChunk - 1: false, 5: true, 2 * doneChunk: true, total - 1: true} {
 		_, done, err := st.LoadProgress(ctx, "b", fmt.Sprint(i))
 		require.NoError(t, err)
@@ -101,12 +103,12 @@ func TestDoneMarkersExpire(t *testing.T) {
 	require.NoError(t, err)
 	assert.Nil(t, b, "the expired chunk is deleted")
 
-	// A restart long after expires the rest but the newest chunk's markers
-	// (it is not full yet).
+	// A restart long after expires the rest but the newest chunk (not all
+	// of it left the window: the progress of "reading").
 	require.NoError(t, st.ExpireDone(ctx, at(total).Add(2*time.Hour)))
 	n, err = st.DoneMarkers(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, 1, n)
+	assert.Equal(t, 2, n)
 	_, done, err := st.LoadProgress(ctx, "b", fmt.Sprint(total-1))
 	require.NoError(t, err)
 	assert.False(t, done)
@@ -127,4 +129,57 @@ func TestDoneMarkersMemoryStore(t *testing.T) {
 	assert.LessOrEqual(t, n, 2*doneChunk, "bounded by the window")
 	mem := st.client.(*memClient)
 	assert.LessOrEqual(t, len(mem.data), 2*doneChunk+4)
+}
+
+// TestAbandonedProgressExpires: progress of an object never finished here
+// (handed over to another collector, sent to the dead-letter queue) is
+// listed in the index and expires with the window, also from a store
+// opened later, also when the chunk listing it is not full; progress
+// saved again since it was listed is kept and listed again.
+func TestAbandonedProgressExpires(t *testing.T) {
+	ctx := context.Background()
+	client := fileClient(t, t.TempDir())
+	st := NewStore(client)
+	require.NoError(t, st.SaveProgress(ctx, "b", "abandoned", 300, t0))
+	require.NoError(t, st.SaveProgress(ctx, "b", "reading", 10, t0))
+	require.NoError(t, st.SaveProgress(ctx, "b", "reading", 20, t0.Add(3*time.Hour)))
+	require.NoError(t, st.SaveProgress(ctx, "b", "abandoned", 400, t0.Add(time.Minute))) // not listed twice
+	require.NoError(t, client.Set(ctx, progressKey("b", "legacy"), []byte("12")))
+	n, err := st.DoneMarkers(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 2, n)
+
+	p, done, err := st.LoadProgress(ctx, "b", "legacy")
+	require.NoError(t, err)
+	assert.Equal(t, 12, p, "progress written by older versions is read")
+	assert.False(t, done)
+
+	reopened := NewStore(client)
+	require.NoError(t, reopened.ExpireDone(ctx, t0.Add(time.Hour)))
+	b, err := client.Get(ctx, progressKey("b", "abandoned"))
+	require.NoError(t, err)
+	assert.Nil(t, b, "abandoned progress expired")
+	p, done, err = reopened.LoadProgress(ctx, "b", "reading")
+	require.NoError(t, err)
+	assert.Equal(t, 20, p)
+	assert.False(t, done)
+	n, err = reopened.DoneMarkers(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n, "progress saved since is listed again")
+
+	require.NoError(t, reopened.ExpireDone(ctx, t0.Add(4*time.Hour)))
+	b, err = client.Get(ctx, progressKey("b", "reading"))
+	require.NoError(t, err)
+	assert.Nil(t, b)
+	n, err = reopened.DoneMarkers(ctx)
+	require.NoError(t, err)
+	assert.Zero(t, n)
+
+	// Progress saved again after its entry expired is listed anew.
+	require.NoError(t, reopened.SaveProgress(ctx, "b", "x", 1, t0.Add(5*time.Hour)))
+	require.NoError(t, reopened.ExpireDone(ctx, t0.Add(6*time.Hour)))
+	require.NoError(t, reopened.SaveProgress(ctx, "b", "x", 2, t0.Add(7*time.Hour)))
+	n, err = reopened.DoneMarkers(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
 }
