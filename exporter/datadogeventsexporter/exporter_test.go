@@ -170,9 +170,42 @@ func TestEventFields(t *testing.T) {
 	assert.Equal(t, "error", ev.AlertType)
 	assert.Equal(t, "ec2:TerminateInstances", ev.AggregationKey)
 	assert.Equal(t, now.Add(-time.Hour).Unix(), ev.DateHappened)
-	assert.Equal(t, []string{"cloudtrail", "account:123456789012", "region:eu-west-1", "service:ec2", "event_name:TerminateInstances", "priority:normal", "env:test"}, ev.Tags)
+	assert.Equal(t, []string{"cloudtrail", "aws_account:123456789012", "region:eu-west-1", "aws_service:ec2", "event_name:TerminateInstances", "priority:normal", "env:test"}, ev.Tags,
+		"the tag names of the datadoglogs entries")
+	assert.Empty(t, ev.Host, "an IAM user's call has no host")
 	for _, want := range []string{"%%% \n", "**alice** called **TerminateInstances**", "Client.UnauthorizedOperation", "not authorized", `"instanceId":"i-0123"`, "\n %%%"} {
 		assert.Contains(t, ev.Text, want)
+	}
+}
+
+// TestEventHost: the host of an event is the instance of an instance-role
+// session (as the logs), else the resource's host.name.
+func TestEventHost(t *testing.T) {
+	tests := []struct {
+		name, arn, resHost, want string
+	}{
+		{"instance role, 17 hex", "arn:aws:sts::123456789012:assumed-role/web/i-0123456789abcdef0", "", "i-0123456789abcdef0"},
+		{"instance role, 8 hex", "arn:aws:sts::123456789012:assumed-role/web/i-0a1b2c3d", "collector-host", "i-0a1b2c3d"},
+		{"user session", "arn:aws:sts::123456789012:assumed-role/admin/alice", "", ""},
+		{"user session, resource host", "arn:aws:sts::123456789012:assumed-role/admin/alice", "collector-host", "collector-host"},
+		{"service event", "", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := startIntake(t, now)
+			te := newTestExporter(t, testConfig(in.URL), now)
+			ld := logsOf(rec{name: "RunInstances", service: "ec2", priority: "normal"})
+			rl := ld.ResourceLogs().At(0)
+			if tt.resHost != "" {
+				rl.Resource().Attributes().PutStr("host.name", tt.resHost)
+			}
+			if tt.arn != "" {
+				rl.ScopeLogs().At(0).LogRecords().At(0).Attributes().PutStr(ctattr.AttrPrincipalARN, tt.arn)
+			}
+			require.NoError(t, te.exp.pushLogs(context.Background(), ld))
+			require.Len(t, in.Events(), 1)
+			assert.Equal(t, tt.want, in.Events()[0].Host)
+		})
 	}
 }
 

@@ -30,6 +30,7 @@ func TestLoadConfig(t *testing.T) {
 			assert.Equal(t, "cloudtrail", c.DDSource)
 			assert.Equal(t, 15*time.Second, c.Timeout)
 			assert.True(t, c.QueueConfig.HasValue())
+			assert.Equal(t, CloudTrailConfig{Service: "cloudtrail", HostFromInstanceRole: true}, c.CloudTrail, "the Forwarder's conventions")
 		}},
 		{name: "full", check: func(t *testing.T, c *Config) {
 			assert.Equal(t, "datadoghq.eu", c.API.Site)
@@ -39,6 +40,7 @@ func TestLoadConfig(t *testing.T) {
 			assert.Equal(t, 500, c.MaxEntries)
 			assert.Equal(t, "my-source", c.DDSource)
 			assert.Equal(t, "collector-1", c.Hostname)
+			assert.Equal(t, CloudTrailConfig{Service: "ec2-audit", ServiceFromAWSService: true, UseCollectorHostname: true, SetStatus: true}, c.CloudTrail)
 			assert.Equal(t, []string{"env:prod", "team:sec"}, c.ExtraTags)
 			assert.Equal(t, 30*time.Second, c.Timeout)
 			assert.Equal(t, time.Second, c.RetryConfig.InitialInterval)
@@ -47,7 +49,8 @@ func TestLoadConfig(t *testing.T) {
 		{name: "no_key", errText: []string{"api.key must be set"}},
 		{name: "invalid", errText: []string{`api.site "datadog.com" is not a Datadog site; use one of: datadoghq.com, datadoghq.eu`,
 			"endpoint must be an http:// or https:// URL", `compression must be gzip or none, not "zstd"`,
-			"max_payload_bytes must be between", "max_entries must be between", "ddsource must be set", `"bad tag" is not a tag`}},
+			"max_payload_bytes must be between", "max_entries must be between", "ddsource must be set", `"bad tag" is not a tag`,
+			`cloudtrail.service must be a service name without spaces or commas, not ""`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -31,6 +31,7 @@ type field struct {
 type encoder struct {
 	ddsource  string
 	hostname  string
+	ct        CloudTrailConfig
 	extraTags []string
 	fields    []field
 	buf       []byte // the encoded values of fields
@@ -126,13 +127,25 @@ func (e *encoder) metadata(rec datadog.Record, lr plog.LogRecord) []field {
 			source = v.AsString()
 		}
 	}
-	host := rec.Hostname
+	host, service := rec.Hostname, rec.Service
 	if host == "" {
 		host = e.hostname
 	}
-	service := rec.Service
-	if service == "" && rec.CloudTrail {
-		service = "cloudtrail"
+	if rec.CloudTrail {
+		// As the Forwarder: service cloudtrail, and a host only for the
+		// calls of an instance role; the collector's host is not the host
+		// of an AWS call.
+		if !e.ct.UseCollectorHostname {
+			host = ""
+		}
+		if e.ct.HostFromInstanceRole {
+			if id := datadog.InstanceFromARN(rec.PrincipalARN); id != "" {
+				host = id
+			}
+		}
+		if !e.ct.ServiceFromAWSService || service == "" {
+			service = e.ct.Service
+		}
 	}
 	meta := []field{{key: "ddsource", value: datadog.AppendString(nil, source)}}
 	if rec.CloudTrail {
@@ -147,7 +160,9 @@ func (e *encoder) metadata(rec datadog.Record, lr plog.LogRecord) []field {
 	if tags := rec.Tags(e.extraTags); len(tags) > 0 {
 		meta = append(meta, field{key: "ddtags", value: datadog.AppendString(nil, strings.Join(tags, ","))})
 	}
-	meta = append(meta, field{key: "status", value: datadog.AppendString(nil, datadog.Status(lr))})
+	if !rec.CloudTrail || e.ct.SetStatus {
+		meta = append(meta, field{key: "status", value: datadog.AppendString(nil, datadog.Status(lr))})
+	}
 	if !rec.Time.IsZero() {
 		meta = append(meta, field{key: "timestamp", value: strconv.AppendInt(nil, rec.Time.UnixMilli(), 10)})
 	}

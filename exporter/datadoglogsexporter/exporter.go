@@ -63,7 +63,7 @@ type batch struct {
 // fails, the records from that request on are returned for retry
 // (consumererror.Logs), so that what was accepted is not sent again.
 func (e *logsExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
-	enc := encoder{ddsource: e.cfg.DDSource, hostname: e.cfg.Hostname, extraTags: e.cfg.ExtraTags}
+	enc := encoder{ddsource: e.cfg.DDSource, hostname: e.cfg.Hostname, ct: e.cfg.CloudTrail, extraTags: e.cfg.ExtraTags}
 	var b batch
 	sent := 0 // records accepted by the intake
 	truncated := 0
