@@ -48,7 +48,7 @@ func newEventsExporter(set exporter.Settings, cfg *Config) (*eventsExporter, err
 	url := eventsURL(cfg)
 	return &eventsExporter{
 		cfg:    cfg,
-		client: datadog.NewClient(url, cfg.API.Key, datadog.CompressionNone, "otelcol-cloudtrail/"+set.BuildInfo.Version),
+		client: datadog.NewClient(url, cfg.API.Key, datadog.CompressionNone, set.BuildInfo.Version),
 		logger: set.Logger,
 		tb:     tb,
 		now:    time.Now,

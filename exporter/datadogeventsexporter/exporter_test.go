@@ -128,6 +128,7 @@ func TestCloudTrailGolden(t *testing.T) {
 
 	events := in.Events()
 	require.Len(t, events, 1, "only the Insight record is younger than 18 hours")
+	assert.Equal(t, map[string]int{"otelcol-cloudtrail/latest": 1}, in.Origins(), "DD-EVP-ORIGIN and DD-EVP-ORIGIN-VERSION (the build version)")
 	assert.Equal(t, int64(3), te.counter("otelcol_exporter_datadogevents_events_skipped", "reason", skipTooOld))
 
 	// With a clock next to each record, every record makes an event.

@@ -39,7 +39,7 @@ func newLogsExporter(set exporter.Settings, cfg *Config) (*logsExporter, error) 
 	url := datadog.LogsURL(cfg.API.Site, cfg.Endpoint)
 	return &logsExporter{
 		cfg:    cfg,
-		client: datadog.NewClient(url, cfg.API.Key, cfg.Compression, "otelcol-cloudtrail/"+set.BuildInfo.Version),
+		client: datadog.NewClient(url, cfg.API.Key, cfg.Compression, set.BuildInfo.Version),
 		logger: set.Logger,
 		tb:     tb,
 		now:    time.Now,

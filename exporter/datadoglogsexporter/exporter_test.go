@@ -133,6 +133,7 @@ func TestCloudTrailGolden(t *testing.T) {
 
 	entries := in.Logs()
 	require.Len(t, entries, 4)
+	assert.Equal(t, map[string]int{"otelcol-cloudtrail/latest": 1}, in.Origins(), "DD-EVP-ORIGIN and DD-EVP-ORIGIN-VERSION (the build version)")
 	sort.Slice(entries, func(i, j int) bool { return entries[i]["eventID"].(string) < entries[j]["eventID"].(string) })
 	for _, e := range entries {
 		// The record's own fields are at the top level, as the Forwarder sends them.
