@@ -129,7 +129,7 @@ func TestCloudTrailGolden(t *testing.T) {
 	events := in.Events()
 	require.Len(t, events, 1, "only the Insight record is younger than 18 hours")
 	assert.Equal(t, map[string]int{"otelcol-cloudtrail/latest": 1}, in.Origins(), "DD-EVP-ORIGIN and DD-EVP-ORIGIN-VERSION (the build version)")
-	assert.Equal(t, int64(3), te.counter("otelcol_exporter_datadogevents_events_skipped", "reason", skipTooOld))
+	assert.Equal(t, int64(5), te.counter("otelcol_exporter_datadogevents_events_skipped", "reason", skipTooOld))
 
 	// With a clock next to each record, every record makes an event.
 	var all []devstack.Event
@@ -149,7 +149,7 @@ func TestCloudTrailGolden(t *testing.T) {
 			}
 		}
 	}
-	require.Len(t, all, 4)
+	require.Len(t, all, 6)
 	sort.Slice(all, func(i, j int) bool { return all[i].Title < all[j].Title })
 	for _, ev := range all {
 		assert.LessOrEqual(t, len([]rune(ev.Title)), maxTitle)

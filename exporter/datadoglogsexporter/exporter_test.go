@@ -132,7 +132,7 @@ func TestCloudTrailGolden(t *testing.T) {
 	require.NoError(t, te.exp.pushLogs(context.Background(), ld))
 
 	entries := in.Logs()
-	require.Len(t, entries, 4)
+	require.Len(t, entries, 6)
 	assert.Equal(t, map[string]int{"otelcol-cloudtrail/latest": 1}, in.Origins(), "DD-EVP-ORIGIN and DD-EVP-ORIGIN-VERSION (the build version)")
 	sort.Slice(entries, func(i, j int) bool { return entries[i]["eventID"].(string) < entries[j]["eventID"].(string) })
 	for _, e := range entries {
@@ -147,6 +147,13 @@ func TestCloudTrailGolden(t *testing.T) {
 		assert.Contains(t, e["ddtags"], "env:test")
 		assert.Equal(t, "security", e["team"])
 		assert.NotContains(t, e, "aws.cloudtrail.event_id", "the receiver's attributes repeat the record: not sent")
+		// The host, as the Forwarder: the instance of an instance-role
+		// session, else none (console sign-in, IAM user, service event, Insight).
+		if e["eventName"] == "UpdateInstanceInformation" {
+			assert.Equal(t, "i-0123456789abcdef0", e["hostname"])
+		} else {
+			assert.NotContains(t, e, "hostname", e["eventName"])
+		}
 	}
 	golden.AssertJSON(t, filepath.Join("testdata", "golden_cloudtrail_logs.json"), entries)
 }
