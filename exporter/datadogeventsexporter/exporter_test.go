@@ -45,7 +45,7 @@ func startIntake(t *testing.T, clock time.Time) *devstack.Intake {
 func testConfig(endpoint string) *Config {
 	cfg := createDefaultConfig().(*Config)
 	cfg.API.Key = apiKey
-	cfg.Endpoint = endpoint
+	cfg.ClientConfig.Endpoint = endpoint
 	cfg.ExtraTags = []string{"env:test"}
 	return cfg
 }
@@ -68,6 +68,7 @@ func newTestExporter(t testing.TB, cfg *Config, clock time.Time) *testExporter {
 	set.Logger = zap.New(core)
 	exp, err := newEventsExporter(set, cfg)
 	require.NoError(t, err)
+	require.NoError(t, exp.start(context.Background(), componenttest.NewNopHost()))
 	exp.now = func() time.Time { return clock }
 	t.Cleanup(func() { _ = exp.shutdown(context.Background()) })
 	return &testExporter{exp: exp, tel: tel, logs: logs}

@@ -46,7 +46,7 @@ func startIntake(t *testing.T) *devstack.Intake {
 func testConfig(endpoint string) *Config {
 	cfg := createDefaultConfig().(*Config)
 	cfg.API.Key = apiKey
-	cfg.Endpoint = endpoint
+	cfg.ClientConfig.Endpoint = endpoint
 	cfg.Hostname = "collector-1"
 	cfg.ExtraTags = []string{"env:test"}
 	return cfg
@@ -71,6 +71,7 @@ func newTestExporter(t testing.TB, cfg *Config) *testExporter {
 	set.Logger = zap.New(core)
 	exp, err := newLogsExporter(set, cfg)
 	require.NoError(t, err)
+	require.NoError(t, exp.start(context.Background(), componenttest.NewNopHost()))
 	t.Cleanup(func() { _ = exp.shutdown(context.Background()) })
 	return &testExporter{exp: exp, tel: tel, logs: logs}
 }
@@ -338,7 +339,7 @@ func TestPersistentQueueSurvivesRestart(t *testing.T) {
 	assert.Empty(t, in.Logs())
 
 	in2 := startIntake(t)
-	cfg.Endpoint = in2.URL
+	cfg.ClientConfig.Endpoint = in2.URL
 	second := createExporter(t, cfg, host)
 	require.Eventually(t, func() bool { return len(in2.Logs()) >= 30 }, 10*time.Second, 10*time.Millisecond)
 	require.NoError(t, second.Shutdown(context.Background()))
@@ -398,7 +399,7 @@ func TestSlowIntakeTimesOut(t *testing.T) {
 	in := startIntake(t)
 	in.SetDelay(2 * time.Second)
 	cfg := testConfig(in.URL)
-	cfg.Timeout = 200 * time.Millisecond
+	cfg.ClientConfig.Timeout = 200 * time.Millisecond
 	cfg.RetryConfig.InitialInterval = 50 * time.Millisecond
 	cfg.RetryConfig.MaxInterval = 100 * time.Millisecond
 	exp := createExporter(t, cfg, nil)

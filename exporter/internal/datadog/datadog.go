@@ -93,16 +93,14 @@ type Client struct {
 	version string
 }
 
-// NewClient returns a Client posting to url with the API key; version is
-// the collector's build version, sent in DD-EVP-ORIGIN-VERSION and the
-// User-Agent. The HTTP client honours the proxy environment variables.
-func NewClient(url string, key configopaque.String, compression, version string) *Client {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConnsPerHost = 16
+// NewClient returns a Client posting to url with the API key through hc
+// (ExporterConfig.HTTPClient); version is the collector's build version,
+// sent in DD-EVP-ORIGIN-VERSION and the User-Agent.
+func NewClient(hc *http.Client, url string, key configopaque.String, compression, version string) *Client {
 	if version == "" {
 		version = "unknown"
 	}
-	return &Client{http: &http.Client{Transport: tr}, url: url, key: key, gzip: compression == CompressionGzip, version: version}
+	return &Client{http: hc, url: url, key: key, gzip: compression == CompressionGzip, version: version}
 }
 
 // Close releases the client's idle connections.
