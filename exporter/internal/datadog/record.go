@@ -207,6 +207,52 @@ func Status(lr plog.LogRecord) string {
 	return "info"
 }
 
+// LogStatus is the status of a log record that is not CloudTrail's, as
+// contrib's Datadog exporter sets it: the severity text as written (Datadog's
+// status remapper reads it), else the range of the severity number (trace,
+// debug, info, warn, error, fatal), else "" (no status).
+func LogStatus(lr plog.LogRecord) string {
+	if t := lr.SeverityText(); t != "" {
+		return t
+	}
+	switch n := lr.SeverityNumber(); {
+	case n == plog.SeverityNumberUnspecified:
+		return ""
+	case n <= plog.SeverityNumberTrace4:
+		return "trace"
+	case n <= plog.SeverityNumberDebug4:
+		return "debug"
+	case n <= plog.SeverityNumberInfo4:
+		return "info"
+	case n <= plog.SeverityNumberWarn4:
+		return "warn"
+	case n <= plog.SeverityNumberError4:
+		return "error"
+	case n <= plog.SeverityNumberFatal4:
+		return "fatal"
+	}
+	return "error"
+}
+
+// ResourceTags returns the Datadog tags a resource implies, as contrib's
+// Datadog exporter: env (deployment.environment.name, or the older
+// deployment.environment) and version (service.version).
+func ResourceTags(res pcommon.Resource) []string {
+	var tags []string
+	attrs := res.Attributes()
+	env, ok := attrs.Get("deployment.environment.name")
+	if !ok {
+		env, ok = attrs.Get("deployment.environment")
+	}
+	if ok && env.AsString() != "" {
+		tags = append(tags, "env:"+env.AsString())
+	}
+	if v, ok := attrs.Get("service.version"); ok && v.AsString() != "" {
+		tags = append(tags, "version:"+v.AsString())
+	}
+	return tags
+}
+
 // SelectLogs returns a copy of the log records of ld whose index (in
 // iteration order) keep accepts, with their resources and scopes.
 func SelectLogs(ld plog.Logs, keep func(i int) bool) plog.Logs {
