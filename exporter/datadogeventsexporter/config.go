@@ -39,6 +39,9 @@ func (c *Config) Validate() error {
 	if c.SourceTypeName == "" {
 		errs = append(errs, errors.New("source_type_name must be set"))
 	}
+	if c.ClientConfig.Compression != "" && c.ClientConfig.Compression != "none" {
+		errs = append(errs, fmt.Errorf("compression must be none: the Events API takes uncompressed requests, not %q", c.ClientConfig.Compression))
+	}
 	if c.Concurrency < 1 || c.Concurrency > 64 {
 		errs = append(errs, errors.New("concurrency must be between 1 and 64"))
 	}

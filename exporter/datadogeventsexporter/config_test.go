@@ -3,6 +3,7 @@ package datadogeventsexporter
 import (
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -29,14 +30,20 @@ func TestLoadConfig(t *testing.T) {
 		}},
 		{name: "full", check: func(t *testing.T, c *Config) {
 			assert.Equal(t, "us5.datadoghq.com", c.API.Site)
-			assert.Equal(t, "http://127.0.0.1:8080", c.Endpoint)
+			assert.Equal(t, "http://127.0.0.1:8080", c.ClientConfig.Endpoint)
 			assert.Equal(t, "normal", c.MinPriority)
 			assert.True(t, c.IncludeReadOnly)
 			assert.Equal(t, "my cloudtrail", c.SourceTypeName)
 			assert.Equal(t, 2, c.Concurrency)
+			assert.Equal(t, 5*time.Second, c.ClientConfig.Timeout)
+			assert.Equal(t, "http://proxy.internal:3128", c.ClientConfig.ProxyURL)
+			assert.Equal(t, "/etc/ssl/corp-ca.pem", c.ClientConfig.TLS.CAFile)
+			v, _ := c.ClientConfig.Headers.Get("X-Team")
+			assert.Equal(t, "security", string(v))
 		}},
 		{name: "invalid", errText: []string{"api.key must be set", `min_priority must be low or normal, not "high"`,
-			"source_type_name must be set", "concurrency must be between 1 and 64"}},
+			"source_type_name must be set", "concurrency must be between 1 and 64",
+			`compression must be none: the Events API takes uncompressed requests, not "gzip"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -63,6 +70,6 @@ func TestURLs(t *testing.T) {
 	assert.Equal(t, "https://api.datadoghq.com/api/v1/events", eventsURL(cfg))
 	cfg.API.Site = "datadoghq.eu"
 	assert.Equal(t, "https://api.datadoghq.eu/api/v1/events", eventsURL(cfg))
-	cfg.Endpoint = "http://localhost:1234/"
+	cfg.ClientConfig.Endpoint = "http://localhost:1234/"
 	assert.Equal(t, "http://localhost:1234/api/v1/events", eventsURL(cfg))
 }

@@ -37,7 +37,7 @@ func buildEvent(rec datadog.Record, lr plog.LogRecord, cfg *Config) event {
 	ev := event{
 		Priority:       rec.Priority,
 		Host:           rec.Hostname,
-		Tags:           rec.Tags(cfg.ExtraTags),
+		Tags:           append([]string{"cloudtrail"}, rec.Tags(cfg.ExtraTags)...),
 		SourceTypeName: cfg.SourceTypeName,
 		AlertType:      "info",
 	}
@@ -48,6 +48,7 @@ func buildEvent(rec datadog.Record, lr plog.LogRecord, cfg *Config) event {
 		ev.DateHappened = rec.Time.Unix()
 	}
 	if !rec.CloudTrail {
+		ev.Tags = ev.Tags[1:]
 		msg := lr.Body().AsString()
 		first, _, _ := strings.Cut(msg, "\n")
 		ev.Title = cut(first, maxTitle)
@@ -65,6 +66,10 @@ func buildEvent(rec datadog.Record, lr plog.LogRecord, cfg *Config) event {
 			ev.AlertType = "warning"
 		}
 		return ev
+	}
+	// The instance of an instance-role session, as the logs' host.
+	if id := datadog.InstanceFromARN(rec.PrincipalARN); id != "" {
+		ev.Host = id
 	}
 	switch {
 	case rec.ErrorCode != "":

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -34,7 +35,8 @@ const (
 
 type eventsExporter struct {
 	cfg    *Config
-	client *datadog.Client
+	set    exporter.Settings
+	client *datadog.Client // made by start
 	logger *zap.Logger
 	tb     *metadata.TelemetryBuilder
 	now    func() time.Time
@@ -45,18 +47,30 @@ func newEventsExporter(set exporter.Settings, cfg *Config) (*eventsExporter, err
 	if err != nil {
 		return nil, err
 	}
-	url := eventsURL(cfg)
 	return &eventsExporter{
 		cfg:    cfg,
-		client: datadog.NewClient(url, cfg.API.Key, datadog.CompressionNone, "otelcol-cloudtrail/"+set.BuildInfo.Version),
+		set:    set,
 		logger: set.Logger,
 		tb:     tb,
 		now:    time.Now,
 	}, nil
 }
 
+// start makes the HTTP client: proxy, TLS, headers and the auth or
+// middleware extensions of the host (confighttp).
+func (e *eventsExporter) start(ctx context.Context, host component.Host) error {
+	hc, err := e.cfg.HTTPClient(ctx, host, e.set.TelemetrySettings)
+	if err != nil {
+		return err
+	}
+	e.client = datadog.NewClient(hc, eventsURL(e.cfg), e.cfg.API.Key, datadog.CompressionNone, e.set.BuildInfo.Version)
+	return nil
+}
+
 func (e *eventsExporter) shutdown(context.Context) error {
-	e.client.Close()
+	if e.client != nil {
+		e.client.Close()
+	}
 	e.tb.Shutdown()
 	return nil
 }
@@ -178,9 +192,9 @@ func (e *eventsExporter) post(ctx context.Context, ev event) error {
 		return consumererror.NewPermanent(err)
 	}
 	// The timeout is per event, not per batch (see datadoglogs).
-	if e.cfg.Timeout > 0 {
+	if e.cfg.ClientConfig.Timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, e.cfg.Timeout)
+		ctx, cancel = context.WithTimeout(ctx, e.cfg.ClientConfig.Timeout)
 		defer cancel()
 	}
 	resp, err := e.client.Post(ctx, b)
@@ -188,4 +202,4 @@ func (e *eventsExporter) post(ctx context.Context, ev event) error {
 	return err
 }
 
-func eventsURL(cfg *Config) string { return datadog.EventsURL(cfg.API.Site, cfg.Endpoint) }
+func eventsURL(cfg *Config) string { return datadog.EventsURL(cfg.API.Site, cfg.ClientConfig.Endpoint) }

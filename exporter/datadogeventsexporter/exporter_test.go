@@ -45,7 +45,7 @@ func startIntake(t *testing.T, clock time.Time) *devstack.Intake {
 func testConfig(endpoint string) *Config {
 	cfg := createDefaultConfig().(*Config)
 	cfg.API.Key = apiKey
-	cfg.Endpoint = endpoint
+	cfg.ClientConfig.Endpoint = endpoint
 	cfg.ExtraTags = []string{"env:test"}
 	return cfg
 }
@@ -68,6 +68,7 @@ func newTestExporter(t testing.TB, cfg *Config, clock time.Time) *testExporter {
 	set.Logger = zap.New(core)
 	exp, err := newEventsExporter(set, cfg)
 	require.NoError(t, err)
+	require.NoError(t, exp.start(context.Background(), componenttest.NewNopHost()))
 	exp.now = func() time.Time { return clock }
 	t.Cleanup(func() { _ = exp.shutdown(context.Background()) })
 	return &testExporter{exp: exp, tel: tel, logs: logs}
@@ -128,7 +129,8 @@ func TestCloudTrailGolden(t *testing.T) {
 
 	events := in.Events()
 	require.Len(t, events, 1, "only the Insight record is younger than 18 hours")
-	assert.Equal(t, int64(3), te.counter("otelcol_exporter_datadogevents_events_skipped", "reason", skipTooOld))
+	assert.Equal(t, map[string]int{"otelcol-cloudtrail/latest": 1}, in.Origins(), "DD-EVP-ORIGIN and DD-EVP-ORIGIN-VERSION (the build version)")
+	assert.Equal(t, int64(5), te.counter("otelcol_exporter_datadogevents_events_skipped", "reason", skipTooOld))
 
 	// With a clock next to each record, every record makes an event.
 	var all []devstack.Event
@@ -148,7 +150,7 @@ func TestCloudTrailGolden(t *testing.T) {
 			}
 		}
 	}
-	require.Len(t, all, 4)
+	require.Len(t, all, 6)
 	sort.Slice(all, func(i, j int) bool { return all[i].Title < all[j].Title })
 	for _, ev := range all {
 		assert.LessOrEqual(t, len([]rune(ev.Title)), maxTitle)
@@ -170,9 +172,42 @@ func TestEventFields(t *testing.T) {
 	assert.Equal(t, "error", ev.AlertType)
 	assert.Equal(t, "ec2:TerminateInstances", ev.AggregationKey)
 	assert.Equal(t, now.Add(-time.Hour).Unix(), ev.DateHappened)
-	assert.Equal(t, []string{"cloudtrail", "account:123456789012", "region:eu-west-1", "service:ec2", "event_name:TerminateInstances", "priority:normal", "env:test"}, ev.Tags)
+	assert.Equal(t, []string{"cloudtrail", "aws_account:123456789012", "region:eu-west-1", "aws_service:ec2", "event_name:TerminateInstances", "priority:normal", "env:test"}, ev.Tags,
+		"the tag names of the datadoglogs entries")
+	assert.Empty(t, ev.Host, "an IAM user's call has no host")
 	for _, want := range []string{"%%% \n", "**alice** called **TerminateInstances**", "Client.UnauthorizedOperation", "not authorized", `"instanceId":"i-0123"`, "\n %%%"} {
 		assert.Contains(t, ev.Text, want)
+	}
+}
+
+// TestEventHost: the host of an event is the instance of an instance-role
+// session (as the logs), else the resource's host.name.
+func TestEventHost(t *testing.T) {
+	tests := []struct {
+		name, arn, resHost, want string
+	}{
+		{"instance role, 17 hex", "arn:aws:sts::123456789012:assumed-role/web/i-0123456789abcdef0", "", "i-0123456789abcdef0"},
+		{"instance role, 8 hex", "arn:aws:sts::123456789012:assumed-role/web/i-0a1b2c3d", "collector-host", "i-0a1b2c3d"},
+		{"user session", "arn:aws:sts::123456789012:assumed-role/admin/alice", "", ""},
+		{"user session, resource host", "arn:aws:sts::123456789012:assumed-role/admin/alice", "collector-host", "collector-host"},
+		{"service event", "", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := startIntake(t, now)
+			te := newTestExporter(t, testConfig(in.URL), now)
+			ld := logsOf(rec{name: "RunInstances", service: "ec2", priority: "normal"})
+			rl := ld.ResourceLogs().At(0)
+			if tt.resHost != "" {
+				rl.Resource().Attributes().PutStr("host.name", tt.resHost)
+			}
+			if tt.arn != "" {
+				rl.ScopeLogs().At(0).LogRecords().At(0).Attributes().PutStr(ctattr.AttrPrincipalARN, tt.arn)
+			}
+			require.NoError(t, te.exp.pushLogs(context.Background(), ld))
+			require.Len(t, in.Events(), 1)
+			assert.Equal(t, tt.want, in.Events()[0].Host)
+		})
 	}
 }
 

@@ -57,7 +57,7 @@ func TestFanOutEventsFailureDuplicatesNoLog(t *testing.T) {
 			in.Fail(tt.fault)
 
 			logsCfg := datadoglogsexporter.NewFactory().CreateDefaultConfig().(*datadoglogsexporter.Config)
-			logsCfg.API.Key, logsCfg.Endpoint = apiKey, in.URL
+			logsCfg.API.Key, logsCfg.ClientConfig.Endpoint = apiKey, in.URL
 			logsCfg.RetryConfig.InitialInterval, logsCfg.RetryConfig.MaxInterval = time.Millisecond, 10*time.Millisecond
 			logsSet := exportertest.NewNopSettings(component.MustNewType("datadoglogs"))
 			logsExp, err := datadoglogsexporter.NewFactory().CreateLogs(context.Background(), logsSet, logsCfg)

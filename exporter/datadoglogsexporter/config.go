@@ -3,6 +3,7 @@ package datadoglogsexporter // import "github.com/otelcol-cloudtrail/otelcol-clo
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"go.opentelemetry.io/collector/component"
 
@@ -28,14 +29,49 @@ type Config struct {
 	// DDSource is the ddsource of CloudTrail records ("cloudtrail" selects
 	// Datadog's CloudTrail log pipeline).
 	DDSource string `mapstructure:"ddsource"`
-	// Hostname is sent when a record's resource has no host.name.
+	// Hostname is sent when a record's resource has no host.name (for
+	// CloudTrail records only with cloudtrail.use_collector_hostname).
 	Hostname string `mapstructure:"hostname"`
+	// CloudTrail sets the service, host and status of CloudTrail entries.
+	CloudTrail CloudTrailConfig `mapstructure:"cloudtrail"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}
 }
 
 var _ component.Config = (*Config)(nil)
+
+// CloudTrailConfig is the `cloudtrail` section: how the reserved fields of
+// a CloudTrail entry are set. The defaults are what Datadog's Forwarder
+// sends.
+type CloudTrailConfig struct {
+	// Service is the entry's service (default cloudtrail, as the Forwarder).
+	Service string `mapstructure:"service"`
+	// ServiceFromAWSService makes the record's AWS service (ec2 for
+	// ec2.amazonaws.com) the entry's service instead of Service.
+	ServiceFromAWSService bool `mapstructure:"service_from_aws_service"`
+	// HostFromInstanceRole sets the host to the EC2 instance ID when
+	// userIdentity.arn is an instance-role session
+	// (…:assumed-role/<role>/i-0123456789abcdef0), as the Forwarder.
+	HostFromInstanceRole bool `mapstructure:"host_from_instance_role"`
+	// UseCollectorHostname sets the host of the other entries to the
+	// resource's host.name, else to `hostname`. Off: they have no host.
+	UseCollectorHostname bool `mapstructure:"use_collector_hostname"`
+	// SetStatus sends a status (info, or warn when the call failed). Off:
+	// no status, as the Forwarder; Datadog's pipeline decides.
+	SetStatus bool `mapstructure:"set_status"`
+
+	// prevent unkeyed literal initialization
+	_ struct{}
+}
+
+// Validate checks the cloudtrail section.
+func (c *CloudTrailConfig) Validate() error {
+	if c.Service == "" || strings.ContainsAny(c.Service, ", ") {
+		return fmt.Errorf("cloudtrail.service must be a service name without spaces or commas, not %q", c.Service)
+	}
+	return nil
+}
 
 // Validate checks the settings of this exporter (the collector validates
 // the embedded shared settings itself).
@@ -68,5 +104,9 @@ func createDefaultConfig() component.Config {
 		MaxPayloadBytes: maxPayloadBytes,
 		MaxEntries:      maxEntries,
 		DDSource:        "cloudtrail",
+		CloudTrail: CloudTrailConfig{
+			Service:              "cloudtrail",
+			HostFromInstanceRole: true,
+		},
 	}
 }

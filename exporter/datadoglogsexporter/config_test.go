@@ -28,26 +28,38 @@ func TestLoadConfig(t *testing.T) {
 			assert.Equal(t, 5_000_000, c.MaxPayloadBytes)
 			assert.Equal(t, 1000, c.MaxEntries)
 			assert.Equal(t, "cloudtrail", c.DDSource)
-			assert.Equal(t, 15*time.Second, c.Timeout)
+			assert.Equal(t, 15*time.Second, c.ClientConfig.Timeout)
+			assert.Empty(t, c.ClientConfig.ProxyURL, "the proxy environment variables apply")
+			assert.Equal(t, 16, c.ClientConfig.Keepalive.Get().MaxIdleConnsPerHost)
 			assert.True(t, c.QueueConfig.HasValue())
+			assert.Equal(t, CloudTrailConfig{Service: "cloudtrail", HostFromInstanceRole: true}, c.CloudTrail, "the Forwarder's conventions")
 		}},
 		{name: "full", check: func(t *testing.T, c *Config) {
 			assert.Equal(t, "datadoghq.eu", c.API.Site)
-			assert.Equal(t, "https://proxy.example.com", c.Endpoint)
+			assert.Equal(t, "https://proxy.example.com", c.ClientConfig.Endpoint)
 			assert.Equal(t, "none", c.Compression)
 			assert.Equal(t, 1_000_000, c.MaxPayloadBytes)
 			assert.Equal(t, 500, c.MaxEntries)
 			assert.Equal(t, "my-source", c.DDSource)
 			assert.Equal(t, "collector-1", c.Hostname)
+			assert.Equal(t, CloudTrailConfig{Service: "ec2-audit", ServiceFromAWSService: true, UseCollectorHostname: true, SetStatus: true}, c.CloudTrail)
 			assert.Equal(t, []string{"env:prod", "team:sec"}, c.ExtraTags)
-			assert.Equal(t, 30*time.Second, c.Timeout)
+			assert.Equal(t, 30*time.Second, c.ClientConfig.Timeout)
+			assert.Equal(t, "http://proxy.internal:3128", c.ClientConfig.ProxyURL)
+			assert.True(t, c.ClientConfig.TLS.InsecureSkipVerify)
+			assert.Equal(t, "1.3", c.ClientConfig.TLS.MinVersion)
+			v, _ := c.ClientConfig.Headers.Get("X-Team")
+			assert.Equal(t, "security", string(v))
+			assert.Equal(t, 4, c.ClientConfig.Keepalive.Get().MaxIdleConnsPerHost)
+			assert.Equal(t, 100, c.ClientConfig.Keepalive.Get().MaxIdleConns, "the other defaults stay")
 			assert.Equal(t, time.Second, c.RetryConfig.InitialInterval)
 			assert.Equal(t, 4, c.QueueConfig.Get().NumConsumers)
 		}},
 		{name: "no_key", errText: []string{"api.key must be set"}},
 		{name: "invalid", errText: []string{`api.site "datadog.com" is not a Datadog site; use one of: datadoghq.com, datadoghq.eu`,
 			"endpoint must be an http:// or https:// URL", `compression must be gzip or none, not "zstd"`,
-			"max_payload_bytes must be between", "max_entries must be between", "ddsource must be set", `"bad tag" is not a tag`}},
+			"max_payload_bytes must be between", "max_entries must be between", "ddsource must be set", `"bad tag" is not a tag`,
+			`cloudtrail.service must be a service name without spaces or commas, not ""`, "timeout must not be negative"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,6 +1,8 @@
 package datadoglogsexporter // import "github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/datadoglogsexporter"
 
 import (
+	"encoding/binary"
+	"encoding/hex"
 	"sort"
 	"strconv"
 	"strings"
@@ -31,6 +33,7 @@ type field struct {
 type encoder struct {
 	ddsource  string
 	hostname  string
+	ct        CloudTrailConfig
 	extraTags []string
 	fields    []field
 	buf       []byte // the encoded values of fields
@@ -77,16 +80,31 @@ func (e *encoder) encode(dst []byte, res pcommon.Resource, lr plog.LogRecord) (o
 		})
 	} else {
 		e.addField("message", pcommon.NewValueStr(message(lr.Body())))
+		hasTrace, hasSpan := !lr.TraceID().IsEmpty(), !lr.SpanID().IsEmpty()
 		add := func(k string, v pcommon.Value) {
+			// The record's own IDs win over attributes of their names.
+			if (hasTrace && (k == "dd.trace_id" || k == "otel.trace_id")) || (hasSpan && (k == "dd.span_id" || k == "otel.span_id")) {
+				return
+			}
 			if !reserved[k] && k != "service.name" && k != "host.name" {
 				e.addField(k, v)
 			}
 		}
 		datadog.Flatten("", res.Attributes(), add)
 		datadog.Flatten("", lr.Attributes(), add)
+		// As contrib's Datadog exporter: the low 64 bits of the trace ID in
+		// decimal (Datadog's trace ID) and the OpenTelemetry IDs in hex.
+		if id := lr.TraceID(); !id.IsEmpty() {
+			e.addField("dd.trace_id", pcommon.NewValueStr(strconv.FormatUint(binary.BigEndian.Uint64(id[8:]), 10)))
+			e.addField("otel.trace_id", pcommon.NewValueStr(hex.EncodeToString(id[:])))
+		}
+		if id := lr.SpanID(); !id.IsEmpty() {
+			e.addField("dd.span_id", pcommon.NewValueStr(strconv.FormatUint(binary.BigEndian.Uint64(id[:]), 10)))
+			e.addField("otel.span_id", pcommon.NewValueStr(hex.EncodeToString(id[:])))
+		}
 	}
 	fields := e.fields
-	meta := e.metadata(rec, lr)
+	meta := e.metadata(rec, res, lr)
 
 	start := len(dst)
 	if dst == nil {
@@ -118,7 +136,7 @@ func fieldName(k string) string {
 }
 
 // metadata returns the Datadog reserved fields of an entry.
-func (e *encoder) metadata(rec datadog.Record, lr plog.LogRecord) []field {
+func (e *encoder) metadata(rec datadog.Record, res pcommon.Resource, lr plog.LogRecord) []field {
 	source := e.ddsource
 	if !rec.CloudTrail {
 		source = "otel"
@@ -126,13 +144,25 @@ func (e *encoder) metadata(rec datadog.Record, lr plog.LogRecord) []field {
 			source = v.AsString()
 		}
 	}
-	host := rec.Hostname
+	host, service := rec.Hostname, rec.Service
 	if host == "" {
 		host = e.hostname
 	}
-	service := rec.Service
-	if service == "" && rec.CloudTrail {
-		service = "cloudtrail"
+	if rec.CloudTrail {
+		// As the Forwarder: service cloudtrail, and a host only for the
+		// calls of an instance role; the collector's host is not the host
+		// of an AWS call.
+		if !e.ct.UseCollectorHostname {
+			host = ""
+		}
+		if e.ct.HostFromInstanceRole {
+			if id := datadog.InstanceFromARN(rec.PrincipalARN); id != "" {
+				host = id
+			}
+		}
+		if !e.ct.ServiceFromAWSService || service == "" {
+			service = e.ct.Service
+		}
 	}
 	meta := []field{{key: "ddsource", value: datadog.AppendString(nil, source)}}
 	if rec.CloudTrail {
@@ -144,10 +174,23 @@ func (e *encoder) metadata(rec datadog.Record, lr plog.LogRecord) []field {
 	if host != "" {
 		meta = append(meta, field{key: "hostname", value: datadog.AppendString(nil, host)})
 	}
-	if tags := rec.Tags(e.extraTags); len(tags) > 0 {
+	tags := rec.Tags(e.extraTags)
+	if !rec.CloudTrail {
+		if rt := datadog.ResourceTags(res); len(rt) > 0 {
+			tags = append(rt, tags...)
+		}
+	}
+	if len(tags) > 0 {
 		meta = append(meta, field{key: "ddtags", value: datadog.AppendString(nil, strings.Join(tags, ","))})
 	}
-	meta = append(meta, field{key: "status", value: datadog.AppendString(nil, datadog.Status(lr))})
+	switch {
+	case !rec.CloudTrail:
+		if st := datadog.LogStatus(lr); st != "" {
+			meta = append(meta, field{key: "status", value: datadog.AppendString(nil, st)})
+		}
+	case e.ct.SetStatus:
+		meta = append(meta, field{key: "status", value: datadog.AppendString(nil, datadog.Status(lr))})
+	}
 	if !rec.Time.IsZero() {
 		meta = append(meta, field{key: "timestamp", value: strconv.AppendInt(nil, rec.Time.UnixMilli(), 10)})
 	}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -25,7 +26,8 @@ const (
 
 type logsExporter struct {
 	cfg    *Config
-	client *datadog.Client
+	set    exporter.Settings
+	client *datadog.Client // made by start
 	logger *zap.Logger
 	tb     *metadata.TelemetryBuilder
 	now    func() time.Time
@@ -36,18 +38,30 @@ func newLogsExporter(set exporter.Settings, cfg *Config) (*logsExporter, error) 
 	if err != nil {
 		return nil, err
 	}
-	url := datadog.LogsURL(cfg.API.Site, cfg.Endpoint)
 	return &logsExporter{
 		cfg:    cfg,
-		client: datadog.NewClient(url, cfg.API.Key, cfg.Compression, "otelcol-cloudtrail/"+set.BuildInfo.Version),
+		set:    set,
 		logger: set.Logger,
 		tb:     tb,
 		now:    time.Now,
 	}, nil
 }
 
+// start makes the HTTP client: proxy, TLS, headers and the auth or
+// middleware extensions of the host (confighttp).
+func (e *logsExporter) start(ctx context.Context, host component.Host) error {
+	hc, err := e.cfg.HTTPClient(ctx, host, e.set.TelemetrySettings)
+	if err != nil {
+		return err
+	}
+	e.client = datadog.NewClient(hc, datadog.LogsURL(e.cfg.API.Site, e.cfg.ClientConfig.Endpoint), e.cfg.API.Key, e.cfg.Compression, e.set.BuildInfo.Version)
+	return nil
+}
+
 func (e *logsExporter) shutdown(context.Context) error {
-	e.client.Close()
+	if e.client != nil {
+		e.client.Close()
+	}
 	e.tb.Shutdown()
 	return nil
 }
@@ -63,7 +77,7 @@ type batch struct {
 // fails, the records from that request on are returned for retry
 // (consumererror.Logs), so that what was accepted is not sent again.
 func (e *logsExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
-	enc := encoder{ddsource: e.cfg.DDSource, hostname: e.cfg.Hostname, extraTags: e.cfg.ExtraTags}
+	enc := encoder{ddsource: e.cfg.DDSource, hostname: e.cfg.Hostname, ct: e.cfg.CloudTrail, extraTags: e.cfg.ExtraTags}
 	var b batch
 	sent := 0 // records accepted by the intake
 	truncated := 0
@@ -163,9 +177,9 @@ func (e *logsExporter) send(ctx context.Context, entries [][]byte) (int, error) 
 // per batch: a batch of several requests that outlasted one timeout would
 // be cut in the middle of a request the intake may already have stored.
 func (e *logsExporter) post(ctx context.Context, payload []byte) (datadog.Response, error) {
-	if e.cfg.Timeout > 0 {
+	if e.cfg.ClientConfig.Timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, e.cfg.Timeout)
+		ctx, cancel = context.WithTimeout(ctx, e.cfg.ClientConfig.Timeout)
 		defer cancel()
 	}
 	return e.client.Post(ctx, payload)

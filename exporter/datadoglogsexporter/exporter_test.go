@@ -46,7 +46,7 @@ func startIntake(t *testing.T) *devstack.Intake {
 func testConfig(endpoint string) *Config {
 	cfg := createDefaultConfig().(*Config)
 	cfg.API.Key = apiKey
-	cfg.Endpoint = endpoint
+	cfg.ClientConfig.Endpoint = endpoint
 	cfg.Hostname = "collector-1"
 	cfg.ExtraTags = []string{"env:test"}
 	return cfg
@@ -71,6 +71,7 @@ func newTestExporter(t testing.TB, cfg *Config) *testExporter {
 	set.Logger = zap.New(core)
 	exp, err := newLogsExporter(set, cfg)
 	require.NoError(t, err)
+	require.NoError(t, exp.start(context.Background(), componenttest.NewNopHost()))
 	t.Cleanup(func() { _ = exp.shutdown(context.Background()) })
 	return &testExporter{exp: exp, tel: tel, logs: logs}
 }
@@ -132,7 +133,8 @@ func TestCloudTrailGolden(t *testing.T) {
 	require.NoError(t, te.exp.pushLogs(context.Background(), ld))
 
 	entries := in.Logs()
-	require.Len(t, entries, 4)
+	require.Len(t, entries, 6)
+	assert.Equal(t, map[string]int{"otelcol-cloudtrail/latest": 1}, in.Origins(), "DD-EVP-ORIGIN and DD-EVP-ORIGIN-VERSION (the build version)")
 	sort.Slice(entries, func(i, j int) bool { return entries[i]["eventID"].(string) < entries[j]["eventID"].(string) })
 	for _, e := range entries {
 		// The record's own fields are at the top level, as the Forwarder sends them.
@@ -140,10 +142,19 @@ func TestCloudTrailGolden(t *testing.T) {
 		assert.Contains(t, e, "awsRegion")
 		assert.Equal(t, "cloudtrail", e["ddsource"])
 		assert.Equal(t, map[string]any{"s3": map[string]any{"bucket": ctsample.Bucket, "key": e["aws"].(map[string]any)["s3"].(map[string]any)["key"]}}, e["aws"])
-		assert.Contains(t, e["ddtags"], "cloudtrail")
+		assert.Equal(t, "cloudtrail", e["service"], "as the Forwarder")
+		assert.NotContains(t, e, "status", "as the Forwarder: Datadog's pipeline sets it")
+		assert.Contains(t, e["ddtags"], "aws_account:")
 		assert.Contains(t, e["ddtags"], "env:test")
 		assert.Equal(t, "security", e["team"])
 		assert.NotContains(t, e, "aws.cloudtrail.event_id", "the receiver's attributes repeat the record: not sent")
+		// The host, as the Forwarder: the instance of an instance-role
+		// session, else none (console sign-in, IAM user, service event, Insight).
+		if e["eventName"] == "UpdateInstanceInformation" {
+			assert.Equal(t, "i-0123456789abcdef0", e["hostname"])
+		} else {
+			assert.NotContains(t, e, "hostname", e["eventName"])
+		}
 	}
 	golden.AssertJSON(t, filepath.Join("testdata", "golden_cloudtrail_logs.json"), entries)
 }
@@ -328,7 +339,7 @@ func TestPersistentQueueSurvivesRestart(t *testing.T) {
 	assert.Empty(t, in.Logs())
 
 	in2 := startIntake(t)
-	cfg.Endpoint = in2.URL
+	cfg.ClientConfig.Endpoint = in2.URL
 	second := createExporter(t, cfg, host)
 	require.Eventually(t, func() bool { return len(in2.Logs()) >= 30 }, 10*time.Second, 10*time.Millisecond)
 	require.NoError(t, second.Shutdown(context.Background()))
@@ -388,7 +399,7 @@ func TestSlowIntakeTimesOut(t *testing.T) {
 	in := startIntake(t)
 	in.SetDelay(2 * time.Second)
 	cfg := testConfig(in.URL)
-	cfg.Timeout = 200 * time.Millisecond
+	cfg.ClientConfig.Timeout = 200 * time.Millisecond
 	cfg.RetryConfig.InitialInterval = 50 * time.Millisecond
 	cfg.RetryConfig.MaxInterval = 100 * time.Millisecond
 	exp := createExporter(t, cfg, nil)

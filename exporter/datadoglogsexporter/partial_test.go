@@ -154,7 +154,7 @@ func TestTimeoutIsPerRequest(t *testing.T) {
 	in.SetDelay(300 * time.Millisecond)
 	cfg := testConfig(in.URL)
 	cfg.MaxEntries = 10
-	cfg.Timeout = time.Second
+	cfg.ClientConfig.Timeout = time.Second
 	cfg.QueueConfig = configoptional.None[exporterhelper.QueueBatchConfig]()
 	cfg.RetryConfig.InitialInterval = time.Millisecond
 	exp := createExporter(t, cfg, nil)

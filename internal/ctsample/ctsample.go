@@ -40,6 +40,7 @@ func Seed(s3srv *devstack.S3Server, bucket string) (int, error) {
 		{"console-login.ndjson", "111122223333", "CloudTrail", "us-east-2"},
 		{"assume-role.ndjson", "111111111111", "CloudTrail", "us-east-2"},
 		{"insight.ndjson", "123456789012", "CloudTrail-Insight", "us-east-1"},
+		{"instance-and-service.ndjson", "123456789012", "CloudTrail", "us-east-1"},
 	}
 	total := 0
 	for i, f := range files {

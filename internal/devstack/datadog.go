@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -67,6 +68,7 @@ type Intake struct {
 	requests map[string]int
 	bodies   map[string][]int
 	rejected map[int]int
+	origins  map[string]int
 	faults   []*IntakeFault
 	delay    time.Duration
 	now      func() time.Time
@@ -74,7 +76,7 @@ type Intake struct {
 
 // StartIntake starts the emulator on addr ("" for any loopback port).
 func StartIntake(addr, apiKey string) (*Intake, error) {
-	in := &Intake{APIKey: apiKey, requests: map[string]int{}, bodies: map[string][]int{}, rejected: map[int]int{}, now: time.Now}
+	in := &Intake{APIKey: apiKey, requests: map[string]int{}, bodies: map[string][]int{}, rejected: map[int]int{}, origins: map[string]int{}, now: time.Now}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/v2/logs", in.handleLogs)
 	mux.HandleFunc("POST /api/v1/events", in.handleEvents)
@@ -173,6 +175,13 @@ func (in *Intake) BodySizes(path string) []int {
 	return slices.Clone(in.bodies[path])
 }
 
+// Origins counts the requests with a valid key by "DD-EVP-ORIGIN/DD-EVP-ORIGIN-VERSION".
+func (in *Intake) Origins() map[string]int {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return maps.Clone(in.origins)
+}
+
 // Rejected returns how many requests got the given status.
 func (in *Intake) Rejected(status int) int {
 	in.mu.Lock()
@@ -219,6 +228,13 @@ func (in *Intake) body(w http.ResponseWriter, r *http.Request, limit int) []byte
 		in.reject(w, http.StatusForbidden, "Forbidden: invalid or missing DD-API-KEY")
 		return nil
 	}
+	// The real intake accepts requests without these headers; the
+	// emulator refuses them so that every test checks the exporters send them.
+	origin, version := r.Header.Get("DD-EVP-ORIGIN"), r.Header.Get("DD-EVP-ORIGIN-VERSION")
+	if origin == "" || version == "" {
+		in.reject(w, http.StatusBadRequest, "missing DD-EVP-ORIGIN or DD-EVP-ORIGIN-VERSION header")
+		return nil
+	}
 	if ct := r.Header.Get("Content-Type"); ct != "application/json" {
 		in.reject(w, http.StatusUnsupportedMediaType, "Content-Type must be application/json, got "+ct)
 		return nil
@@ -248,6 +264,7 @@ func (in *Intake) body(w http.ResponseWriter, r *http.Request, limit int) []byte
 	}
 	in.mu.Lock()
 	in.bodies[r.URL.Path] = append(in.bodies[r.URL.Path], len(b))
+	in.origins[origin+"/"+version]++
 	in.mu.Unlock()
 	return b
 }

@@ -15,6 +15,11 @@ import (
 
 func post(t *testing.T, url, key, body string, gz bool) int {
 	t.Helper()
+	return postWith(t, url, key, body, gz, http.Header{"Dd-Evp-Origin": {"test"}, "Dd-Evp-Origin-Version": {"1"}})
+}
+
+func postWith(t *testing.T, url, key, body string, gz bool, h http.Header) int {
+	t.Helper()
 	var b bytes.Buffer
 	if gz {
 		zw := gzip.NewWriter(&b)
@@ -25,6 +30,9 @@ func post(t *testing.T, url, key, body string, gz bool) int {
 	}
 	req, _ := http.NewRequest(http.MethodPost, url, &b)
 	req.Header.Set("Content-Type", "application/json")
+	for k, v := range h {
+		req.Header[k] = v
+	}
 	req.Header.Set("DD-API-KEY", key)
 	if gz {
 		req.Header.Set("Content-Encoding", "gzip")
@@ -33,6 +41,32 @@ func post(t *testing.T, url, key, body string, gz bool) int {
 	require.NoError(t, err)
 	resp.Body.Close()
 	return resp.StatusCode
+}
+
+// TestIntakeRequiresOrigin: requests without DD-EVP-ORIGIN and
+// DD-EVP-ORIGIN-VERSION are refused, so every exporter test checks that
+// the exporters send them; the origins are counted.
+func TestIntakeRequiresOrigin(t *testing.T) {
+	in, err := StartIntake("", "k")
+	require.NoError(t, err)
+	defer in.Close()
+	ev := `{"title":"t","text":"x"}`
+	tests := []struct {
+		name, path, body string
+		h                http.Header
+		want             int
+	}{
+		{"logs with origin", "/api/v2/logs", `[{"message":"x"}]`, http.Header{"Dd-Evp-Origin": {"otelcol-cloudtrail"}, "Dd-Evp-Origin-Version": {"1.0"}}, 202},
+		{"events with origin", "/api/v1/events", ev, http.Header{"Dd-Evp-Origin": {"otelcol-cloudtrail"}, "Dd-Evp-Origin-Version": {"1.0"}}, 202},
+		{"logs without origin", "/api/v2/logs", `[{"message":"x"}]`, http.Header{}, 400},
+		{"events without version", "/api/v1/events", ev, http.Header{"Dd-Evp-Origin": {"otelcol-cloudtrail"}}, 400},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, postWith(t, in.URL+tt.path, "k", tt.body, false, tt.h))
+		})
+	}
+	assert.Equal(t, map[string]int{"otelcol-cloudtrail/1.0": 2}, in.Origins())
 }
 
 // TestIntakeContract checks the documented limits the emulator enforces.

@@ -85,6 +85,8 @@ func TestIntakeFaultsSlowAndTooLarge(t *testing.T) {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, g.URL+"/api/v2/logs", bytes.NewReader([]byte(body)))
 		req.Header.Set("DD-API-KEY", "k")
 		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("DD-EVP-ORIGIN", "test")
+		req.Header.Set("DD-EVP-ORIGIN-VERSION", "1")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			return 0, err

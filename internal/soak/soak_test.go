@@ -535,8 +535,8 @@ func (r *run) start() *instance {
 	lf := datadoglogsexporter.NewFactory()
 	lcfg := lf.CreateDefaultConfig().(*datadoglogsexporter.Config)
 	lcfg.API.Key = configopaque.String(apiKey)
-	lcfg.Endpoint = in.ddgate.URL
-	lcfg.Timeout = sc.timeout
+	lcfg.ClientConfig.Endpoint = in.ddgate.URL
+	lcfg.ClientConfig.Timeout = sc.timeout
 	lcfg.RetryConfig.InitialInterval = 20 * time.Millisecond
 	lcfg.RetryConfig.MaxInterval = 300 * time.Millisecond
 	lcfg.RetryConfig.MaxElapsedTime = 0
@@ -548,8 +548,8 @@ func (r *run) start() *instance {
 		ef := datadogeventsexporter.NewFactory()
 		ecfg := ef.CreateDefaultConfig().(*datadogeventsexporter.Config)
 		ecfg.API.Key = configopaque.String(apiKey)
-		ecfg.Endpoint = in.ddgate.URL
-		ecfg.Timeout = sc.timeout
+		ecfg.ClientConfig.Endpoint = in.ddgate.URL
+		ecfg.ClientConfig.Timeout = sc.timeout
 		ecfg.RetryConfig.InitialInterval = 20 * time.Millisecond
 		ecfg.RetryConfig.MaxInterval = 300 * time.Millisecond
 		ecfg.RetryConfig.MaxElapsedTime = 0

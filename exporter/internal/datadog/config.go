@@ -1,9 +1,14 @@
 package datadog
 
 import (
+	"context"
 	"errors"
+	"net/http"
 	"strings"
+	"time"
 
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
@@ -14,12 +19,16 @@ import (
 type ExporterConfig struct {
 	// API holds the key and the site.
 	API APIConfig `mapstructure:"api"`
-	// Endpoint overrides the URL built from the site (proxies, tests).
-	Endpoint string `mapstructure:"endpoint"`
+	// ClientConfig is the collector's HTTP client configuration, as in
+	// contrib's Datadog components: endpoint (the base URL instead of the
+	// site's, for proxies and tests), proxy_url, tls, timeout (of one
+	// request), headers, auth, connection pool. Its compression is not used
+	// to compress requests: the exporters compress themselves. A named
+	// field, so that ClientConfig's Unmarshal is not promoted to the
+	// exporters' configurations (it would decode only its own fields).
+	ClientConfig confighttp.ClientConfig `mapstructure:",squash"`
 	// ExtraTags are added to every log or event ("env:prod").
 	ExtraTags []string `mapstructure:"extra_tags"`
-	// TimeoutConfig is the timeout of one request.
-	exporterhelper.TimeoutConfig `mapstructure:",squash"`
 	// RetryConfig retries 408/429/5xx and network errors with backoff.
 	RetryConfig configretry.BackOffConfig `mapstructure:"retry_on_failure"`
 	// QueueConfig is the sending queue; it can be persisted in a storage extension.
@@ -47,18 +56,39 @@ func NewQueueConfig() exporterhelper.QueueBatchConfig {
 
 // NewExporterConfig returns the shared defaults.
 func NewExporterConfig() ExporterConfig {
+	hc := confighttp.NewDefaultClientConfig()
+	hc.Timeout = 15 * time.Second
+	ka := confighttp.NewDefaultKeepaliveClientConfig()
+	ka.MaxIdleConnsPerHost = 16
+	hc.Keepalive = configoptional.Some(ka)
 	return ExporterConfig{
-		API:           APIConfig{Site: DefaultSite},
-		TimeoutConfig: exporterhelper.TimeoutConfig{Timeout: 15e9},
-		RetryConfig:   configretry.NewDefaultBackOffConfig(),
-		QueueConfig:   configoptional.Some(NewQueueConfig()),
+		API:          APIConfig{Site: DefaultSite},
+		ClientConfig: hc,
+		RetryConfig:  configretry.NewDefaultBackOffConfig(),
+		QueueConfig:  configoptional.Some(NewQueueConfig()),
 	}
+}
+
+// HTTPClient returns the HTTP client of the configuration (proxy, TLS,
+// timeout, headers, auth and middleware extensions of host). It does not
+// compress: the Client does (gzip or none), once.
+func (c *ExporterConfig) HTTPClient(ctx context.Context, host component.Host, set component.TelemetrySettings) (*http.Client, error) {
+	cc := c.ClientConfig
+	cc.Compression = ""
+	var ext map[component.ID]component.Component
+	if host != nil {
+		ext = host.GetExtensions()
+	}
+	return cc.ToClient(ctx, ext, set)
 }
 
 // Validate checks the shared settings (the collector validates API itself).
 func (c *ExporterConfig) Validate() error {
 	var errs []error
-	if c.Endpoint != "" && !strings.HasPrefix(c.Endpoint, "http://") && !strings.HasPrefix(c.Endpoint, "https://") {
+	if c.ClientConfig.Timeout < 0 {
+		errs = append(errs, errors.New("timeout must not be negative"))
+	}
+	if e := c.ClientConfig.Endpoint; e != "" && !strings.HasPrefix(e, "http://") && !strings.HasPrefix(e, "https://") {
 		errs = append(errs, errors.New("endpoint must be an http:// or https:// URL"))
 	}
 	for _, t := range c.ExtraTags {

@@ -80,21 +80,27 @@ const (
 	CompressionNone = "none"
 )
 
+// Origin is the DD-EVP-ORIGIN header of every request: it tells Datadog
+// which integration sent the data (the Forwarder sends aws_forwarder).
+const Origin = "otelcol-cloudtrail"
+
 // Client posts JSON payloads to one Datadog URL.
 type Client struct {
-	http      *http.Client
-	url       string
-	key       configopaque.String
-	gzip      bool
-	userAgent string
+	http    *http.Client
+	url     string
+	key     configopaque.String
+	gzip    bool
+	version string
 }
 
-// NewClient returns a Client posting to url with the API key. The HTTP
-// client honours the proxy environment variables.
-func NewClient(url string, key configopaque.String, compression, userAgent string) *Client {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConnsPerHost = 16
-	return &Client{http: &http.Client{Transport: tr}, url: url, key: key, gzip: compression == CompressionGzip, userAgent: userAgent}
+// NewClient returns a Client posting to url with the API key through hc
+// (ExporterConfig.HTTPClient); version is the collector's build version,
+// sent in DD-EVP-ORIGIN-VERSION and the User-Agent.
+func NewClient(hc *http.Client, url string, key configopaque.String, compression, version string) *Client {
+	if version == "" {
+		version = "unknown"
+	}
+	return &Client{http: hc, url: url, key: key, gzip: compression == CompressionGzip, version: version}
 }
 
 // Close releases the client's idle connections.
@@ -131,9 +137,9 @@ func (c *Client) Post(ctx context.Context, payload []byte) (Response, error) {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("DD-API-KEY", string(c.key))
-	if c.userAgent != "" {
-		req.Header.Set("User-Agent", c.userAgent)
-	}
+	req.Header.Set("User-Agent", Origin+"/"+c.version)
+	req.Header.Set("DD-EVP-ORIGIN", Origin)
+	req.Header.Set("DD-EVP-ORIGIN-VERSION", c.version)
 	if c.gzip {
 		req.Header.Set("Content-Encoding", "gzip")
 	}

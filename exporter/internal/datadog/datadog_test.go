@@ -53,11 +53,14 @@ func TestPostClassifiesAnswers(t *testing.T) {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				assert.Equal(t, key, r.Header.Get("DD-API-KEY"))
 				assert.Equal(t, "gzip", r.Header.Get("Content-Encoding"))
+				assert.Equal(t, "otelcol-cloudtrail", r.Header.Get("DD-EVP-ORIGIN"))
+				assert.Equal(t, "1.2.3", r.Header.Get("DD-EVP-ORIGIN-VERSION"))
+				assert.Equal(t, "otelcol-cloudtrail/1.2.3", r.Header.Get("User-Agent"))
 				w.WriteHeader(tt.status)
 				_, _ = w.Write([]byte(`{"errors":["echo ` + key + `"]}`))
 			}))
 			defer srv.Close()
-			c := NewClient(srv.URL, key, CompressionGzip, "test")
+			c := NewClient(http.DefaultClient, srv.URL, key, CompressionGzip, "1.2.3")
 			defer c.Close()
 			resp, err := c.Post(context.Background(), []byte(`[{"message":"x"}]`))
 			assert.Equal(t, tt.status, resp.Status)
@@ -75,7 +78,7 @@ func TestPostClassifiesAnswers(t *testing.T) {
 }
 
 func TestPostNetworkErrorIsRetryable(t *testing.T) {
-	c := NewClient("http://127.0.0.1:1/api/v2/logs", "k", CompressionNone, "test")
+	c := NewClient(http.DefaultClient, "http://127.0.0.1:1/api/v2/logs", "k", CompressionNone, "test")
 	_, err := c.Post(context.Background(), []byte(`[]`))
 	require.Error(t, err)
 	assert.False(t, consumererror.IsPermanent(err))

@@ -128,19 +128,55 @@ func (r Record) Actor() string {
 	return "unknown"
 }
 
-// Tags returns the Datadog tags of a record: account, region, service,
-// event name and priority for CloudTrail records, then extra.
+// Tags returns the Datadog tags of a record, then extra. A CloudTrail
+// record is tagged with aws_account, region, aws_service (the AWS service:
+// a tag of its own, so that it does not override the entry's service),
+// event_name and priority.
 func (r Record) Tags(extra []string) []string {
-	tags := make([]string, 0, 7+len(extra))
+	tags := make([]string, 0, 5+len(extra))
 	if r.CloudTrail {
-		tags = append(tags, "cloudtrail")
-		for _, kv := range [][2]string{{"account", r.Account}, {"region", r.Region}, {"service", r.Service}, {"event_name", r.EventName}, {"priority", r.Priority}} {
+		for _, kv := range [][2]string{{"aws_account", r.Account}, {"region", r.Region}, {"aws_service", r.Service}, {"event_name", r.EventName}, {"priority", r.Priority}} {
 			if kv[1] != "" {
 				tags = append(tags, kv[0]+":"+kv[1])
 			}
 		}
 	}
 	return append(tags, extra...)
+}
+
+// InstanceFromARN returns the EC2 instance ID of an instance-role session
+// (userIdentity.arn arn:<partition>:sts::<account>:assumed-role/<role>/i-<8
+// or 17 lower-case hex digits>), else "". This is the rule of Datadog's
+// Forwarder for the host of a CloudTrail entry (which only knows the aws
+// partition).
+func InstanceFromARN(arn string) string {
+	rest, ok := strings.CutPrefix(arn, "arn:")
+	if !ok {
+		return ""
+	}
+	_, rest, ok = strings.Cut(rest, ":sts::")
+	if !ok {
+		return ""
+	}
+	_, rest, ok = strings.Cut(rest, ":assumed-role/")
+	if !ok {
+		return ""
+	}
+	slash := strings.LastIndexByte(rest, '/')
+	if slash <= 0 {
+		return ""
+	}
+	id := rest[slash+1:]
+	hex, ok := strings.CutPrefix(id, "i-")
+	if !ok || (len(hex) != 8 && len(hex) != 17) {
+		return ""
+	}
+	for i := 0; i < len(hex); i++ {
+		if c := hex[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return ""
+		}
+	}
+	return id
 }
 
 // Status maps a log record's severity to a Datadog status.
@@ -169,6 +205,52 @@ func Status(lr plog.LogRecord) string {
 		return "critical"
 	}
 	return "info"
+}
+
+// LogStatus is the status of a log record that is not CloudTrail's, as
+// contrib's Datadog exporter sets it: the severity text as written (Datadog's
+// status remapper reads it), else the range of the severity number (trace,
+// debug, info, warn, error, fatal), else "" (no status).
+func LogStatus(lr plog.LogRecord) string {
+	if t := lr.SeverityText(); t != "" {
+		return t
+	}
+	switch n := lr.SeverityNumber(); {
+	case n == plog.SeverityNumberUnspecified:
+		return ""
+	case n <= plog.SeverityNumberTrace4:
+		return "trace"
+	case n <= plog.SeverityNumberDebug4:
+		return "debug"
+	case n <= plog.SeverityNumberInfo4:
+		return "info"
+	case n <= plog.SeverityNumberWarn4:
+		return "warn"
+	case n <= plog.SeverityNumberError4:
+		return "error"
+	case n <= plog.SeverityNumberFatal4:
+		return "fatal"
+	}
+	return "error"
+}
+
+// ResourceTags returns the Datadog tags a resource implies, as contrib's
+// Datadog exporter: env (deployment.environment.name, or the older
+// deployment.environment) and version (service.version).
+func ResourceTags(res pcommon.Resource) []string {
+	var tags []string
+	attrs := res.Attributes()
+	env, ok := attrs.Get("deployment.environment.name")
+	if !ok {
+		env, ok = attrs.Get("deployment.environment")
+	}
+	if ok && env.AsString() != "" {
+		tags = append(tags, "env:"+env.AsString())
+	}
+	if v, ok := attrs.Get("service.version"); ok && v.AsString() != "" {
+		tags = append(tags, "version:"+v.AsString())
+	}
+	return tags
 }
 
 // SelectLogs returns a copy of the log records of ld whose index (in

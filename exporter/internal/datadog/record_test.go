@@ -1,0 +1,49 @@
+package datadog
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+func TestInstanceFromARN(t *testing.T) {
+	tests := []struct {
+		name, arn, want string
+	}{
+		{"17 hex", "arn:aws:sts::123456789012:assumed-role/web-role/i-0123456789abcdef0", "i-0123456789abcdef0"},
+		{"8 hex", "arn:aws:sts::123456789012:assumed-role/web-role/i-0a1b2c3d", "i-0a1b2c3d"},
+		{"gov partition", "arn:aws-us-gov:sts::123456789012:assumed-role/r/i-0123456789abcdef0", "i-0123456789abcdef0"},
+		{"session not an instance", "arn:aws:sts::123456789012:assumed-role/admin/alice", ""},
+		{"9 hex", "arn:aws:sts::123456789012:assumed-role/r/i-0a1b2c3d4", ""},
+		{"upper-case hex", "arn:aws:sts::123456789012:assumed-role/r/i-0123456789ABCDEF0", ""},
+		{"suffix after the id", "arn:aws:sts::123456789012:assumed-role/r/i-0a1b2c3d/x", ""},
+		{"no role", "arn:aws:sts::123456789012:assumed-role/i-0a1b2c3d", ""},
+		{"iam user named like an instance", "arn:aws:iam::123456789012:user/i-0a1b2c3d", ""},
+		{"not sts", "arn:aws:iam::123456789012:assumed-role/r/i-0a1b2c3d", ""},
+		{"empty", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, InstanceFromARN(tt.arn))
+		})
+	}
+}
+
+func TestRecordTags(t *testing.T) {
+	tests := []struct {
+		name string
+		rec  Record
+		want []string
+	}{
+		{"cloudtrail", Record{CloudTrail: true, Account: "123456789012", Region: "eu-west-1", Service: "ec2", EventName: "RunInstances", Priority: "normal"},
+			[]string{"aws_account:123456789012", "region:eu-west-1", "aws_service:ec2", "event_name:RunInstances", "priority:normal", "env:prod"}},
+		{"missing fields are left out", Record{CloudTrail: true, Account: "123456789012", EventName: "X"},
+			[]string{"aws_account:123456789012", "event_name:X", "env:prod"}},
+		{"not cloudtrail: the user's tags only", Record{Service: "billing"}, []string{"env:prod"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, tt.rec.Tags([]string{"env:prod"}))
+		})
+	}
+}
