@@ -3,6 +3,7 @@ package datadogeventsexporter // import "github.com/otelcol-cloudtrail/otelcol-c
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"go.opentelemetry.io/collector/component"
 
@@ -22,6 +23,11 @@ type Config struct {
 	SourceTypeName string `mapstructure:"source_type_name"`
 	// Concurrency is how many events of one batch are posted at once.
 	Concurrency int `mapstructure:"concurrency"`
+	// ShedAfter is how long a batch waits for room in a full sending queue
+	// (the receiver waits with it) before its records are shed; once a
+	// batch was shed, the next ones are shed at once until the queue takes
+	// a batch again. 0 sheds at once. Ignored when the queue blocks.
+	ShedAfter time.Duration `mapstructure:"shed_after"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}
@@ -42,11 +48,20 @@ func (c *Config) Validate() error {
 	if c.ClientConfig.Compression != "" && c.ClientConfig.Compression != "none" {
 		errs = append(errs, fmt.Errorf("compression must be none: the Events API takes uncompressed requests, not %q", c.ClientConfig.Compression))
 	}
+	if c.ShedAfter < 0 {
+		errs = append(errs, fmt.Errorf("shed_after must not be negative, not %s", c.ShedAfter))
+	}
 	if c.Concurrency < 1 || c.Concurrency > 64 {
 		errs = append(errs, errors.New("concurrency must be between 1 and 64"))
 	}
 	return errors.Join(errs...)
 }
+
+// DefaultShedAfter is how long a batch waits for room in a full events
+// queue by default: long enough that a backfill, where the queue is full
+// only because the Events API takes one event per call, loses no event;
+// short enough that an Events API outage holds the logs back only once.
+const DefaultShedAfter = 30 * time.Second
 
 func createDefaultConfig() component.Config {
 	shared := datadog.NewExporterConfig()
@@ -59,5 +74,6 @@ func createDefaultConfig() component.Config {
 		MinPriority:    ctattr.PriorityLow,
 		SourceTypeName: "amazon cloudtrail",
 		Concurrency:    8,
+		ShedAfter:      DefaultShedAfter,
 	}
 }

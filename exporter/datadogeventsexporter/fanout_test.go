@@ -46,15 +46,26 @@ func TestFanOutEventsFailureDuplicatesNoLog(t *testing.T) {
 		fault devstack.IntakeFault
 		// block sets the events queue's block_on_overflow (default false: shed).
 		block bool
+		// shedAfter is how long a batch waits for room before it is shed.
+		shedAfter time.Duration
+		// slow delays every answer of the intake (a backfill, where the
+		// events queue is full because the Events API takes one event per call).
+		slow time.Duration
+		// noShed: every record must make its event.
+		noShed bool
 	}{
-		{name: "events rate-limited", fault: devstack.IntakeFault{Path: "/api/v1/events", Status: 429, Times: 300}},
-		{name: "events down", fault: devstack.IntakeFault{Path: "/api/v1/events", Status: 503, Times: 300}},
-		{name: "events down, blocking queue", fault: devstack.IntakeFault{Path: "/api/v1/events", Status: 503, Times: 300}, block: true},
+		{name: "events rate-limited", fault: devstack.IntakeFault{Path: "/api/v1/events", Status: 429, Times: 300}, shedAfter: 100 * time.Millisecond},
+		{name: "events down", fault: devstack.IntakeFault{Path: "/api/v1/events", Status: 503, Times: 300}, shedAfter: 100 * time.Millisecond},
+		{name: "events down, blocking queue", fault: devstack.IntakeFault{Path: "/api/v1/events", Status: 503, Times: 300}, block: true, noShed: true},
+		{name: "events slow, queue full for a while", slow: 20 * time.Millisecond, shedAfter: DefaultShedAfter, noShed: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			in := startIntake(t, time.Now())
-			in.Fail(tt.fault)
+			if tt.fault.Path != "" {
+				in.Fail(tt.fault)
+			}
+			in.SetDelay(tt.slow)
 
 			logsCfg := datadoglogsexporter.NewFactory().CreateDefaultConfig().(*datadoglogsexporter.Config)
 			logsCfg.API.Key, logsCfg.ClientConfig.Endpoint = apiKey, in.URL
@@ -67,6 +78,7 @@ func TestFanOutEventsFailureDuplicatesNoLog(t *testing.T) {
 			evCfg.RetryConfig.InitialInterval, evCfg.RetryConfig.MaxInterval = time.Millisecond, 10*time.Millisecond
 			q := evCfg.QueueConfig.Get()
 			q.Sizer, q.QueueSize, q.NumConsumers, q.BlockOnOverflow = exporterhelper.RequestSizerTypeItems, 100, 2, tt.block
+			evCfg.ShedAfter = tt.shedAfter
 			tel := componenttest.NewTelemetry()
 			t.Cleanup(func() { _ = tel.Shutdown(context.Background()) })
 			evSet := exportertest.NewNopSettings(metadata.Type)
@@ -126,8 +138,8 @@ func TestFanOutEventsFailureDuplicatesNoLog(t *testing.T) {
 				assert.Equal(t, 1, n, "event %s sent %d times", call, n)
 			}
 			assert.Equal(t, int64(len(want)), int64(len(events))+shed(), "every record makes an event or is counted as shed")
-			if tt.block {
-				assert.Zero(t, shed(), "a blocking queue sheds nothing")
+			if tt.noShed {
+				assert.Zero(t, shed(), "nothing is shed")
 			}
 		})
 	}
