@@ -376,3 +376,59 @@ func advFilter(f func(ctx context.Context, ids []string, pass func() error) erro
 func (c *filterConsumer) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 	return c.f(ctx, eventIDs(ld), func() error { return c.sink.ConsumeLogs(ctx, ld) })
 }
+
+// TestAdvPollingPartialRefusalResendsAccepted attacks "a batch spanning
+// several resources with a failing request at any position → every
+// record exactly once after retries" at the receiver: the next consumer
+// (an exporter without a queue whose retry gave up or is disabled, or the
+// fan-out forwarding its error) accepted the first half of a batch and
+// refuses the rest with consumererror.Logs naming exactly the records not
+// accepted. The receiver retries the whole batch (read.go deliver), so the
+// accepted half is sent twice.
+func TestAdvPollingPartialRefusalResendsAccepted(t *testing.T) {
+	s3srv := startS3(t)
+	const account, region = "555555555555", "us-east-1"
+	g := trailgen.New(905, account, region)
+	key := trailgen.Key("", "", account, "CloudTrail", region, t0, "partial")
+	ids := putFile(t, s3srv, key, genRecords(g, t0, 10))
+
+	cfg := testConfig(s3srv.URL)
+	cfg.MaxBatchRecords = 10
+	sk := newSink()
+	pc := &partialConsumer{sink: sk}
+	h := startReceiver(t, cfg, pc, nil)
+	require.Eventually(t, func() bool { return hasAll(sk, ids) }, waitFor, 5*time.Millisecond)
+	waitPolls(t, s3srv, testBucket, "AWSLogs/"+account+"/CloudTrail/"+region+"/")
+	require.NoError(t, h.stop())
+	assertExactlyOnce(t, sk, ids)
+}
+
+// partialConsumer accepts the first half of its first batch and refuses
+// the rest with consumererror.Logs; it accepts every later batch whole.
+type partialConsumer struct {
+	*sink
+	mu   sync.Mutex
+	done bool
+}
+
+func (p *partialConsumer) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
+	p.mu.Lock()
+	first := !p.done
+	p.done = true
+	p.mu.Unlock()
+	if !first {
+		return p.sink.ConsumeLogs(ctx, ld)
+	}
+	n := ld.LogRecordCount()
+	accepted, rest := plog.NewLogs(), plog.NewLogs()
+	ld.CopyTo(accepted)
+	ld.CopyTo(rest)
+	i := 0
+	accepted.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().RemoveIf(func(plog.LogRecord) bool { i++; return i > n/2 })
+	i = 0
+	rest.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().RemoveIf(func(plog.LogRecord) bool { i++; return i <= n/2 })
+	if err := p.sink.ConsumeLogs(ctx, accepted); err != nil {
+		return err
+	}
+	return consumererror.NewLogs(errors.New("503 Service Unavailable"), rest)
+}
