@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,9 +22,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/pdata/plog"
 
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/devstack"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/trailgen"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/checkpoint"
 )
@@ -431,4 +434,209 @@ func (p *partialConsumer) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 		return err
 	}
 	return consumererror.NewLogs(errors.New("503 Service Unavailable"), rest)
+}
+
+// stallStore stalls the body of chosen keys once, after stallAfter bytes,
+// until the read's context ends (a slow transfer cut by a stop).
+type stallStore struct {
+	objectStore
+	mu         sync.Mutex
+	stall      map[string]bool
+	stallAfter int
+	stalled    chan struct{}
+}
+
+func (g *stallStore) GetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
+	key := aws.ToString(in.Key)
+	g.mu.Lock()
+	stall := g.stall[key]
+	delete(g.stall, key)
+	g.mu.Unlock()
+	out, err := g.objectStore.GetObject(ctx, in, opts...)
+	if err == nil && stall {
+		out.Body = &stallBody{ReadCloser: out.Body, left: g.stallAfter, ctx: ctx, stalled: g.stalled}
+	}
+	return out, err
+}
+
+type stallBody struct {
+	io.ReadCloser
+	left    int
+	ctx     context.Context
+	stalled chan struct{}
+	once    sync.Once
+}
+
+func (b *stallBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		b.once.Do(func() { close(b.stalled) })
+		<-b.ctx.Done()
+		return 0, b.ctx.Err()
+	}
+	if len(p) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.ReadCloser.Read(p)
+	b.left -= n
+	return n, err
+}
+
+// TestAdvPollingFolderDroppedMidObjectAndReadded: a refresh drops a folder
+// (its trail stops logging) while one of its objects is half delivered and
+// stalled; a later refresh adds it again. With and without a storage
+// extension the object resumes after its delivered records: every record
+// exactly once.
+func TestAdvPollingFolderDroppedMidObjectAndReadded(t *testing.T) {
+	for _, withStorage := range []bool{false, true} {
+		t.Run(fmt.Sprintf("storage=%v", withStorage), func(t *testing.T) {
+			s3srv := startS3(t)
+			apis := s3srv.AWS()
+			require.NoError(t, s3srv.CreateBucket("bucket-a"))
+			const account, region = "111111111111", "us-east-1"
+			trail := devstack.Trail{Name: "a", HomeRegion: region, Account: account, Bucket: "bucket-a", Logging: true}
+			apis.PutTrail(trail)
+			g := trailgen.New(906, account, region)
+			put := func(at time.Time, u string, n int) (string, []string) {
+				key := trailgen.Key("", "", account, "CloudTrail", region, at, u)
+				recs := genRecords(g, at, n)
+				require.NoError(t, s3srv.Put("bucket-a", key, trailgen.LogFile(recs, true)))
+				var ids []string
+				for _, r := range recs {
+					ids = append(ids, r["eventID"].(string))
+				}
+				return key, ids
+			}
+			keyA, idsA := put(t0, "a", 400)
+			_, idsB := put(t0.Add(time.Minute), "b", 10)
+			raw, err := s3srv.Get("bucket-a", keyA)
+			require.NoError(t, err)
+
+			cfg := discoveryConfig(s3srv.URL)
+			cfg.Discovery.RefreshInterval = 100 * time.Millisecond
+			cfg.Workers = 2
+			cfg.MaxBatchRecords = 20
+			var host component.Host
+			if withStorage {
+				var id component.ID
+				host, id = memStorageHost(newMemStorage())
+				cfg.Storage = &id
+			}
+			ss := &stallStore{stall: map[string]bool{keyA: true}, stallAfter: len(raw) / 2, stalled: make(chan struct{})}
+			var once sync.Once
+			sk := newSink()
+			h := startReceiverHooked(t, cfg, sk, host, func(r *cloudtrailReceiver) {
+				r.wrapS3 = func(s objectStore) objectStore { once.Do(func() { ss.objectStore = s }); return ss }
+			})
+			require.Eventually(t, func() bool { return closed(ss.stalled) && hasAll(sk, idsB) }, waitFor, 5*time.Millisecond)
+			require.Positive(t, len(sk.ids())-len(idsB), "part of A was delivered before the stall")
+
+			trail.Logging = false
+			apis.PutTrail(trail)
+			dropped := func() bool {
+				for _, e := range h.logs.All() {
+					if strings.HasPrefix(e.Message, "CloudTrail folder no longer belongs") {
+						return true
+					}
+				}
+				return false
+			}
+			require.Eventually(t, dropped, waitFor, 5*time.Millisecond)
+			trail.Logging = true
+			apis.PutTrail(trail)
+			all := slices.Concat(idsA, idsB)
+			require.Eventually(t, func() bool { return hasAll(sk, all) }, waitFor, 5*time.Millisecond)
+			waitPolls(t, s3srv, "bucket-a", "AWSLogs/"+account+"/CloudTrail/"+region+"/")
+			require.NoError(t, h.stop())
+			assert.Equal(t, 2, s3srv.Gets("bucket-a", keyA), "A is fetched again once, after the re-add")
+			assertExactlyOnce(t, sk, all)
+		})
+	}
+}
+
+// TestAdvPollingStopDuringBackoff: the next consumer accepts the first
+// batch of an object and then refuses (retryable) every batch; the
+// receiver stops gracefully while it backs off. The restart on the same
+// storage delivers the rest: every record exactly once.
+func TestAdvPollingStopDuringBackoff(t *testing.T) {
+	s3srv := startS3(t)
+	const account, region = "555555555555", "us-east-1"
+	g := trailgen.New(907, account, region)
+	key := trailgen.Key("", "", account, "CloudTrail", region, t0, "backoff")
+	ids := putFile(t, s3srv, key, genRecords(g, t0, 12))
+	mem := newMemStorage()
+	host, id := memStorageHost(mem)
+	cfg := testConfig(s3srv.URL)
+	cfg.Storage = &id
+	cfg.MaxBatchRecords = 4
+	first := newSink()
+	var refusals atomic.Int32
+	first.fail = func(batch int) error {
+		if batch >= 1 {
+			refusals.Add(1)
+			return errors.New("downstream busy")
+		}
+		return nil
+	}
+	h1 := startReceiver(t, cfg, first, host)
+	require.Eventually(t, func() bool { return refusals.Load() >= 3 }, waitFor, 5*time.Millisecond, "backing off")
+	require.NoError(t, h1.stop())
+	require.Equal(t, 4, first.count())
+
+	second := newSink()
+	h2 := startReceiver(t, cfg, second, host)
+	require.Eventually(t, func() bool { return mem.done(t, key) }, waitFor, 5*time.Millisecond)
+	waitPolls(t, s3srv, testBucket, "AWSLogs/"+account+"/CloudTrail/"+region+"/")
+	require.NoError(t, h2.stop())
+	union := first.ids()
+	for k, n := range second.ids() {
+		union[k] += n
+	}
+	assert.Len(t, union, len(ids))
+	for _, id := range ids {
+		assert.Equal(t, 1, union[id], id)
+	}
+}
+
+// TestAdvPollingLateFileAtWindowEdgeAfterRestart: after a graceful stop,
+// a late file arrives whose minute is exactly the window's edge (Newest −
+// lookback) and whose key sorts before the files of that minute already
+// read. After the restart it is read exactly once, and the files already
+// read at that minute are not read again (lookback 5 min and 0).
+func TestAdvPollingLateFileAtWindowEdgeAfterRestart(t *testing.T) {
+	for _, lookback := range []time.Duration{5 * time.Minute, 0} {
+		t.Run(fmt.Sprintf("lookback=%s", lookback), func(t *testing.T) {
+			s3srv := startS3(t)
+			const account, region = "555555555555", "us-east-1"
+			prefix := "AWSLogs/" + account + "/CloudTrail/" + region + "/"
+			g := trailgen.New(908, account, region)
+			newest := t0.Add(10 * time.Minute)
+			edge := newest.Add(-lookback)
+			keyE := trailgen.Key("", "", account, "CloudTrail", region, edge, "m")
+			keyN := trailgen.Key("", "", account, "CloudTrail", region, newest, "n")
+			ids := putFile(t, s3srv, keyE, genRecords(g, edge, 3))
+			if keyN != keyE {
+				ids = append(ids, putFile(t, s3srv, keyN, genRecords(g, newest, 3))...)
+			}
+			mem := newMemStorage()
+			host, id := memStorageHost(mem)
+			cfg := testConfig(s3srv.URL)
+			cfg.Storage = &id
+			cfg.Lookback = lookback
+			cfg.Workers = 2
+			sk := newSink()
+			h1 := startReceiver(t, cfg, sk, host)
+			require.Eventually(t, func() bool { return mem.done(t, keyN) && hasAll(sk, ids) && mem.pending(t) == 0 }, waitFor, 5*time.Millisecond)
+			require.NoError(t, h1.stop())
+
+			keyL := trailgen.Key("", "", account, "CloudTrail", region, edge, "a") // sorts before keyE
+			ids = append(ids, putFile(t, s3srv, keyL, genRecords(g, edge, 3))...)
+			h2 := startReceiver(t, cfg, sk, host)
+			require.Eventually(t, func() bool { return hasAll(sk, ids) }, waitFor, 5*time.Millisecond, "the late file at the edge is read")
+			waitPolls(t, s3srv, testBucket, prefix)
+			require.NoError(t, h2.stop())
+			assert.Equal(t, 1, s3srv.Gets(testBucket, keyE))
+			assert.Equal(t, 1, s3srv.Gets(testBucket, keyL))
+			assertExactlyOnce(t, sk, ids)
+		})
+	}
 }
