@@ -640,3 +640,54 @@ func TestAdvPollingLateFileAtWindowEdgeAfterRestart(t *testing.T) {
 		})
 	}
 }
+
+// TestAdvPollingTwoTrailEntriesSameBucketDifferentAccounts: two entries of
+// `trails` name the same bucket (and prefix) with different `accounts`.
+// Validate accepts it, and refreshFolders keeps only the first entry per
+// bucket/prefix (folders.go: "A trail sharing its bucket and prefix with
+// another is read once"), so the second entry's accounts are never read —
+// without an error or a warning.
+func TestAdvPollingTwoTrailEntriesSameBucketDifferentAccounts(t *testing.T) {
+	s3srv := startS3(t)
+	_, ids1 := putFolder(t, s3srv, "111111111111", t0, 1, 21)
+	_, ids2 := putFolder(t, s3srv, "222222222222", t0, 1, 22)
+	cfg := testConfig(s3srv.URL)
+	cfg.Trails = []TrailConfig{
+		{Bucket: testBucket, Accounts: []string{"111111111111"}},
+		{Bucket: testBucket, Accounts: []string{"222222222222"}},
+	}
+	sk := newSink()
+	h := startReceiver(t, cfg, sk, nil)
+	require.Eventually(t, func() bool { return hasAll(sk, ids1) }, waitFor, 5*time.Millisecond)
+	waitPolls(t, s3srv, testBucket, "AWSLogs/111111111111/CloudTrail/us-east-1/")
+	require.NoError(t, h.stop())
+	assert.True(t, hasAll(sk, ids2), "the second trail entry's account is read (lists of its folder: %d)",
+		s3srv.Lists(testBucket, "AWSLogs/222222222222/CloudTrail/us-east-1/"))
+}
+
+// TestAdvPollingFutureNamedFileFreezesFolder: one object whose name
+// carries a delivery time far ahead (a stray or planted file, or a
+// producer with a wrong clock) is read like any other; Finish moves
+// Newest to that time, the window jumps to it minus lookback, and every
+// genuine file delivered afterwards is behind the window: the folder is
+// never read again, without an error or a counter.
+func TestAdvPollingFutureNamedFileFreezesFolder(t *testing.T) {
+	s3srv := startS3(t)
+	const account, region = "555555555555", "us-east-1"
+	prefix := "AWSLogs/" + account + "/CloudTrail/" + region + "/"
+	g := trailgen.New(909, account, region)
+	future := t0.Add(400 * 24 * time.Hour)
+	keyF := trailgen.Key("", "", account, "CloudTrail", region, future, "future")
+	idsF := putFile(t, s3srv, keyF, genRecords(g, t0, 1))
+	cfg := testConfig(s3srv.URL)
+	sk := newSink()
+	h := startReceiver(t, cfg, sk, nil)
+	require.Eventually(t, func() bool { return hasAll(sk, idsF) }, waitFor, 5*time.Millisecond)
+
+	at := t0.Add(time.Hour)
+	ids := putFile(t, s3srv, trailgen.Key("", "", account, "CloudTrail", region, at, "genuine"), genRecords(g, at, 3))
+	waitPolls(t, s3srv, testBucket, prefix)
+	waitPolls(t, s3srv, testBucket, prefix)
+	require.NoError(t, h.stop())
+	assert.True(t, hasAll(sk, ids), "a genuine file delivered after a future-named one is read")
+}
