@@ -691,3 +691,35 @@ func TestAdvPollingFutureNamedFileFreezesFolder(t *testing.T) {
 	require.NoError(t, h.stop())
 	assert.True(t, hasAll(sk, ids), "a genuine file delivered after a future-named one is read")
 }
+
+// TestAdvPollingStartTimeFloor: start_time is the floor of every folder:
+// an object of the minute before it is not read, one at it is, and a late
+// file of the minute before it (arriving after the window moved) is not
+// read either, also after a graceful restart on storage.
+func TestAdvPollingStartTimeFloor(t *testing.T) {
+	s3srv := startS3(t)
+	const account, region = "555555555555", "us-east-1"
+	prefix := "AWSLogs/" + account + "/CloudTrail/" + region + "/"
+	g := trailgen.New(910, account, region)
+	floor := t0.Add(30 * time.Minute)
+	before := trailgen.Key("", "", account, "CloudTrail", region, floor.Add(-time.Minute), "z")
+	putFile(t, s3srv, before, genRecords(g, floor.Add(-time.Minute), 2))
+	ids := putFile(t, s3srv, trailgen.Key("", "", account, "CloudTrail", region, floor, "a"), genRecords(g, floor, 2))
+	mem := newMemStorage()
+	host, id := memStorageHost(mem)
+	cfg := testConfig(s3srv.URL)
+	cfg.StartTime = floor.Format(time.RFC3339)
+	cfg.Storage = &id
+	sk := newSink()
+	h := startReceiver(t, cfg, sk, host)
+	require.Eventually(t, func() bool { return hasAll(sk, ids) }, waitFor, 5*time.Millisecond)
+	require.NoError(t, h.stop())
+	late := trailgen.Key("", "", account, "CloudTrail", region, floor.Add(-time.Minute), "a")
+	putFile(t, s3srv, late, genRecords(g, floor.Add(-time.Minute), 2))
+	h = startReceiver(t, cfg, sk, host)
+	waitPolls(t, s3srv, testBucket, prefix)
+	require.NoError(t, h.stop())
+	assert.Zero(t, s3srv.Gets(testBucket, before))
+	assert.Zero(t, s3srv.Gets(testBucket, late))
+	assertExactlyOnce(t, sk, ids)
+}
