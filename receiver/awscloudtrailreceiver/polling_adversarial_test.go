@@ -174,16 +174,29 @@ func TestAdvPollingLateFileWhileNewerInFlightRewindsWindow(t *testing.T) {
 	require.Eventually(t, dispatchBlocked, waitFor, 5*time.Millisecond, "L is listed inside the window and waits for the reader")
 
 	releaseX()
-	require.Eventually(t, func() bool { return closed(startedL) }, waitFor, 5*time.Millisecond, "L, listed within lookback, is read")
-	// While L is held, let a poll run: it waits for the reader if it found
-	// something to read, or ends.
-	from := s3srv.Lists(testBucket, prefix)
-	require.Eventually(t, func() bool {
-		return dispatchBlocked() || s3srv.Lists(testBucket, prefix) >= from+2
-	}, waitFor, 5*time.Millisecond)
+	require.Eventually(t, func() bool { return mem.done(t, keyX) }, waitFor, 5*time.Millisecond, "X finishes")
+	fromX := s3srv.Lists(testBucket, prefix)
+	require.Eventually(t, func() bool { return closed(startedL) || s3srv.Lists(testBucket, prefix) >= fromX+2 },
+		waitFor, 5*time.Millisecond, "L is started, or a whole poll ran without starting it")
+	// L was inside the window when it was listed: the current code starts
+	// it once the reader is free. (A fix that checks the window again at
+	// Start may instead leave it: then only D and X are checked.)
+	readL := closed(startedL)
+	t.Logf("L read after X finished: %v", readL)
+	if readL {
+		// While L is held, let a poll run: it waits for the reader if it
+		// found something to read, or ends.
+		from := s3srv.Lists(testBucket, prefix)
+		require.Eventually(t, func() bool {
+			return dispatchBlocked() || s3srv.Lists(testBucket, prefix) >= from+2
+		}, waitFor, 5*time.Millisecond)
+	}
 	releaseL()
 
-	all := slices.Concat(idsD, idsX, idsL)
+	all := slices.Concat(idsD, idsX)
+	if readL {
+		all = append(all, idsL...)
+	}
 	require.Eventually(t, func() bool { return hasAll(sk, all) && mem.pending(t) == 0 }, waitFor, 5*time.Millisecond)
 	waitPolls(t, s3srv, testBucket, prefix)
 	require.NoError(t, h.stop())
