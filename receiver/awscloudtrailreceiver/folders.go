@@ -87,6 +87,7 @@ func (r *cloudtrailReceiver) refreshFolders(ctx context.Context) {
 		r.stopFolder(f)
 		delete(r.folders, id)
 	}
+	r.folderCount.Store(int64(len(r.folders)))
 	r.lastRefresh = time.Now()
 	if len(r.folders) == 0 {
 		r.logger.Warn("No CloudTrail folders found; check the trails (bucket, prefix, organization_id, accounts, regions) or discovery",

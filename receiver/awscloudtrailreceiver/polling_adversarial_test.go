@@ -286,9 +286,11 @@ func TestAdvPollingSlowFolderHoldsAllReaders(t *testing.T) {
 	h := startReceiverHooked(t, cfg, sk, nil, func(r *cloudtrailReceiver) {
 		r.wrapS3 = func(s objectStore) objectStore { rs.objectStore = s; return rs }
 	})
+	// A folder holds at most workers − 1 readers: one slow object is being
+	// fetched and the other waits for the slow folder's own slot.
 	require.Eventually(t, func() bool {
-		return closed(started[0]) && closed(started[1])
-	}, waitFor, 5*time.Millisecond, "both slow objects are being fetched")
+		return closed(started[0]) || closed(started[1])
+	}, waitFor, 5*time.Millisecond, "a slow object is being fetched")
 	t.Logf("the healthy folder's first object was read before the readers were taken: %v", hasAll(sk, okIDs))
 	_, canary := putFolder(t, s3srv, "111111111111", t0.Add(time.Hour), 1, 13)
 	// A healthy folder polled every 100 ms reads a new object within a few

@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
@@ -134,6 +135,9 @@ func (r *cloudtrailReceiver) read(ctx context.Context, rd *objectreader.Reader, 
 // it records the progress (t.delivered).
 func (r *cloudtrailReceiver) deliver(ctx context.Context, t objectTask, b objectreader.Batch) error {
 	backoff := 100 * time.Millisecond
+	// pending is what the next consumer has not accepted yet: the batch, or
+	// after a partial refusal only its refused part.
+	pending, records := b.Logs, b.Records
 	for attempt := 1; ; attempt++ {
 		if ctx.Err() != nil {
 			// Stopping: no new batch (or new attempt) is handed downstream.
@@ -144,13 +148,18 @@ func (r *cloudtrailReceiver) deliver(ctx context.Context, t objectTask, b object
 		// (and its progress is saved) instead of being cut half way, which
 		// would make a restart send its accepted part again.
 		opCtx := r.obsrecv.StartLogsOp(r.consumeCtx)
-		err := r.next.ConsumeLogs(opCtx, b.Logs)
-		r.obsrecv.EndLogsOp(opCtx, "cloudtrail", b.Records, err)
+		err := r.next.ConsumeLogs(opCtx, pending)
+		r.obsrecv.EndLogsOp(opCtx, "cloudtrail", records, err)
 		if err == nil {
 			break
 		}
 		if consumererror.IsPermanent(err) {
 			return err
+		}
+		if rest, ok := refusedPart(err); ok {
+			// The consumer accepted the rest of the batch: sending it again
+			// would deliver it twice.
+			pending, records = rest, rest.LogRecordCount()
 		}
 		if attempt == 1 || attempt%10 == 0 {
 			r.logger.Warn("Next consumer refused CloudTrail records; retrying",
@@ -172,4 +181,20 @@ func (r *cloudtrailReceiver) deliver(ctx context.Context, t objectTask, b object
 	}
 	r.addProgress(0, int64(b.Records), b.NewestEventTime)
 	return nil
+}
+
+// refusedPart returns the records a consumer refused when it accepted the
+// others (consumererror.Logs). Only an error that names one refused part is
+// used: errors of several consumers (a fan-out where more than one failed)
+// may each name a different part, and sending one of them would lose the
+// others, so the whole batch is sent again then.
+func refusedPart(err error) (plog.Logs, bool) {
+	if _, multi := err.(interface{ Unwrap() []error }); multi {
+		return plog.Logs{}, false
+	}
+	var le consumererror.Logs
+	if !errors.As(err, &le) {
+		return plog.Logs{}, false
+	}
+	return le.Data(), true
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -62,6 +63,8 @@ type folder struct {
 	// inflight holds the objects being read, so that a poll does not
 	// dispatch one again while it is read.
 	inflight map[string]bool
+	// reading counts the readers the folder holds (see dispatch).
+	reading int
 	// dirty: state has changes not written yet (see saveSoon).
 	dirty     bool
 	lastSave  time.Time
@@ -75,18 +78,18 @@ type job struct {
 	key          string
 	fileTime     time.Time
 	lastModified time.Time
-	// start: the object is new (not pending yet).
-	start bool
 }
 
 type cloudtrailReceiver struct {
-	cfg     *Config
-	set     receiver.Settings
-	next    consumer.Logs
-	obsrecv *receiverhelper.ObsReport
-	tb      *metadata.TelemetryBuilder
-	mapper  *mapping.Mapper
-	logger  *zap.Logger
+	// folderCount is len(folders), for the folders' loops (see dispatch).
+	folderCount atomic.Int64
+	cfg         *Config
+	set         receiver.Settings
+	next        consumer.Logs
+	obsrecv     *receiverhelper.ObsReport
+	tb          *metadata.TelemetryBuilder
+	mapper      *mapping.Mapper
+	logger      *zap.Logger
 
 	clients *awsClients
 	store   *checkpoint.Store
@@ -410,14 +413,32 @@ func (r *cloudtrailReceiver) pollFolder(ctx context.Context, f *folder, reads *s
 					zap.String("bucket", f.bucket), zap.String("key", key))
 				continue
 			}
+			// Deciding to read an object and recording it as pending
+			// (Start) happen under one lock: from then on the window cannot
+			// pass it, even while it waits for a reader and other objects
+			// finish (which could otherwise move the window past it, and
+			// forget the done objects behind it).
 			f.mu.Lock()
 			read := !f.inflight[key] && f.state.ShouldRead(key, ft, r.cfg.Lookback)
+			started := read && f.state.Start(key, ft)
+			if read && !started {
+				f.state.Hold(ft)
+			}
 			f.mu.Unlock()
-			if read && !r.dispatch(ctx, job{folder: f, key: key, fileTime: ft, lastModified: aws.ToTime(obj.LastModified), start: true}, reads) {
+			if read && !started {
+				r.logger.Warn("Too many CloudTrail objects pending in one folder; its listing stops here until some finish, and the window holds at this object",
+					zap.String("bucket", f.bucket), zap.String("key", key), zap.Int("pending", checkpoint.MaxPending))
+				return
+			}
+			if read && !r.dispatch(ctx, job{folder: f, key: key, fileTime: ft, lastModified: aws.ToTime(obj.LastModified)}, reads) {
 				return
 			}
 		}
 		if !aws.ToBool(out.IsTruncated) || out.NextContinuationToken == nil {
+			// A whole listing without refusal: no object is held back.
+			f.mu.Lock()
+			f.state.Release()
+			f.mu.Unlock()
 			return
 		}
 		in.ContinuationToken = out.NextContinuationToken
@@ -425,32 +446,52 @@ func (r *cloudtrailReceiver) pollFolder(ctx context.Context, f *folder, reads *s
 	}
 }
 
-// dispatch waits for a free reader and reads j with it in a goroutine. A
-// new object (j.start) is first recorded as pending (checkpoint.Start),
-// so that the window cannot pass it before it is finished. It reports
-// false when the folder must not dispatch more now (stopping, or too many
-// objects pending).
+// dispatch waits for a free reader and reads j (already pending in the
+// checkpoint) with it in a goroutine. When there are several folders, a
+// folder holds at most workers − 1 readers (one with a single worker), so
+// that a folder whose reads hang does not take every reader from the
+// others. It reports false when the receiver is stopping.
 func (r *cloudtrailReceiver) dispatch(ctx context.Context, j job, reads *sync.WaitGroup) bool {
+	f := j.folder
+	for {
+		limit := r.cfg.Workers
+		if r.folderCount.Load() > 1 {
+			limit = max(1, limit-1)
+		}
+		f.mu.Lock()
+		ok := f.reading < limit
+		if ok {
+			f.reading++
+		}
+		f.mu.Unlock()
+		if ok {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	release := func() {
+		f.mu.Lock()
+		f.reading--
+		f.mu.Unlock()
+	}
 	var rd *objectreader.Reader
 	select {
 	case rd = <-r.readers:
 	case <-ctx.Done():
+		release()
 		return false
 	}
-	f := j.folder
 	f.mu.Lock()
-	if j.start && !f.state.Start(j.key, j.fileTime) {
-		f.mu.Unlock()
-		r.readers <- rd
-		r.logger.Warn("Too many CloudTrail objects pending in one folder; the rest of the folder waits for the next poll",
-			zap.String("bucket", f.bucket), zap.String("prefix", f.prefix.String()))
-		return false
-	}
 	f.inflight[j.key] = true
 	f.mu.Unlock()
 	reads.Add(1)
 	go func() {
 		defer reads.Done()
+		defer release()
 		defer func() { r.readers <- rd }()
 		r.readObject(ctx, rd, j)
 		f.mu.Lock()

@@ -39,6 +39,10 @@ type State struct {
 	Done map[string]time.Time `json:"done,omitempty"`
 	// Pending holds objects started but not finished.
 	Pending map[string]Pending `json:"pending,omitempty"`
+	// Held is the delivery time of the oldest object the listing wanted to
+	// start but could not (MaxPending objects pending): the window does not
+	// pass it until a whole listing starts every object it wants.
+	Held time.Time `json:"held,omitzero"`
 }
 
 // New returns the state of a folder seen for the first time.
@@ -64,8 +68,22 @@ func (s *State) ListFrom(lookback time.Duration) time.Time {
 			from = p.FileTime
 		}
 	}
+	if !s.Held.IsZero() && s.Held.Before(from) {
+		from = s.Held
+	}
 	return from
 }
+
+// Hold keeps the window at fileTime or before: an object the listing
+// wanted to start could not be recorded (MaxPending).
+func (s *State) Hold(fileTime time.Time) {
+	if s.Held.IsZero() || fileTime.Before(s.Held) {
+		s.Held = fileTime
+	}
+}
+
+// Release ends a Hold once a whole listing started every object it wanted.
+func (s *State) Release() { s.Held = time.Time{} }
 
 // ShouldRead reports whether a listed object has to be started: it is
 // neither finished nor pending (pending objects are retried from Pending)
@@ -83,7 +101,7 @@ func (s *State) ShouldRead(key string, fileTime time.Time, lookback time.Duratio
 // Start records that key was listed and is about to be read: it is
 // pending until Finish, so that no later save lets the window pass it. It
 // reports false when the folder already has MaxPending objects waiting;
-// the object must then not be read now (it stays in the window).
+// the object must then not be read now, and Hold keeps it in the window.
 func (s *State) Start(key string, fileTime time.Time) bool {
 	if _, ok := s.Pending[key]; ok {
 		return true
