@@ -25,16 +25,26 @@ type trailSource struct {
 
 func (s trailSource) key() string { return s.Bucket + "/" + keylayout.Root(s.Prefix) }
 
+// equal reports whether two trail sources read the same folders.
+func (s trailSource) equal(o trailSource) bool {
+	return s.key() == o.key() && s.OrganizationID == o.OrganizationID &&
+		slices.Equal(s.Accounts, o.Accounts) && slices.Equal(s.Regions, o.Regions)
+}
+
 // refreshFolders gathers the trails (configured and discovered), finds the
 // account/kind/region folders of each by listing with a delimiter, loads
 // the checkpoints of new folders and stops polling the folders of trails
 // that are gone or stopped (their checkpoints are kept).
 func (r *cloudtrailReceiver) refreshFolders(ctx context.Context) {
 	sources := make([]trailSource, 0, len(r.cfg.Trails))
-	seen := map[string]bool{}
+	seen := map[string]bool{} // bucket/prefix of the sources
 	for _, t := range r.cfg.Trails {
+		// Every configured entry is read, also several for one bucket and
+		// prefix with different filters (accounts, regions, organization):
+		// their folders are the union, each read once (r.folders is keyed by
+		// folder). Only identical entries are read once.
 		s := trailSource(t)
-		if !seen[s.key()] {
+		if !slices.ContainsFunc(sources, s.equal) {
 			seen[s.key()] = true
 			sources = append(sources, s)
 		}
@@ -59,8 +69,11 @@ func (r *cloudtrailReceiver) refreshFolders(ctx context.Context) {
 	if r.cfg.IncludeInsights {
 		kinds = append(kinds, keylayout.KindInsight)
 	}
+	// Folders are removed per bucket/prefix (folder.source): a folder found
+	// by any source is kept, and when one source of a bucket/prefix fails to
+	// list, every folder of that bucket/prefix is kept.
 	current := map[string]bool{}  // folders found now
-	unlisted := map[string]bool{} // sources whose listing failed: keep their folders
+	unlisted := map[string]bool{} // bucket/prefix of sources whose listing failed: keep their folders
 	for _, src := range sources {
 		store := r.clients.s3For(r.bucketRegion(ctx, src.Bucket))
 		if r.wrapS3 != nil {

@@ -155,12 +155,26 @@ func (s *State) Due(key string, now time.Time) bool {
 	return !now.Before(s.Pending[key].Retry)
 }
 
+// FutureSlack is how far past the clock an object's name time may be and
+// still move the window: a little for producers whose clocks run ahead.
+const FutureSlack = time.Hour
+
 // Finish marks key as read to the end (or given up) and forgets the done
-// objects that left the lookback window.
-func (s *State) Finish(key string, fileTime time.Time, lookback time.Duration) {
+// objects that left the lookback window. It reports whether the time in
+// the object's name is more than FutureSlack past the clock: such an
+// object (stray, planted, or from a producer with a wrong clock) is
+// remembered as done but does not move Newest, else the window would jump
+// to it and every genuine file delivered afterwards would be behind it.
+func (s *State) Finish(key string, fileTime time.Time, lookback time.Duration) (future bool) {
+	return s.FinishAt(key, fileTime, lookback, time.Now())
+}
+
+// FinishAt is Finish with the clock given.
+func (s *State) FinishAt(key string, fileTime time.Time, lookback time.Duration, now time.Time) (future bool) {
 	delete(s.Pending, key)
 	s.Done[key] = fileTime
-	if fileTime.After(s.Newest) {
+	future = fileTime.After(now.Add(FutureSlack))
+	if !future && fileTime.After(s.Newest) {
 		s.Newest = fileTime
 	}
 	from := s.ListFrom(lookback)
@@ -169,6 +183,7 @@ func (s *State) Finish(key string, fileTime time.Time, lookback time.Duration) {
 			delete(s.Done, k)
 		}
 	}
+	return future
 }
 
 // Store loads and saves folder states in a storage client. Without a

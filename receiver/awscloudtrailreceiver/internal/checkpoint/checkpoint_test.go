@@ -122,3 +122,43 @@ func TestStateBackoff(t *testing.T) {
 	assert.Equal(t, s.Pending["k"].Retry, got.Pending["k"].Retry)
 	assert.Equal(t, 8, got.Pending["k"].Attempts)
 }
+
+func TestStateFinishFutureName(t *testing.T) {
+	const lookback = time.Hour
+	now := t0.Add(24 * time.Hour)
+	tests := []struct {
+		name       string
+		newest     time.Time // Newest before the object is finished
+		fileTime   time.Time
+		wantFuture bool
+		wantNewest time.Time
+	}{
+		{"past", t0, t0.Add(time.Hour), false, t0.Add(time.Hour)},
+		{"now", t0, now, false, now},
+		{"within the slack", t0, now.Add(FutureSlack), false, now.Add(FutureSlack)},
+		{"past the slack", t0, now.Add(FutureSlack + time.Second), true, t0},
+		{"400 days ahead", t0, now.Add(400 * 24 * time.Hour), true, t0},
+		{"400 days ahead, first object", time.Time{}, now.Add(400 * 24 * time.Hour), true, time.Time{}},
+		{"older than Newest", t0, t0.Add(-10 * time.Minute), false, t0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := New(t0.Add(-time.Hour))
+			s.Newest = tt.newest
+			require.True(t, s.Start("k", tt.fileTime))
+			assert.Equal(t, tt.wantFuture, s.FinishAt("k", tt.fileTime, lookback, now))
+			assert.Equal(t, tt.wantNewest, s.Newest)
+			assert.Empty(t, s.Pending)
+			assert.False(t, s.ShouldRead("k", tt.fileTime, lookback), "read once")
+			if tt.wantFuture {
+				later := t0.Add(30 * time.Minute)
+				if !tt.newest.IsZero() {
+					later = tt.newest.Add(time.Minute)
+				}
+				assert.True(t, s.ShouldRead("later", later, lookback), "a genuine file after the future-named one is read")
+				s.FinishAt("later", later, lookback, now)
+				assert.Contains(t, s.Done, "k", "the future-named object stays done")
+			}
+		})
+	}
+}
