@@ -531,7 +531,10 @@ func (r *cloudtrailReceiver) readObject(ctx context.Context, rd *objectreader.Re
 func (r *cloudtrailReceiver) finish(j job) {
 	f := j.folder
 	f.mu.Lock()
-	f.state.Finish(j.key, j.fileTime, r.cfg.Lookback)
+	if f.state.Finish(j.key, j.fileTime, r.cfg.Lookback) {
+		r.logger.Warn("CloudTrail file name time is in the future; the file is read but does not move the folder's reading window",
+			zap.String("bucket", f.bucket), zap.String("key", j.key), zap.Time("file_time", j.fileTime))
+	}
 	r.save(f)
 	f.mu.Unlock()
 }
