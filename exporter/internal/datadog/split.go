@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -27,8 +28,10 @@ type splitForQueue struct {
 }
 
 // ConsumeLogs offers ld whole when the queue can hold it, else in parts.
-// A part refused (the queue is shutting down) fails the call; the parts
-// before it stay queued.
+// A part refused (the queue is shutting down, or the caller gave up
+// waiting for room) fails the call with the records not queued
+// (consumererror.Logs): the parts before it stay queued, and a caller that
+// sends only those again delivers nothing twice.
 func (s *splitForQueue) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 	n := ld.LogRecordCount()
 	if n <= s.capacity {
@@ -37,7 +40,10 @@ func (s *splitForQueue) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 	for from := 0; from < n; from += s.part {
 		to := min(from+s.part, n)
 		if err := s.Logs.ConsumeLogs(ctx, SelectLogs(ld, func(i int) bool { return i >= from && i < to })); err != nil {
-			return err
+			if from == 0 {
+				return err
+			}
+			return consumererror.NewLogs(err, SelectLogs(ld, func(i int) bool { return i >= from }))
 		}
 	}
 	return nil
