@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/klauspost/compress/gzip"
@@ -91,6 +92,8 @@ type Client struct {
 	key     configopaque.String
 	gzip    bool
 	version string
+	// closed: a request that ends after Close closes its connection too.
+	closed atomic.Bool
 }
 
 // NewClient returns a Client posting to url with the API key through hc
@@ -103,8 +106,12 @@ func NewClient(hc *http.Client, url string, key configopaque.String, compression
 	return &Client{http: hc, url: url, key: key, gzip: compression == CompressionGzip, version: version}
 }
 
-// Close releases the client's idle connections.
-func (c *Client) Close() { c.http.CloseIdleConnections() }
+// Close releases the client's idle connections. A request still running
+// (a call the caller stopped waiting for) releases its own when it ends.
+func (c *Client) Close() {
+	c.closed.Store(true)
+	c.http.CloseIdleConnections()
+}
 
 // Response is what Datadog answered to an accepted request.
 type Response struct {
@@ -148,7 +155,12 @@ func (c *Client) Post(ctx context.Context, payload []byte) (Response, error) {
 		// Network errors: retryable. The error names the URL, never the key.
 		return Response{Sent: len(body)}, fmt.Errorf("POST %s: %w", c.url, scrub(err, c.key))
 	}
-	defer resp.Body.Close()
+	defer func() {
+		_ = resp.Body.Close()
+		if c.closed.Load() {
+			c.http.CloseIdleConnections()
+		}
+	}()
 	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
 	r := Response{Status: resp.StatusCode, Header: resp.Header, Sent: len(body)}
