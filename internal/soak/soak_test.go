@@ -241,20 +241,20 @@ const receiverDrain = 15 * time.Second
 type run struct {
 	// drainsRunOut counts the graceful stops whose drain ran out.
 	drainsRunOut int
-	t       *testing.T
-	sc      *scenario
-	s3      *devstack.S3Server
-	intake  *devstack.Intake
-	s3f     *devstack.S3Faults
-	ddf     *devstack.IntakeFaults
-	storage *devstack.CrashStorage
-	tree    *tree
-	queue   string
-	logs    *observer.ObservedLogs
-	logger  *zap.Logger
-	live    *instance
-	zombies []*instance
-	started time.Time
+	t            *testing.T
+	sc           *scenario
+	s3           *devstack.S3Server
+	intake       *devstack.Intake
+	s3f          *devstack.S3Faults
+	ddf          *devstack.IntakeFaults
+	storage      *devstack.CrashStorage
+	tree         *tree
+	queue        string
+	logs         *observer.ObservedLogs
+	logger       *zap.Logger
+	live         *instance
+	zombies      []*instance
+	started      time.Time
 }
 
 func runScenario(t *testing.T, seed uint64, tot *totals) {
