@@ -132,36 +132,14 @@ func (c memClient) Delete(_ context.Context, key string) error {
 }
 
 func (c memClient) Batch(ctx context.Context, ops ...*storage.Operation) error {
-	for _, op := range ops {
-		var err error
-		switch op.Type {
-		case storage.Get:
-			op.Value, err = c.Get(ctx, op.Key)
-		case storage.Set:
-			err = c.Set(ctx, op.Key, op.Value)
-		case storage.Delete:
-			err = c.Delete(ctx, op.Key)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return applyBatch(ctx, c, ops)
 }
 
 func (memClient) Close(context.Context) error { return nil }
 
-// memHost offers one storage extension.
-type memHost struct {
-	component.Host
-	exts map[component.ID]component.Component
-}
-
-func (h *memHost) GetExtensions() map[component.ID]component.Component { return h.exts }
-
 func memStorageHost(s *memStorage) (component.Host, component.ID) {
 	id := component.MustNewID("memstorage")
-	return &memHost{Host: componenttest.NewNopHost(), exts: map[component.ID]component.Component{id: s}}, id
+	return &extHost{Host: componenttest.NewNopHost(), exts: map[component.ID]component.Component{id: s}}, id
 }
 
 // gatedStore wraps an objectStore: GetObject of chosen keys blocks until

@@ -411,6 +411,14 @@ func (c sharedClient) Delete(_ context.Context, key string) error {
 }
 
 func (c sharedClient) Batch(ctx context.Context, ops ...*storage.Operation) error {
+	return applyBatch(ctx, c, ops)
+}
+
+func (sharedClient) Close(context.Context) error { return nil }
+
+// applyBatch runs ops one by one on c, as the test storage clients'
+// Batch does.
+func applyBatch(ctx context.Context, c storage.Client, ops []*storage.Operation) error {
 	for _, op := range ops {
 		var err error
 		switch op.Type {
@@ -428,8 +436,7 @@ func (c sharedClient) Batch(ctx context.Context, ops ...*storage.Operation) erro
 	return nil
 }
 
-func (sharedClient) Close(context.Context) error { return nil }
-
+// extHost offers the storage extensions of a test.
 type extHost struct {
 	component.Host
 	exts map[component.ID]component.Component
