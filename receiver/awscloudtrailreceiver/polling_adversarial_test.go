@@ -233,7 +233,7 @@ func TestAdvPollingMaxPendingDropsLateFile(t *testing.T) {
 		st.Pending[k] = checkpoint.Pending{FileTime: pendingTime, Attempts: 1, Retry: far}
 	}
 	keyP := trailgen.Key("", "", account, "CloudTrail", region, pendingTime, "p00000")
-	st.Pending[keyP] = checkpoint.Pending{FileTime: pendingTime, Attempts: 1, Retry: time.Now().Add(3 * time.Second).UTC()}
+	st.Pending[keyP] = checkpoint.Pending{FileTime: pendingTime, Attempts: 1, Retry: time.Now().UTC()}
 	b, err := json.Marshal(st)
 	require.NoError(t, err)
 	mem := newMemStorage()
@@ -244,10 +244,26 @@ func TestAdvPollingMaxPendingDropsLateFile(t *testing.T) {
 	cfg.Storage = &id
 	cfg.Lookback = 5 * time.Minute
 	sk := newSink()
-	h := startReceiver(t, cfg, sk, host)
+	// P's retry is held until Z has been refused: were P to finish before
+	// the first listing (a slow start), Newest would move to 11:00 and Z
+	// would never be listed at all, which is not this test's case.
+	rs := newReleaseStore()
+	_, releaseP := rs.hold(keyP)
+	defer releaseP()
+	h := startReceiverHooked(t, cfg, sk, host, func(r *cloudtrailReceiver) {
+		r.wrapS3 = func(s objectStore) objectStore { rs.objectStore = s; return rs }
+	})
+	require.Eventually(t, func() bool {
+		for _, e := range h.logs.All() {
+			if strings.HasPrefix(e.Message, "Too many CloudTrail objects pending") {
+				return true
+			}
+		}
+		return false
+	}, waitFor, 20*time.Millisecond, "Z is refused while MaxPending objects are pending")
+	releaseP()
 
 	// P is retried and finishes (it is gone): Newest moves to 11:00.
-	require.Eventually(t, func() bool { return s3srv.Gets(testBucket, keyP) >= 1 }, waitFor, 20*time.Millisecond)
 	require.Eventually(t, func() bool {
 		s := mem.folderStates(t)[testBucket+"/"+prefix]
 		return s != nil && !s.Newest.Before(pendingTime)
