@@ -32,6 +32,7 @@ import (
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/datadogeventsexporter"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/datadoglogsexporter"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/devstack"
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/memstorage"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver"
 )
 
@@ -247,7 +248,7 @@ type run struct {
 	intake       *devstack.Intake
 	s3f          *devstack.S3Faults
 	ddf          *devstack.IntakeFaults
-	storage      *devstack.CrashStorage
+	storage      *memstorage.Storage
 	tree         *tree
 	queue        string
 	logs         *observer.ObservedLogs
@@ -260,7 +261,7 @@ type run struct {
 func runScenario(t *testing.T, seed uint64, tot *totals) {
 	sc := newScenario(seed)
 	t.Logf("scenario %d: %s", seed, sc)
-	r := &run{t: t, sc: sc, storage: devstack.NewCrashStorage(), started: time.Now()}
+	r := &run{t: t, sc: sc, storage: memstorage.New(), started: time.Now()}
 	var err error
 	r.s3, err = devstack.StartS3("127.0.0.1:0")
 	if err != nil {

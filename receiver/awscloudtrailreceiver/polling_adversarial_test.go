@@ -237,7 +237,7 @@ func TestAdvPollingMaxPendingDropsLateFile(t *testing.T) {
 	b, err := json.Marshal(st)
 	require.NoError(t, err)
 	mem := newMemStorage()
-	mem.data["folder/"+testBucket+"/"+prefix] = b
+	mem.put(t, "folder/"+testBucket+"/"+prefix, b)
 
 	host, id := memStorageHost(mem)
 	cfg := testConfig(s3srv.URL)

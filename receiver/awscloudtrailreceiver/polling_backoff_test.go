@@ -47,13 +47,13 @@ func TestPollingDeniedFolder(t *testing.T) {
 		return h.counter(t, "otelcol_receiver_awscloudtrail_objects_failed", "reason", "access_denied")
 	}
 	require.Eventually(t, func() bool { return failed() >= n && hasAll(sk, okIDs) }, waitFor, 5*time.Millisecond)
-	firstRound := mem.bytesWritten.Load()
+	firstRound := mem.bytesWritten()
 
 	// The other folder goes on: a new object is read at a later poll.
 	canaryKeys, canary := putFolder(t, s3srv, "111111111111", t0.Add(time.Hour), 1, 3)
 	require.Eventually(t, func() bool { return hasAll(sk, canary) }, waitFor, 5*time.Millisecond)
 	require.NoError(t, h.stop())
-	written, writes := mem.bytesWritten.Load(), mem.writes.Load()
+	writes, written := mem.Written()
 	t.Logf("%d denied objects: %d bytes written to storage in %d writes (%d after the first round)", n, written, writes, firstRound)
 
 	gets := 0
@@ -62,7 +62,7 @@ func TestPollingDeniedFolder(t *testing.T) {
 	}
 	assert.Equal(t, n, gets, "each denied object is fetched once, then waits for its backoff")
 	assert.Equal(t, 1, s3srv.Gets(testBucket, canaryKeys[0]))
-	assert.Less(t, written, int64(1<<20), "failures are written at a bounded rate")
+	assert.Less(t, written, 1<<20, "failures are written at a bounded rate")
 
 	// The backoff is in the checkpoint.
 	pending := 0

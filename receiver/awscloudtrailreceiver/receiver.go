@@ -20,6 +20,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/memstorage"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/checkpoint"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/keylayout"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/mapping"
@@ -184,6 +185,7 @@ func (r *cloudtrailReceiver) Start(ctx context.Context, host component.Host) err
 		}
 	} else {
 		r.logger.Info("No storage extension configured: checkpoints are kept in memory only, a restart starts again at start_time")
+		client = memstorage.NewClient()
 	}
 	r.store = checkpoint.NewStore(client)
 

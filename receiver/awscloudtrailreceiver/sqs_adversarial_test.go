@@ -17,11 +17,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/devstack"
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/memstorage"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/checkpoint"
 )
 
@@ -293,9 +293,8 @@ func TestSQSAdversarialAbandonedProgressIsNeverExpired(t *testing.T) {
 	queueURL, _ := createQueue(t, qc, "cloudtrail", 30*time.Second, 5)
 	keys, want := putObjects(t, s3srv, 1, 1000, 27000)
 	sendMessages(t, qc, queueURL, []string{s3Notification(testBucket, keys[0])})
-	shared := &sharedStorage{data: map[string][]byte{}}
-	storageID := component.MustNewID("db_storage")
-	host := &extHost{Host: componenttest.NewNopHost(), exts: map[component.ID]component.Component{storageID: shared}}
+	shared := memstorage.NewShared(component.MustNewID("db_storage"))
+	host, storageID := shared.Host(), shared.ID()
 	cfg := sqsConfig(s3srv.URL, queueURL)
 	cfg.MaxBatchRecords = 100
 	cfg.SQS.DoneWindow = time.Second
@@ -315,12 +314,10 @@ func TestSQSAdversarialAbandonedProgressIsNeverExpired(t *testing.T) {
 
 	// Expire everything finished before a year from now: nothing about any
 	// object may be left.
-	st := checkpoint.NewStore(sharedClient{shared})
+	st := checkpoint.NewStore(shared.Client(""))
 	require.NoError(t, st.ExpireDone(context.Background(), time.Now().Add(365*24*time.Hour)))
-	shared.mu.Lock()
-	defer shared.mu.Unlock()
 	var left []string
-	for k, v := range shared.data {
+	for k, v := range shared.Data() {
 		if strings.HasPrefix(k, "object/") {
 			left = append(left, k+"="+string(v))
 		}

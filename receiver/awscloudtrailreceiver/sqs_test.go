@@ -17,12 +17,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer"
-	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/devstack"
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/memstorage"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/trailgen"
 )
 
@@ -266,8 +265,8 @@ func TestSQSCollectorStoppedMidObject(t *testing.T) {
 	t.Run("shared storage backend", func(t *testing.T) {
 		// Collectors sharing a storage backend (as db_storage on one
 		// database) share the progress inside objects.
-		storageID := component.MustNewID("db_storage")
-		host := &extHost{Host: componenttest.NewNopHost(), exts: map[component.ID]component.Component{storageID: &sharedStorage{data: map[string][]byte{}}}}
+		shared := memstorage.NewShared(component.MustNewID("db_storage"))
+		host, storageID := shared.Host(), shared.ID()
 		first, second, want := stopMidObject(t, 4000, &storageID, host)
 		assert.Zero(t, assertUnion(t, first, second, want))
 		assert.Equal(t, 700, second.count())
@@ -373,76 +372,6 @@ func TestSQSHeartbeatKeepsMessageHidden(t *testing.T) {
 	assert.Zero(t, other.count())
 	assert.Positive(t, s3srv.AWS().Calls("ChangeMessageVisibility"))
 }
-
-// sharedStorage is a storage extension whose clients all see one key
-// space, as collectors do that share a storage backend (contrib's
-// db_storage on one database).
-type sharedStorage struct {
-	component.StartFunc
-	component.ShutdownFunc
-	mu   sync.Mutex
-	data map[string][]byte
-}
-
-func (s *sharedStorage) GetClient(context.Context, component.Kind, component.ID, string) (storage.Client, error) {
-	return sharedClient{s}, nil
-}
-
-type sharedClient struct{ s *sharedStorage }
-
-func (c sharedClient) Get(_ context.Context, key string) ([]byte, error) {
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
-	return c.s.data[key], nil
-}
-
-func (c sharedClient) Set(_ context.Context, key string, value []byte) error {
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
-	c.s.data[key] = value
-	return nil
-}
-
-func (c sharedClient) Delete(_ context.Context, key string) error {
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
-	delete(c.s.data, key)
-	return nil
-}
-
-func (c sharedClient) Batch(ctx context.Context, ops ...*storage.Operation) error {
-	return applyBatch(ctx, c, ops)
-}
-
-func (sharedClient) Close(context.Context) error { return nil }
-
-// applyBatch runs ops one by one on c, as the test storage clients'
-// Batch does.
-func applyBatch(ctx context.Context, c storage.Client, ops []*storage.Operation) error {
-	for _, op := range ops {
-		var err error
-		switch op.Type {
-		case storage.Get:
-			op.Value, err = c.Get(ctx, op.Key)
-		case storage.Set:
-			err = c.Set(ctx, op.Key, op.Value)
-		case storage.Delete:
-			err = c.Delete(ctx, op.Key)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// extHost offers the storage extensions of a test.
-type extHost struct {
-	component.Host
-	exts map[component.ID]component.Component
-}
-
-func (h *extHost) GetExtensions() map[component.ID]component.Component { return h.exts }
 
 // TestSQSTrailsRestrictNotifications: with trails configured, only their
 // objects are read; a notification naming another bucket or account is ignored.
