@@ -194,6 +194,7 @@ type Store struct {
 	client storage.Client
 
 	objects objectsIndex // objects.go: SQS object progress and done markers
+	claims  claims       // object.go: the objects being read in this process
 }
 
 // NewStore returns a Store over client.
