@@ -110,7 +110,7 @@ func dispatchBlocked() bool {
 	buf = buf[:runtime.Stack(buf, true)]
 	for _, g := range bytes.Split(buf, []byte("\n\n")) {
 		header, _, _ := bytes.Cut(g, []byte("\n"))
-		if bytes.Contains(header, []byte("[select")) && bytes.Contains(g, []byte("(*cloudtrailReceiver).dispatch(")) {
+		if bytes.Contains(header, []byte("[select")) && bytes.Contains(g, []byte("(*poller).dispatch(")) {
 			return true
 		}
 	}
@@ -163,7 +163,7 @@ func TestAdvPollingLateFileWhileNewerInFlightRewindsWindow(t *testing.T) {
 	defer releaseL()
 	sk := newSink()
 	h := startReceiverHooked(t, cfg, sk, host, func(r *cloudtrailReceiver) {
-		r.wrapS3 = func(s objectStore) objectStore { rs.objectStore = s; return rs }
+		r.tune.wrapS3 = func(s objectStore) objectStore { rs.objectStore = s; return rs }
 	})
 	require.Eventually(t, func() bool { return mem.done(t, keyD) }, waitFor, 5*time.Millisecond, "D is read")
 
@@ -284,7 +284,7 @@ func TestAdvPollingSlowFolderHoldsAllReaders(t *testing.T) {
 	cfg.Workers = 2
 	sk := newSink()
 	h := startReceiverHooked(t, cfg, sk, nil, func(r *cloudtrailReceiver) {
-		r.wrapS3 = func(s objectStore) objectStore { rs.objectStore = s; return rs }
+		r.tune.wrapS3 = func(s objectStore) objectStore { rs.objectStore = s; return rs }
 	})
 	// A folder holds at most workers − 1 readers: one slow object is being
 	// fetched and the other waits for the slow folder's own slot.
@@ -370,8 +370,8 @@ func TestAdvPollingCutBodyResumes(t *testing.T) {
 	rs.cutAfter = len(raw) / 2
 	sk := newSink()
 	h := startReceiverHooked(t, cfg, sk, nil, func(r *cloudtrailReceiver) {
-		r.retryBase = 50 * time.Millisecond
-		r.wrapS3 = func(s objectStore) objectStore { rs.objectStore = s; return rs }
+		r.tune.retryBase = 50 * time.Millisecond
+		r.tune.wrapS3 = func(s objectStore) objectStore { rs.objectStore = s; return rs }
 	})
 	require.Eventually(t, func() bool { return hasAll(sk, ids) }, waitFor, 5*time.Millisecond)
 	waitPolls(t, s3srv, testBucket, "AWSLogs/"+account+"/CloudTrail/"+region+"/")
@@ -540,7 +540,7 @@ func TestAdvPollingFolderDroppedMidObjectAndReadded(t *testing.T) {
 			var once sync.Once
 			sk := newSink()
 			h := startReceiverHooked(t, cfg, sk, host, func(r *cloudtrailReceiver) {
-				r.wrapS3 = func(s objectStore) objectStore { once.Do(func() { ss.objectStore = s }); return ss }
+				r.tune.wrapS3 = func(s objectStore) objectStore { once.Do(func() { ss.objectStore = s }); return ss }
 			})
 			require.Eventually(t, func() bool { return closed(ss.stalled) && hasAll(sk, idsB) }, waitFor, 5*time.Millisecond)
 			require.Positive(t, len(sk.ids())-len(idsB), "part of A was delivered before the stall")

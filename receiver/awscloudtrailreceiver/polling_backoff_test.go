@@ -42,7 +42,7 @@ func TestPollingDeniedFolder(t *testing.T) {
 	cfg := testConfig(s3srv.URL)
 	cfg.Storage = &id
 	sk := newSink()
-	h := startReceiverHooked(t, cfg, sk, host, func(r *cloudtrailReceiver) { r.retryBase = 10 * time.Minute })
+	h := startReceiverHooked(t, cfg, sk, host, func(r *cloudtrailReceiver) { r.tune.retryBase = 10 * time.Minute })
 	failed := func() int64 {
 		return h.counter(t, "otelcol_receiver_awscloudtrail_objects_failed", "reason", "access_denied")
 	}
@@ -88,7 +88,7 @@ func TestPollingSlowFolderDoesNotHoldOthers(t *testing.T) {
 	cfg.Workers = 2
 	sk := newSink()
 	h := startReceiverHooked(t, cfg, sk, nil, func(r *cloudtrailReceiver) {
-		r.wrapS3 = func(s objectStore) objectStore { gs.objectStore = s; return gs }
+		r.tune.wrapS3 = func(s objectStore) objectStore { gs.objectStore = s; return gs }
 	})
 	require.Eventually(t, func() bool {
 		select {

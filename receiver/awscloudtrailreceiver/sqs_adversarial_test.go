@@ -66,7 +66,7 @@ func trailSNS(keys ...string) string {
 func (h *harness) handled(t testing.TB) int64 {
 	return h.counter(t, "otelcol_receiver_awscloudtrail_sqs_messages", "outcome", "deleted") +
 		h.counter(t, "otelcol_receiver_awscloudtrail_sqs_messages", "outcome", "failed") +
-		int64(h.logs.FilterMessageSnippet("Cannot delete the SQS message").Len())
+		int64(h.logs.FilterMessageSnippet("DeleteMessage on").Len())
 }
 
 // TestSQSAdversarialBatchWaitsWithoutHeartbeat: with workers=2 a collector
@@ -477,7 +477,7 @@ func TestSQSAdversarialObjectFinishedAtStop(t *testing.T) {
 	require.NoError(t, h1.stop())
 	require.Equal(t, 100, first.count(), "the object was delivered in full")
 	assert.Equal(t, 1, s3srv.SQS().Stats("cloudtrail").Deleted, "a message whose objects are done is deleted")
-	assert.Zero(t, h1.logs.FilterMessageSnippet("Cannot delete the SQS message").Len())
+	assert.Zero(t, h1.logs.FilterMessageSnippet("DeleteMessage on").Len())
 
 	other := newSink()
 	h2 := startReceiver(t, cfg, other, nil)
@@ -564,7 +564,7 @@ func TestSQSAdversarialRedeliveredCopyInOneCollector(t *testing.T) {
 	}
 	// The heartbeat promise does not.
 	assert.Equal(t, 4, s3srv.SQS().Stats("cloudtrail").Received, "a message the collector held was received again")
-	assert.Zero(t, h.logs.FilterMessageSnippet("Cannot delete the SQS message").Len())
+	assert.Zero(t, h.logs.FilterMessageSnippet("DeleteMessage on").Len())
 }
 
 // TestSQSAdversarialConsumerRefusesThenAccepts: downstream refuses every
