@@ -2,7 +2,7 @@ SHELL := /bin/bash
 # otelcol-cloudtrail — build, run, test, lint and benchmark.
 GO          ?= go
 TOOLS_MOD   := internal/tools/go.mod
-# ocb, mdatagen and staticcheck are pinned in internal/tools/go.mod.
+# ocb, mdatagen, goimports and staticcheck are pinned in internal/tools/go.mod.
 TOOL        := $(GO) tool -modfile=$(TOOLS_MOD)
 DIST        := dist/otelcol-cloudtrail
 # The concurrent components run under the race detector (race), every other
@@ -54,9 +54,9 @@ lint:
 generate:
 	for d in receiver/awscloudtrailreceiver exporter/datadoglogsexporter exporter/datadogeventsexporter; do \
 		(cd $$d && $(GO) tool -modfile=../../$(TOOLS_MOD) mdatagen metadata.yaml && \
-		 gofmt -w $$(find . -name 'generated_*.go')) || exit 1; done
+		 $(GO) tool -modfile=../../$(TOOLS_MOD) goimports -w $$(find . -name 'generated_*.go')) || exit 1; done
 
-## check-generate: fail when `make generate` changes the tree (CI).
+## check-generate: fail when `make generate` changes the tree (CI; run it on a clean tree).
 check-generate: generate
 	@changed=$$(git status --porcelain); \
 	if [ -n "$$changed" ]; then echo "make generate changed the tree:"; echo "$$changed"; git diff; exit 1; fi
