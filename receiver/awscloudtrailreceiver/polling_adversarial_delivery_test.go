@@ -285,7 +285,7 @@ func TestAdvPollingStopDuringBackoff(t *testing.T) {
 
 // TestAdvPollingTwoTrailEntriesSameBucketDifferentAccounts: two entries of
 // `trails` name the same bucket (and prefix) with different `accounts`.
-// Validate accepts it, and refreshFolders keeps only the first entry per
+// Validate accepts it, and the refresh (poller.refresh) keeps only the first entry per
 // bucket/prefix (folders.go: "A trail sharing its bucket and prefix with
 // another is read once"), so the second entry's accounts are never read —
 // without an error or a warning.
