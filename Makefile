@@ -2,22 +2,21 @@ SHELL := /bin/bash
 # otelcol-cloudtrail — build, run, test, lint and benchmark.
 GO          ?= go
 TOOLS_MOD   := internal/tools/go.mod
-GOBIN       := $(shell $(GO) env GOPATH)/bin
-OCB_VERSION := v0.160.0
-OCB         := $(GOBIN)/builder
+# ocb, mdatagen, goimports and staticcheck are pinned in internal/tools/go.mod.
+TOOL        := $(GO) tool -modfile=$(TOOLS_MOD)
 DIST        := dist/otelcol-cloudtrail
-UNIT_PKGS    = $(shell $(GO) list ./... | grep -v /e2e)
+# The concurrent components run under the race detector (race), every other
+# package without it (unit): each package runs once.
+RACE_PKGS    = $(shell $(GO) list ./receiver/awscloudtrailreceiver/ ./receiver/awscloudtrailreceiver/internal/checkpoint/ ./exporter/...)
+UNIT_PKGS    = $(filter-out $(RACE_PKGS),$(shell $(GO) list ./... | grep -v /e2e))
 
-.PHONY: all build run test unit race e2e soak lint generate bench clean
+.PHONY: all build run test unit race e2e soak lint generate check-generate bench clean
 
 all: lint test
 
-$(OCB):
-	$(GO) install go.opentelemetry.io/collector/cmd/builder@$(OCB_VERSION)
-
 ## build: build the otelcol-cloudtrail distribution with ocb into dist/.
-build: $(OCB)
-	$(OCB) --config builder-config.yaml
+build:
+	$(TOOL) builder --config builder-config.yaml
 
 ## run: build, start the local S3 server and Datadog intake emulator, run the collector on them.
 run: build
@@ -31,7 +30,7 @@ unit:
 	$(GO) test -count=1 -timeout 15m $(UNIT_PKGS)
 
 race:
-	$(GO) test -count=1 -race -timeout 15m ./receiver/awscloudtrailreceiver/ ./exporter/...
+	$(GO) test -count=1 -race -timeout 15m $(RACE_PKGS)
 
 e2e: build
 	OTELCOL_BINARY=$(CURDIR)/$(DIST) $(GO) test -count=1 -timeout 20m -v ./e2e/
@@ -49,12 +48,18 @@ lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './dist/*')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed on:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
-	$(GO) tool -modfile=$(TOOLS_MOD) staticcheck ./...
+	$(TOOL) staticcheck ./...
 
 ## generate: regenerate mdatagen code from metadata.yaml files.
 generate:
 	for d in receiver/awscloudtrailreceiver exporter/datadoglogsexporter exporter/datadogeventsexporter; do \
-		(cd $$d && $(GO) tool -modfile=../../$(TOOLS_MOD) mdatagen metadata.yaml) || exit 1; done
+		(cd $$d && $(GO) tool -modfile=../../$(TOOLS_MOD) mdatagen metadata.yaml && \
+		 $(GO) tool -modfile=../../$(TOOLS_MOD) goimports -w $$(find . -name 'generated_*.go')) || exit 1; done
+
+## check-generate: fail when `make generate` changes the tree (CI; run it on a clean tree).
+check-generate: generate
+	@changed=$$(git status --porcelain); \
+	if [ -n "$$changed" ]; then echo "make generate changed the tree:"; echo "$$changed"; git diff; exit 1; fi
 
 ## bench: reader and exporter benchmarks next to their baselines, then the
 ## stdlib / receiver / end-to-end table on one generated trail tree.

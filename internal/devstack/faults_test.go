@@ -7,9 +7,6 @@ import (
 	"net/http"
 	"testing"
 	"time"
-
-	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/extension/xextension/storage"
 )
 
 func get(t *testing.T, url string) (int, []byte, error) {
@@ -108,26 +105,5 @@ func TestIntakeFaultsSlowAndTooLarge(t *testing.T) {
 	f.Clear()
 	if n := len(in.Logs()); n != 1 {
 		t.Fatalf("the intake accepted %d entries, want 1 (the timed-out request never reached it)", n)
-	}
-}
-
-func TestCrashStorageDiscardsWritesAfterCrash(t *testing.T) {
-	ctx := context.Background()
-	s := NewCrashStorage()
-	ext := s.Host().GetExtensions()[s.ID()].(storage.Extension)
-	c1, _ := ext.GetClient(ctx, component.KindReceiver, component.MustNewID("r"), "")
-	_ = c1.Set(ctx, "a", []byte("1"))
-	s.Crash()
-	_ = c1.Set(ctx, "a", []byte("2"))
-	_ = c1.Set(ctx, "b", []byte("x"))
-	c2, _ := ext.GetClient(ctx, component.KindReceiver, component.MustNewID("r"), "")
-	if v, _ := c2.Get(ctx, "a"); string(v) != "1" {
-		t.Fatalf("a = %q, want the value written before the crash", v)
-	}
-	if v, _ := c2.Get(ctx, "b"); v != nil {
-		t.Fatalf("b = %q, want nothing", v)
-	}
-	if s.Discarded() != 2 {
-		t.Fatalf("discarded %d", s.Discarded())
 	}
 }

@@ -15,8 +15,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 )
 
 // objectStore is the part of the S3 API the receiver uses.
@@ -38,23 +41,49 @@ type orgAPI interface {
 }
 
 // awsClients builds the AWS API clients, one per region where needed, all
-// sharing the credentials (assumed role when configured) and one HTTP transport.
+// sharing the credentials (assumed role when configured) and one HTTP
+// transport, and knows the region of each bucket.
 type awsClients struct {
-	base      aws.Config
-	endpoint  string
-	pathStyle bool
+	base     aws.Config
+	region   string // the receiver's
+	endpoint string
+	logger   *zap.Logger
 
-	mu  sync.Mutex
-	s3  map[string]objectStore
-	ct  map[string]trailAPI
-	org orgAPI
+	s3            regional[objectStore]
+	cloudTrail    regional[trailAPI]
+	organizations func() orgAPI
+
+	regionMu      sync.Mutex
+	bucketRegions map[string]string
 
 	transportMu sync.Mutex
 	transport   *http.Transport
 }
 
-func newAWSClients(ctx context.Context, cfg *Config) (*awsClients, error) {
-	c := &awsClients{endpoint: cfg.Endpoint, pathStyle: cfg.S3ForcePathStyle, s3: map[string]objectStore{}, ct: map[string]trailAPI{}}
+// regional is a cache of one client per region.
+type regional[T any] struct {
+	mu    sync.Mutex
+	m     map[string]T
+	build func(region string) T
+}
+
+// get returns the client of region, built on first use.
+func (c *regional[T]) get(region string) T {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cl, ok := c.m[region]; ok {
+		return cl
+	}
+	if c.m == nil {
+		c.m = map[string]T{}
+	}
+	cl := c.build(region)
+	c.m[region] = cl
+	return cl
+}
+
+func newAWSClients(ctx context.Context, cfg *Config, logger *zap.Logger) (*awsClients, error) {
+	c := &awsClients{region: cfg.Region, endpoint: cfg.Endpoint, logger: logger, bucketRegions: map[string]string{}}
 	// Remember the transport the SDK builds, to close its connections on Shutdown.
 	httpClient := awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
 		c.transportMu.Lock()
@@ -92,59 +121,80 @@ func newAWSClients(ctx context.Context, cfg *Config) (*awsClients, error) {
 		base.Credentials = aws.NewCredentialsCache(provider)
 	}
 	c.base = base
+	c.s3.build = func(region string) objectStore {
+		return s3.NewFromConfig(base, func(o *s3.Options) {
+			o.Region = region
+			c.setEndpoint(&o.BaseEndpoint)
+			o.UsePathStyle = cfg.S3ForcePathStyle
+			// S3-compatible stores often send no checksums; the SDK would log each time.
+			o.DisableLogOutputChecksumValidationSkipped = true
+		})
+	}
+	c.cloudTrail.build = func(region string) trailAPI {
+		return cloudtrail.NewFromConfig(base, func(o *cloudtrail.Options) {
+			o.Region = region
+			c.setEndpoint(&o.BaseEndpoint)
+		})
+	}
+	// Organizations is a global service.
+	c.organizations = sync.OnceValue(func() orgAPI {
+		return organizations.NewFromConfig(base, func(o *organizations.Options) {
+			o.Region = "us-east-1"
+			c.setEndpoint(&o.BaseEndpoint)
+		})
+	})
 	return c, nil
 }
 
-// s3For returns the S3 client of a bucket region.
-func (c *awsClients) s3For(region string) objectStore {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if cl, ok := c.s3[region]; ok {
-		return cl
+// setEndpoint applies the endpoint override to a client's options.
+func (c *awsClients) setEndpoint(base **string) {
+	if c.endpoint != "" {
+		*base = aws.String(c.endpoint)
 	}
-	cl := s3.NewFromConfig(c.base, func(o *s3.Options) {
-		o.Region = region
-		if c.endpoint != "" {
-			o.BaseEndpoint = aws.String(c.endpoint)
-		}
-		o.UsePathStyle = c.pathStyle
-		// S3-compatible stores often send no checksums; the SDK would log each time.
-		o.DisableLogOutputChecksumValidationSkipped = true
-	})
-	c.s3[region] = cl
-	return cl
 }
 
-// cloudTrailFor returns the CloudTrail client of a region.
-func (c *awsClients) cloudTrailFor(region string) trailAPI {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if cl, ok := c.ct[region]; ok {
-		return cl
-	}
-	cl := cloudtrail.NewFromConfig(c.base, func(o *cloudtrail.Options) {
-		o.Region = region
-		if c.endpoint != "" {
-			o.BaseEndpoint = aws.String(c.endpoint)
-		}
-	})
-	c.ct[region] = cl
-	return cl
+// s3ForBucket returns the S3 client of a bucket's region.
+func (c *awsClients) s3ForBucket(ctx context.Context, bucket string) objectStore {
+	return c.s3.get(c.bucketRegion(ctx, bucket))
 }
 
-// organizationsClient returns the Organizations client (a global service).
-func (c *awsClients) organizationsClient() orgAPI {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.org == nil {
-		c.org = organizations.NewFromConfig(c.base, func(o *organizations.Options) {
-			o.Region = "us-east-1"
-			if c.endpoint != "" {
-				o.BaseEndpoint = aws.String(c.endpoint)
-			}
-		})
+// bucketRegion returns the region of a bucket (GetBucketLocation, asked
+// once per bucket), so that each bucket is read through a client of its
+// own region; the receiver's region when it cannot be asked.
+func (c *awsClients) bucketRegion(ctx context.Context, bucket string) string {
+	c.regionMu.Lock()
+	region, ok := c.bucketRegions[bucket]
+	c.regionMu.Unlock()
+	if ok {
+		return region
 	}
-	return c.org
+	out, err := c.s3.get(c.region).GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: aws.String(bucket)})
+	if err != nil {
+		if ctx.Err() == nil {
+			logAWSError(c.logger, zapcore.WarnLevel, awsCall{"GetBucketLocation", "s3://" + bucket, "s3:GetBucketLocation", "using the receiver's region"},
+				err, zap.String("bucket", bucket), zap.String("region", c.region))
+		}
+		return c.region
+	}
+	region = string(out.LocationConstraint)
+	switch region {
+	case "":
+		region = "us-east-1" // buckets of us-east-1 have no location constraint
+	case "EU":
+		region = "eu-west-1"
+	}
+	c.regionMu.Lock()
+	c.bucketRegions[bucket] = region
+	c.regionMu.Unlock()
+	return region
+}
+
+// sqsFor returns the SQS client of a region.
+func (c *awsClients) sqsFor(region string) sqsAPI {
+	return sqs.NewFromConfig(c.base, func(o *sqs.Options) {
+		o.Region = region
+		c.setEndpoint(&o.BaseEndpoint)
+	})
 }
 
 // close releases idle connections.
@@ -193,8 +243,26 @@ func classifyS3Error(err error) (reason string, retryable bool) {
 	return reasonS3Error, true
 }
 
-// denied builds the message of an AccessDenied error: the call, the
-// resource and the IAM action that is missing.
-func denied(call, resource, action string) string {
-	return fmt.Sprintf("%s on %s was denied: the receiver's identity needs %s", call, resource, action)
+// awsCall names a failed AWS call for its log line: the call, the
+// resource, the IAM action it needs, and what the receiver does next.
+type awsCall struct {
+	call, resource, action, next string
+}
+
+// message is the log line of a call that failed for reason: a denied one
+// names the IAM action the receiver's identity needs.
+func (c awsCall) message(reason string) string {
+	if reason == reasonAccessDenied {
+		return fmt.Sprintf("%s on %s was denied: the receiver's identity needs %s; %s", c.call, c.resource, c.action, c.next)
+	}
+	return fmt.Sprintf("%s on %s failed; %s", c.call, c.resource, c.next)
+}
+
+// logAWSError logs a failed AWS call at level, with its reason, and
+// returns the reason and whether the call may succeed later. Every AWS
+// error of the receiver is logged through it.
+func logAWSError(logger *zap.Logger, level zapcore.Level, c awsCall, err error, fields ...zap.Field) (reason string, retryable bool) {
+	reason, retryable = classifyS3Error(err)
+	logger.Log(level, c.message(reason), append(fields, zap.String("reason", reason), zap.Error(err))...)
+	return reason, retryable
 }

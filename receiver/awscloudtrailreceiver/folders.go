@@ -4,13 +4,12 @@ import (
 	"context"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 
-	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/checkpoint"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/keylayout"
 )
 
@@ -31,28 +30,48 @@ func (s trailSource) equal(o trailSource) bool {
 		slices.Equal(s.Accounts, o.Accounts) && slices.Equal(s.Regions, o.Regions)
 }
 
-// refreshFolders gathers the trails (configured and discovered), finds the
-// account/kind/region folders of each by listing with a delimiter, loads
-// the checkpoints of new folders and stops polling the folders of trails
-// that are gone or stopped (their checkpoints are kept).
-func (r *cloudtrailReceiver) refreshFolders(ctx context.Context) {
-	sources := make([]trailSource, 0, len(r.cfg.Trails))
-	seen := map[string]bool{} // bucket/prefix of the sources
-	for _, t := range r.cfg.Trails {
+// trailFinder finds the trails to read (configured and discovered) and
+// the folders of each.
+type trailFinder struct {
+	cfg     *Config
+	tel     *telemetry
+	clients *awsClients
+	// wrapS3, in tests, wraps the S3 client of every folder (fault injection).
+	wrapS3 func(objectStore) objectStore
+	// orgID is the organization's ID once DescribeOrganization answered.
+	orgID *string
+}
+
+// store returns the S3 client of a bucket's folders.
+func (t *trailFinder) store(ctx context.Context, bucket string) objectStore {
+	store := t.clients.s3ForBucket(ctx, bucket)
+	if t.wrapS3 != nil {
+		store = t.wrapS3(store)
+	}
+	return store
+}
+
+// trails returns the trails to read: every configured entry, then the
+// discovered ones. discoveryOK is false when discovery could not ask
+// every region; seen holds the bucket/prefix of every trail returned.
+func (t *trailFinder) trails(ctx context.Context) (sources []trailSource, seen map[string]bool, discoveryOK bool) {
+	sources = make([]trailSource, 0, len(t.cfg.Trails))
+	seen = map[string]bool{} // bucket/prefix of the sources
+	for _, tc := range t.cfg.Trails {
 		// Every configured entry is read, also several for one bucket and
 		// prefix with different filters (accounts, regions, organization):
-		// their folders are the union, each read once (r.folders is keyed by
-		// folder). Only identical entries are read once.
-		s := trailSource(t)
+		// their folders are the union, each read once (the poller's folders
+		// are keyed by folder). Only identical entries are read once.
+		s := trailSource(tc)
 		if !slices.ContainsFunc(sources, s.equal) {
 			seen[s.key()] = true
 			sources = append(sources, s)
 		}
 	}
-	discoveryOK := true
-	if r.cfg.Discovery.Enabled {
+	discoveryOK = true
+	if t.cfg.Discovery.Enabled {
 		var found []trailSource
-		found, discoveryOK = r.discoverTrails(ctx)
+		found, discoveryOK = t.discoverTrails(ctx)
 		for _, s := range found {
 			// A trail sharing its bucket and prefix with another is read once.
 			if !seen[s.key()] {
@@ -61,12 +80,21 @@ func (r *cloudtrailReceiver) refreshFolders(ctx context.Context) {
 			}
 		}
 	}
-	if ctx.Err() != nil {
-		return
-	}
+	return sources, seen, discoveryOK
+}
 
+// refresh gathers the trails (configured and discovered), finds the
+// account/kind/region folders of each by listing with a delimiter, loads
+// the checkpoints of new folders and stops polling the folders of trails
+// that are gone or stopped (their checkpoints are kept). It reports false
+// when the poller stopped first.
+func (p *poller) refresh(ctx context.Context) bool {
+	sources, seen, discoveryOK := p.finder.trails(ctx)
+	if ctx.Err() != nil {
+		return false
+	}
 	kinds := []string{keylayout.KindLog}
-	if r.cfg.IncludeInsights {
+	if p.cfg.IncludeInsights {
 		kinds = append(kinds, keylayout.KindInsight)
 	}
 	// Folders are removed per bucket/prefix (folder.source): a folder found
@@ -75,92 +103,55 @@ func (r *cloudtrailReceiver) refreshFolders(ctx context.Context) {
 	current := map[string]bool{}  // folders found now
 	unlisted := map[string]bool{} // bucket/prefix of sources whose listing failed: keep their folders
 	for _, src := range sources {
-		store := r.clients.s3For(r.bucketRegion(ctx, src.Bucket))
-		if r.wrapS3 != nil {
-			store = r.wrapS3(store)
-		}
-		prefixes, ok := r.trailFolders(ctx, store, src, kinds)
+		store := p.finder.store(ctx, src.Bucket)
+		prefixes, ok := p.finder.trailFolders(ctx, store, src, kinds)
 		if !ok {
 			unlisted[src.key()] = true
 			continue
 		}
-		for _, p := range prefixes {
-			current[r.addFolder(ctx, store, src, p)] = true
+		for _, prefix := range prefixes {
+			current[p.addFolder(ctx, store, src, prefix)] = true
 		}
 	}
 	if ctx.Err() != nil {
-		return
+		return false
 	}
-	for id, f := range r.folders {
+	for id, f := range p.folders {
 		if current[id] || unlisted[f.source] || (!discoveryOK && !seen[f.source]) {
 			continue
 		}
-		r.logger.Info("CloudTrail folder no longer belongs to a trail being read; it is not polled any more (its checkpoint is kept)",
+		p.tel.logger.Info("CloudTrail folder no longer belongs to a trail being read; it is not polled any more (its checkpoint is kept)",
 			zap.String("folder", id))
-		r.stopFolder(f)
-		delete(r.folders, id)
+		p.stopFolder(f)
+		delete(p.folders, id)
 	}
-	r.folderCount.Store(int64(len(r.folders)))
-	r.lastRefresh = time.Now()
-	if len(r.folders) == 0 {
-		r.logger.Warn("No CloudTrail folders found; check the trails (bucket, prefix, organization_id, accounts, regions) or discovery",
+	p.folderCount.Store(int64(len(p.folders)))
+	if len(p.folders) == 0 {
+		p.tel.logger.Warn("No CloudTrail folders found; check the trails (bucket, prefix, organization_id, accounts, regions) or discovery",
 			zap.Int("trails", len(sources)))
 	} else {
-		r.logger.Info("CloudTrail folders found", zap.Int("trails", len(sources)), zap.Int("folders", len(r.folders)))
+		p.tel.logger.Info("CloudTrail folders found", zap.Int("trails", len(sources)), zap.Int("folders", len(p.folders)))
 	}
-}
-
-// bucketRegion returns the region of a bucket (GetBucketLocation), so that
-// each bucket is read through a client of its own region.
-func (r *cloudtrailReceiver) bucketRegion(ctx context.Context, bucket string) string {
-	r.regionMu.Lock()
-	region, ok := r.bucketRegions[bucket]
-	r.regionMu.Unlock()
-	if ok {
-		return region
-	}
-	out, err := r.clients.s3For(r.cfg.Region).GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: aws.String(bucket)})
-	if err != nil {
-		if ctx.Err() == nil {
-			reason, _ := classifyS3Error(err)
-			msg := "Cannot get the bucket's region; using the receiver's region"
-			if reason == reasonAccessDenied {
-				msg = denied("GetBucketLocation", "s3://"+bucket, "s3:GetBucketLocation") + "; using the receiver's region"
-			}
-			r.logger.Warn(msg, zap.String("bucket", bucket), zap.String("region", r.cfg.Region), zap.Error(err))
-		}
-		return r.cfg.Region
-	}
-	region = string(out.LocationConstraint)
-	switch region {
-	case "":
-		region = "us-east-1" // buckets of us-east-1 have no location constraint
-	case "EU":
-		region = "eu-west-1"
-	}
-	r.regionMu.Lock()
-	r.bucketRegions[bucket] = region
-	r.regionMu.Unlock()
-	return region
+	return true
 }
 
 // trailFolders lists the folders of one trail.
-func (r *cloudtrailReceiver) trailFolders(ctx context.Context, store objectStore, t trailSource, kinds []string) ([]keylayout.Prefix, bool) {
-	root := keylayout.Root(t.Prefix)
+func (t *trailFinder) trailFolders(ctx context.Context, store objectStore, src trailSource, kinds []string) ([]keylayout.Prefix, bool) {
+	root := keylayout.Root(src.Prefix)
 	type owner struct{ org, account string }
 	var owners []owner
-	top, ok := r.subfolders(ctx, store, t.Bucket, root)
+	top, ok := t.subfolders(ctx, store, src.Bucket, root)
 	if !ok {
 		return nil, false
 	}
 	for _, name := range top {
 		switch {
 		case accountRe.MatchString(name):
-			if t.OrganizationID == "" {
+			if src.OrganizationID == "" {
 				owners = append(owners, owner{"", name})
 			}
-		case strings.HasPrefix(name, "o-") && (t.OrganizationID == "" || t.OrganizationID == name):
-			accounts, ok := r.subfolders(ctx, store, t.Bucket, root+name+"/")
+		case strings.HasPrefix(name, "o-") && (src.OrganizationID == "" || src.OrganizationID == name):
+			accounts, ok := t.subfolders(ctx, store, src.Bucket, root+name+"/")
 			if !ok {
 				return nil, false
 			}
@@ -173,7 +164,7 @@ func (r *cloudtrailReceiver) trailFolders(ctx context.Context, store objectStore
 	}
 	var out []keylayout.Prefix
 	for _, o := range owners {
-		if len(t.Accounts) > 0 && !slices.Contains(t.Accounts, o.account) {
+		if len(src.Accounts) > 0 && !slices.Contains(src.Accounts, o.account) {
 			continue
 		}
 		for _, kind := range kinds {
@@ -182,12 +173,12 @@ func (r *cloudtrailReceiver) trailFolders(ctx context.Context, store objectStore
 			if o.org != "" {
 				ownerPath += o.org + "/"
 			}
-			regions, ok := r.subfolders(ctx, store, t.Bucket, ownerPath+o.account+"/"+kind+"/")
+			regions, ok := t.subfolders(ctx, store, src.Bucket, ownerPath+o.account+"/"+kind+"/")
 			if !ok {
 				return nil, false
 			}
 			for _, region := range regions {
-				if len(t.Regions) > 0 && !slices.Contains(t.Regions, region) {
+				if len(src.Regions) > 0 && !slices.Contains(src.Regions, region) {
 					continue
 				}
 				p := base
@@ -200,20 +191,17 @@ func (r *cloudtrailReceiver) trailFolders(ctx context.Context, store objectStore
 }
 
 // subfolders returns the names of the folders directly under prefix.
-func (r *cloudtrailReceiver) subfolders(ctx context.Context, store objectStore, bucket, prefix string) ([]string, bool) {
-	in := &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix), Delimiter: aws.String("/")}
+func (t *trailFinder) subfolders(ctx context.Context, store objectStore, bucket, prefix string) ([]string, bool) {
+	pages := s3.NewListObjectsV2Paginator(store, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix), Delimiter: aws.String("/")})
 	var names []string
-	for {
-		out, err := store.ListObjectsV2(ctx, in)
+	for pages.HasMorePages() {
+		out, err := pages.NextPage(ctx)
 		if err != nil {
 			if ctx.Err() == nil {
-				r.noteError(err)
-				reason, _ := classifyS3Error(err)
-				msg := "Cannot list CloudTrail bucket; it is tried again at the next refresh"
-				if reason == reasonAccessDenied {
-					msg = denied("ListObjectsV2", "s3://"+bucket+"/"+prefix, "s3:ListBucket")
-				}
-				r.logger.Error(msg, zap.String("bucket", bucket), zap.String("prefix", prefix), zap.String("reason", reason), zap.Error(err))
+				t.tel.noteError(err)
+				logAWSError(t.tel.logger, zapcore.ErrorLevel,
+					awsCall{"ListObjectsV2", "s3://" + bucket + "/" + prefix, "s3:ListBucket", "it is tried again at the next refresh"},
+					err, zap.String("bucket", bucket), zap.String("prefix", prefix))
 			}
 			return nil, false
 		}
@@ -223,35 +211,29 @@ func (r *cloudtrailReceiver) subfolders(ctx context.Context, store objectStore, 
 				names = append(names, name)
 			}
 		}
-		if !aws.ToBool(out.IsTruncated) || out.NextContinuationToken == nil {
-			return names, true
-		}
-		in.ContinuationToken = out.NextContinuationToken
 	}
+	return names, true
 }
 
 // addFolder registers a folder, loading its checkpoint when it is new, and
 // returns its id.
-func (r *cloudtrailReceiver) addFolder(ctx context.Context, store objectStore, src trailSource, p keylayout.Prefix) string {
-	id := src.Bucket + "/" + p.String()
-	if f, ok := r.folders[id]; ok {
-		f.mu.Lock()
-		f.s3 = store
-		f.mu.Unlock()
+func (p *poller) addFolder(ctx context.Context, store objectStore, src trailSource, prefix keylayout.Prefix) string {
+	id := src.Bucket + "/" + prefix.String()
+	if f, ok := p.folders[id]; ok {
+		f.s3.Store(&storeRef{store})
 		return id
 	}
-	st, err := r.store.Load(ctx, id)
+	cp, resumed, err := p.store.OpenFolder(ctx, id, p.startFloor, p.tel.saveFailed(id))
 	if err != nil {
-		r.logger.Error("Cannot load checkpoint; the folder is skipped until it can be loaded", zap.String("folder", id), zap.Error(err))
+		p.tel.logger.Error("Cannot load checkpoint; the folder is skipped until it can be loaded", zap.String("folder", id), zap.Error(err))
 		return id
 	}
-	if st == nil {
-		st = checkpoint.New(r.startFloor)
-	} else {
-		r.logger.Debug("Resuming CloudTrail folder from its checkpoint", zap.String("folder", id), zap.Time("newest", st.Newest), zap.Int("pending", len(st.Pending)))
+	if resumed {
+		p.tel.logger.Debug("Resuming CloudTrail folder from its checkpoint", zap.String("folder", id))
 	}
-	f := &folder{id: id, bucket: src.Bucket, prefix: p, source: src.key(), s3: store, state: st, inflight: map[string]bool{}}
-	r.folders[id] = f
-	r.startFolder(ctx, f)
+	f := &folder{cp: cp, bucket: src.Bucket, prefix: prefix, source: src.key()}
+	f.s3.Store(&storeRef{store})
+	p.folders[id] = f
+	p.startFolder(ctx, f)
 	return id
 }

@@ -7,12 +7,14 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/ctattr"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
@@ -92,12 +94,39 @@ func (h *harness) stop() error {
 	return err
 }
 
-// counter returns the value of a counter metric for the attribute key=value
-// (key empty: the sum of all series).
+// counter returns the value of a counter metric of the receiver for the
+// attribute key=value (key empty: the sum of all series), 0 before it is
+// first recorded. A name that metadata.yaml does not declare fails the
+// test: a misspelt name cannot read as 0. Exact values at the end of a
+// test are asserted with the generated metadatatest functions.
 func (h *harness) counter(t testing.TB, name, key, value string) int64 {
 	t.Helper()
+	require.Contains(t, receiverMetrics(), name, "not a metric declared in metadata.yaml")
 	return devstack.Counter(h.tel, name, key, value)
 }
+
+// receiverMetrics returns the names of the metrics metadata.yaml declares.
+var receiverMetrics = sync.OnceValue(func() map[string]bool {
+	b, err := os.ReadFile("metadata.yaml")
+	if err != nil {
+		panic(err)
+	}
+	names := map[string]bool{}
+	in := false
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case line == "  metrics:":
+			in = true
+		case in && len(line) > 0 && line[0] != ' ':
+			in = false
+		case in && strings.HasPrefix(line, "    ") && !strings.HasPrefix(line, "     ") && strings.HasSuffix(line, ":"):
+			names["otelcol_"+strings.TrimSuffix(strings.TrimSpace(line), ":")] = true
+		}
+	}
+	return names
+})
 
 // logsWith returns the log messages whose fields include key=value.
 func (h *harness) logsWith(key, value string) []string {
@@ -243,4 +272,12 @@ func waitPolls(t testing.TB, s3srv *devstack.S3Server, bucket, prefix string) {
 	from := s3srv.Lists(bucket, prefix)
 	require.Eventually(t, func() bool { return s3srv.Lists(bucket, prefix) >= from+2 }, 30*time.Second, 10*time.Millisecond,
 		"no more polls of s3://%s/%s", bucket, prefix)
+}
+
+func TestReceiverMetricsFromMetadata(t *testing.T) {
+	names := receiverMetrics()
+	assert.True(t, names["otelcol_receiver_awscloudtrail_records"])
+	assert.True(t, names["otelcol_receiver_awscloudtrail_sqs_messages"])
+	assert.False(t, names["otelcol_receiver_awscloudtrail_record"], "a misspelt name is not a metric")
+	assert.Len(t, names, 11)
 }

@@ -42,18 +42,18 @@ func TestPollingDeniedFolder(t *testing.T) {
 	cfg := testConfig(s3srv.URL)
 	cfg.Storage = &id
 	sk := newSink()
-	h := startReceiverHooked(t, cfg, sk, host, func(r *cloudtrailReceiver) { r.retryBase = 10 * time.Minute })
+	h := startReceiverHooked(t, cfg, sk, host, func(r *cloudtrailReceiver) { r.tune.retryBase = 10 * time.Minute })
 	failed := func() int64 {
 		return h.counter(t, "otelcol_receiver_awscloudtrail_objects_failed", "reason", "access_denied")
 	}
 	require.Eventually(t, func() bool { return failed() >= n && hasAll(sk, okIDs) }, waitFor, 5*time.Millisecond)
-	firstRound := mem.bytesWritten.Load()
+	firstRound := mem.bytesWritten()
 
 	// The other folder goes on: a new object is read at a later poll.
 	canaryKeys, canary := putFolder(t, s3srv, "111111111111", t0.Add(time.Hour), 1, 3)
 	require.Eventually(t, func() bool { return hasAll(sk, canary) }, waitFor, 5*time.Millisecond)
 	require.NoError(t, h.stop())
-	written, writes := mem.bytesWritten.Load(), mem.writes.Load()
+	writes, written := mem.Written()
 	t.Logf("%d denied objects: %d bytes written to storage in %d writes (%d after the first round)", n, written, writes, firstRound)
 
 	gets := 0
@@ -62,7 +62,7 @@ func TestPollingDeniedFolder(t *testing.T) {
 	}
 	assert.Equal(t, n, gets, "each denied object is fetched once, then waits for its backoff")
 	assert.Equal(t, 1, s3srv.Gets(testBucket, canaryKeys[0]))
-	assert.Less(t, written, int64(1<<20), "failures are written at a bounded rate")
+	assert.Less(t, written, 1<<20, "failures are written at a bounded rate")
 
 	// The backoff is in the checkpoint.
 	pending := 0
@@ -88,7 +88,7 @@ func TestPollingSlowFolderDoesNotHoldOthers(t *testing.T) {
 	cfg.Workers = 2
 	sk := newSink()
 	h := startReceiverHooked(t, cfg, sk, nil, func(r *cloudtrailReceiver) {
-		r.wrapS3 = func(s objectStore) objectStore { gs.objectStore = s; return gs }
+		r.tune.wrapS3 = func(s objectStore) objectStore { gs.objectStore = s; return gs }
 	})
 	require.Eventually(t, func() bool {
 		select {

@@ -66,7 +66,7 @@ func testInFlightAtStop(t *testing.T, lookback time.Duration, stage string, cras
 		gs.holdEOF[keyA] = held
 	}
 	h1 := startReceiverHooked(t, cfg, first, host, func(r *cloudtrailReceiver) {
-		r.wrapS3 = func(s objectStore) objectStore { gs.objectStore = s; return gs }
+		r.tune.wrapS3 = func(s objectStore) objectStore { gs.objectStore = s; return gs }
 	})
 	require.Eventually(t, func() bool {
 		select {

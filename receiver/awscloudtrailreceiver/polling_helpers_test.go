@@ -4,10 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"maps"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -16,13 +14,13 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer"
-	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/ctattr"
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/memstorage"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/checkpoint"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/metadata"
 )
@@ -49,32 +47,33 @@ func startReceiverHooked(t testing.TB, cfg *Config, next consumer.Logs, host com
 	return h
 }
 
-// memStorage is an in-memory storage extension that counts what is
-// written and can be copied, as a crash leaves the storage as last written.
-type memStorage struct {
-	component.StartFunc
-	component.ShutdownFunc
-	mu           sync.Mutex
-	data         map[string][]byte
-	bytesWritten atomic.Int64
-	writes       atomic.Int64
+// memStorage is the in-memory storage extension of the tests (one key
+// space for every client, counted writes, snapshots as a crash leaves the
+// storage as last written), with helpers reading the folder checkpoints.
+type memStorage struct{ *memstorage.Storage }
+
+func newMemStorage() *memStorage {
+	return &memStorage{memstorage.NewShared(component.MustNewID("memstorage"))}
 }
 
-func newMemStorage() *memStorage { return &memStorage{data: map[string][]byte{}} }
-
 // snapshot returns a new storage holding what s holds now.
-func (s *memStorage) snapshot() *memStorage {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return &memStorage{data: maps.Clone(s.data)}
+func (s *memStorage) snapshot() *memStorage { return &memStorage{s.Snapshot()} }
+
+// put stores a value, as a previous run would have.
+func (s *memStorage) put(t testing.TB, key string, value []byte) {
+	require.NoError(t, s.Client("").Set(context.Background(), key, value))
+}
+
+// bytesWritten returns the bytes of the values set so far.
+func (s *memStorage) bytesWritten() int {
+	_, b := s.Written()
+	return b
 }
 
 // folderStates decodes the folder checkpoints stored in s.
 func (s *memStorage) folderStates(t testing.TB) map[string]*checkpoint.State {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	out := map[string]*checkpoint.State{}
-	for k, v := range s.data {
+	for k, v := range s.Data() {
 		if id, ok := strings.CutPrefix(k, "folder/"); ok {
 			st := &checkpoint.State{}
 			require.NoError(t, json.Unmarshal(v, st))
@@ -103,43 +102,8 @@ func (s *memStorage) pending(t testing.TB) int {
 	return n
 }
 
-func (s *memStorage) GetClient(context.Context, component.Kind, component.ID, string) (storage.Client, error) {
-	return memClient{s}, nil
-}
-
-type memClient struct{ s *memStorage }
-
-func (c memClient) Get(_ context.Context, key string) ([]byte, error) {
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
-	return c.s.data[key], nil
-}
-
-func (c memClient) Set(_ context.Context, key string, value []byte) error {
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
-	c.s.data[key] = append([]byte(nil), value...)
-	c.s.bytesWritten.Add(int64(len(value)))
-	c.s.writes.Add(1)
-	return nil
-}
-
-func (c memClient) Delete(_ context.Context, key string) error {
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
-	delete(c.s.data, key)
-	return nil
-}
-
-func (c memClient) Batch(ctx context.Context, ops ...*storage.Operation) error {
-	return applyBatch(ctx, c, ops)
-}
-
-func (memClient) Close(context.Context) error { return nil }
-
 func memStorageHost(s *memStorage) (component.Host, component.ID) {
-	id := component.MustNewID("memstorage")
-	return &extHost{Host: componenttest.NewNopHost(), exts: map[component.ID]component.Component{id: s}}, id
+	return s.Host(), s.ID()
 }
 
 // gatedStore wraps an objectStore: GetObject of chosen keys blocks until

@@ -55,7 +55,7 @@ func TestPollingTrailEntriesSameBucketKeepFolders(t *testing.T) {
 	sk := newSink()
 	h := startReceiverHooked(t, cfg, sk, nil, func(r *cloudtrailReceiver) {
 		var once sync.Once // wrapS3 runs at every refresh, while folders list through fs
-		r.wrapS3 = func(s objectStore) objectStore { once.Do(func() { fs.objectStore = s }); return fs }
+		r.tune.wrapS3 = func(s objectStore) objectStore { once.Do(func() { fs.objectStore = s }); return fs }
 	})
 	require.Eventually(t, func() bool { return hasAll(sk, ids1) && hasAll(sk, ids2) }, waitFor, 5*time.Millisecond)
 

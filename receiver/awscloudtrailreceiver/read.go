@@ -7,13 +7,19 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/receiver"
+	"go.opentelemetry.io/collector/receiver/receiverhelper"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/ctattr"
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/mapping"
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/metadata"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/objectreader"
 )
 
@@ -33,6 +39,48 @@ const (
 	readStopped
 )
 
+// readerPool reads objects with a bounded pool of readers (workers) and
+// hands their records to the next consumer, shared by both sources.
+type readerPool struct {
+	readers chan *objectreader.Reader
+	next    consumer.Logs
+	obsrecv *receiverhelper.ObsReport
+	tel     *telemetry
+	// consumeCtx is the context of the calls to the next consumer: Shutdown
+	// ends it (stopConsume) only after the drain, so that a batch handed
+	// downstream is not cut half way.
+	consumeCtx  context.Context
+	stopConsume context.CancelFunc
+}
+
+func newReaderPool(cfg *Config, set receiver.Settings, next consumer.Logs, obsrecv *receiverhelper.ObsReport, tel *telemetry) *readerPool {
+	p := &readerPool{readers: make(chan *objectreader.Reader, cfg.Workers), next: next, obsrecv: obsrecv, tel: tel}
+	mapper := mapping.New(cfg.Priority.NormalServices, cfg.CopyPayloadAttributes)
+	for range cfg.Workers {
+		p.readers <- objectreader.New(objectreader.Options{
+			MaxBatchRecords: cfg.MaxBatchRecords,
+			Mapper:          mapper,
+			ScopeName:       metadata.ScopeName,
+			ScopeVersion:    set.BuildInfo.Version,
+		})
+	}
+	p.consumeCtx, p.stopConsume = context.WithCancel(context.Background())
+	return p
+}
+
+// acquire waits for a free reader; it reports false when ctx ends first.
+func (p *readerPool) acquire(ctx context.Context) (*objectreader.Reader, bool) {
+	select {
+	case rd := <-p.readers:
+		return rd, true
+	case <-ctx.Done():
+		return nil, false
+	}
+}
+
+// release gives a reader back.
+func (p *readerPool) release(rd *objectreader.Reader) { p.readers <- rd }
+
 // objectTask is one object to read and where its progress goes.
 type objectTask struct {
 	store           objectStore
@@ -49,7 +97,7 @@ type objectTask struct {
 
 // read streams one object to the next consumer in batches, logging and
 // counting what goes wrong with the bucket and key.
-func (r *cloudtrailReceiver) read(ctx context.Context, rd *objectreader.Reader, t objectTask) readResult {
+func (p *readerPool) read(ctx context.Context, rd *objectreader.Reader, t objectTask) readResult {
 	logFields := []zap.Field{zap.String("bucket", t.bucket), zap.String("key", t.key)}
 	out, err := t.store.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(t.bucket), Key: aws.String(t.key)})
 	if err != nil {
@@ -57,18 +105,15 @@ func (r *cloudtrailReceiver) read(ctx context.Context, rd *objectreader.Reader, 
 			return readStopped
 		}
 		reason, retryable := classifyS3Error(err)
-		r.countFailed(ctx, reason)
+		p.tel.countFailed(ctx, reason)
+		call := awsCall{"GetObject", "s3://" + t.bucket + "/" + t.key, "s3:GetObject (and kms:Decrypt for SSE-KMS files)", t.retryHint}
 		if !retryable {
-			r.logger.Warn("CloudTrail object vanished between its announcement and its reading; skipping it",
-				append(logFields, zap.String("reason", reason), zap.Error(err))...)
+			call.next = "the CloudTrail object vanished between its announcement and its reading; skipping it"
+			logAWSError(p.tel.logger, zapcore.WarnLevel, call, err, logFields...)
 			return readGiveUp
 		}
-		r.noteError(err)
-		msg := "Cannot read CloudTrail object; " + t.retryHint
-		if reason == reasonAccessDenied {
-			msg = denied("GetObject", "s3://"+t.bucket+"/"+t.key, "s3:GetObject (and kms:Decrypt for SSE-KMS files)") + "; " + t.retryHint
-		}
-		r.logger.Error(msg, append(logFields, zap.String("reason", reason), zap.Error(err))...)
+		p.tel.noteError(err)
+		logAWSError(p.tel.logger, zapcore.ErrorLevel, call, err, logFields...)
 		return readRetry
 	}
 	defer out.Body.Close()
@@ -79,53 +124,53 @@ func (r *cloudtrailReceiver) read(ctx context.Context, rd *objectreader.Reader, 
 
 	obj := objectreader.Object{Bucket: t.bucket, Key: t.key, Account: t.account, Region: t.region}
 	stats, err := rd.Read(out.Body, obj, t.skip, func(b objectreader.Batch) error {
-		return r.deliver(ctx, t, b)
+		return p.deliver(ctx, t, b)
 	})
-	r.tb.ReceiverAwscloudtrailBytesRead.Add(ctx, stats.BytesRead)
+	p.tel.tb.ReceiverAwscloudtrailBytesRead.Add(ctx, stats.BytesRead)
 	if len(stats.Skipped) > 0 {
 		skipped := 0
 		for reason, n := range stats.Skipped {
 			skipped += n
-			r.tb.ReceiverAwscloudtrailRecordsInvalid.Add(ctx, int64(n), metric.WithAttributes(attribute.String("reason", reason)))
+			p.tel.tb.ReceiverAwscloudtrailRecordsInvalid.Add(ctx, int64(n), metric.WithAttributes(attribute.String("reason", reason)))
 		}
-		r.logger.Warn("CloudTrail object has elements in Records that cannot be read as records (not objects, nested too deep, or numbers out of range); they were skipped",
+		p.tel.logger.Warn("CloudTrail object has elements in Records that cannot be read as records (not objects, nested too deep, or numbers out of range); they were skipped",
 			append(logFields, zap.Int("skipped", skipped), zap.Any("reasons", stats.Skipped), zap.Ints("indexes", stats.SkippedIndexes))...)
 	}
 	if stats.MissingEventTime > 0 {
-		r.tb.ReceiverAwscloudtrailRecordsInvalid.Add(ctx, int64(stats.MissingEventTime), metric.WithAttributes(attribute.String("reason", "missing_event_time")))
-		r.logger.Warn("CloudTrail object has records without a valid eventTime; they were delivered without Timestamp",
+		p.tel.tb.ReceiverAwscloudtrailRecordsInvalid.Add(ctx, int64(stats.MissingEventTime), metric.WithAttributes(attribute.String("reason", "missing_event_time")))
+		p.tel.logger.Warn("CloudTrail object has records without a valid eventTime; they were delivered without Timestamp",
 			append(logFields, zap.Int("records", stats.MissingEventTime))...)
 	}
 
 	var contentErr *objectreader.ContentError
 	switch {
 	case err == nil:
-		r.tb.ReceiverAwscloudtrailObjectsRead.Add(ctx, 1)
+		p.tel.tb.ReceiverAwscloudtrailObjectsRead.Add(ctx, 1)
 		if !lastModified.IsZero() {
-			r.tb.ReceiverAwscloudtrailObjectLag.Record(ctx, time.Since(lastModified).Seconds())
+			p.tel.tb.ReceiverAwscloudtrailObjectLag.Record(ctx, time.Since(lastModified).Seconds())
 		}
-		r.addProgress(1, 0, time.Time{})
+		p.tel.addProgress(1, 0, time.Time{})
 		return readDone
 	case ctx.Err() != nil:
 		return readStopped
 	case errors.As(err, &contentErr) && contentErr.Permanent():
-		r.countFailed(ctx, contentErr.Reason)
-		r.logger.Error("CloudTrail object is damaged; the records before the damage were delivered, the rest cannot be read",
+		p.tel.countFailed(ctx, contentErr.Reason)
+		p.tel.logger.Error("CloudTrail object is damaged; the records before the damage were delivered, the rest cannot be read",
 			append(logFields, zap.String("reason", contentErr.Reason), zap.Int("records_delivered", stats.Records+t.skip), zap.Error(err))...)
 		return readGiveUp
 	case errors.As(err, &contentErr):
-		r.countFailed(ctx, contentErr.Reason)
-		r.logger.Error("Reading CloudTrail object failed; "+t.retryHint+", from the last delivered record",
+		p.tel.countFailed(ctx, contentErr.Reason)
+		p.tel.logger.Error("Reading CloudTrail object failed; "+t.retryHint+", from the last delivered record",
 			append(logFields, zap.String("reason", contentErr.Reason), zap.Error(err))...)
 		return readRetry
 	case consumererror.IsPermanent(err):
-		r.countFailed(ctx, reasonConsumer)
-		r.logger.Error("The next consumer rejected records of a CloudTrail object permanently; the object is skipped",
+		p.tel.countFailed(ctx, reasonConsumer)
+		p.tel.logger.Error("The next consumer rejected records of a CloudTrail object permanently; the object is skipped",
 			append(logFields, zap.Error(err))...)
 		return readGiveUp
 	default:
-		r.countFailed(ctx, reasonS3Error)
-		r.logger.Error("Reading CloudTrail object failed; "+t.retryHint, append(logFields, zap.Error(err))...)
+		p.tel.countFailed(ctx, reasonS3Error)
+		p.tel.logger.Error("Reading CloudTrail object failed; "+t.retryHint, append(logFields, zap.Error(err))...)
 		return readRetry
 	}
 }
@@ -133,7 +178,7 @@ func (r *cloudtrailReceiver) read(ctx context.Context, rd *objectreader.Reader, 
 // deliver hands one batch to the next consumer, retrying with backoff
 // until it is accepted, rejected permanently, or the receiver stops; then
 // it records the progress (t.delivered).
-func (r *cloudtrailReceiver) deliver(ctx context.Context, t objectTask, b objectreader.Batch) error {
+func (p *readerPool) deliver(ctx context.Context, t objectTask, b objectreader.Batch) error {
 	backoff := 100 * time.Millisecond
 	// pending is what the next consumer has not accepted yet: the batch, or
 	// after a partial refusal only its refused part.
@@ -147,9 +192,9 @@ func (r *cloudtrailReceiver) deliver(ctx context.Context, t objectTask, b object
 		// ends only after the drain: a batch handed downstream finishes
 		// (and its progress is saved) instead of being cut half way, which
 		// would make a restart send its accepted part again.
-		opCtx := r.obsrecv.StartLogsOp(r.consumeCtx)
-		err := r.next.ConsumeLogs(opCtx, pending)
-		r.obsrecv.EndLogsOp(opCtx, "cloudtrail", records, err)
+		opCtx := p.obsrecv.StartLogsOp(p.consumeCtx)
+		err := p.next.ConsumeLogs(opCtx, pending)
+		p.obsrecv.EndLogsOp(opCtx, "cloudtrail", records, err)
 		if err == nil {
 			break
 		}
@@ -162,7 +207,7 @@ func (r *cloudtrailReceiver) deliver(ctx context.Context, t objectTask, b object
 			pending, records = rest, rest.LogRecordCount()
 		}
 		if attempt == 1 || attempt%10 == 0 {
-			r.logger.Warn("Next consumer refused CloudTrail records; retrying",
+			p.tel.logger.Warn("Next consumer refused CloudTrail records; retrying",
 				zap.String("bucket", t.bucket), zap.String("key", t.key), zap.Int("attempt", attempt),
 				zap.Duration("backoff", backoff), zap.Error(err))
 		}
@@ -174,12 +219,12 @@ func (r *cloudtrailReceiver) deliver(ctx context.Context, t objectTask, b object
 		backoff = min(backoff*2, 30*time.Second)
 	}
 	t.delivered(b.Next)
-	r.tb.ReceiverAwscloudtrailRecords.Add(ctx, int64(b.Normal), metric.WithAttributes(attribute.String("priority", ctattr.PriorityNormal)))
-	r.tb.ReceiverAwscloudtrailRecords.Add(ctx, int64(b.Low), metric.WithAttributes(attribute.String("priority", ctattr.PriorityLow)))
+	p.tel.tb.ReceiverAwscloudtrailRecords.Add(ctx, int64(b.Normal), metric.WithAttributes(attribute.String("priority", ctattr.PriorityNormal)))
+	p.tel.tb.ReceiverAwscloudtrailRecords.Add(ctx, int64(b.Low), metric.WithAttributes(attribute.String("priority", ctattr.PriorityLow)))
 	if !b.NewestEventTime.IsZero() {
-		r.tb.ReceiverAwscloudtrailLag.Record(ctx, time.Since(b.NewestEventTime).Seconds())
+		p.tel.tb.ReceiverAwscloudtrailLag.Record(ctx, time.Since(b.NewestEventTime).Seconds())
 	}
-	r.addProgress(0, int64(b.Records), b.NewestEventTime)
+	p.tel.addProgress(0, int64(b.Records), b.NewestEventTime)
 	return nil
 }
 

@@ -2,7 +2,6 @@ package awscloudtrailreceiver
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/url"
 	"strings"
@@ -11,102 +10,17 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer"
-	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/devstack"
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/memstorage"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/trailgen"
 )
-
-// queueClient is the real SDK client the tests send notifications with.
-func queueClient(endpoint string) *sqs.Client {
-	return sqs.New(sqs.Options{
-		Region: "us-east-1", BaseEndpoint: aws.String(endpoint),
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
-	})
-}
-
-// createQueue creates a queue with a dead-letter queue after maxReceive receives.
-func createQueue(t testing.TB, c *sqs.Client, name string, visibility time.Duration, maxReceive int) (queueURL, dlqURL string) {
-	t.Helper()
-	ctx := context.Background()
-	dlq, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name + "-dlq")})
-	require.NoError(t, err)
-	redrive, _ := json.Marshal(map[string]string{"deadLetterTargetArn": "arn:aws:sqs:us-east-1:000000000000:" + name + "-dlq", "maxReceiveCount": fmt.Sprint(maxReceive)})
-	q, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name), Attributes: map[string]string{
-		"VisibilityTimeout": fmt.Sprint(int(visibility.Seconds())), "RedrivePolicy": string(redrive),
-	}})
-	require.NoError(t, err)
-	return aws.ToString(q.QueueUrl), aws.ToString(dlq.QueueUrl)
-}
-
-func sendMessages(t testing.TB, c *sqs.Client, queueURL string, bodies []string) {
-	t.Helper()
-	for len(bodies) > 0 {
-		n := min(10, len(bodies))
-		var entries []sqstypes.SendMessageBatchRequestEntry
-		for i, b := range bodies[:n] {
-			entries = append(entries, sqstypes.SendMessageBatchRequestEntry{Id: aws.String(fmt.Sprint(i)), MessageBody: aws.String(b)})
-		}
-		_, err := c.SendMessageBatch(context.Background(), &sqs.SendMessageBatchInput{QueueUrl: aws.String(queueURL), Entries: entries})
-		require.NoError(t, err)
-		bodies = bodies[n:]
-	}
-}
-
-func s3Notification(bucket, key string) string {
-	b, _ := json.Marshal(map[string]any{"Records": []any{map[string]any{
-		"eventVersion": "2.1", "eventSource": "aws:s3", "eventName": "ObjectCreated:Put", "awsRegion": "us-east-1",
-		"s3": map[string]any{"bucket": map[string]any{"name": bucket}, "object": map[string]any{"key": url.QueryEscape(key), "size": 1}},
-	}}})
-	return string(b)
-}
-
-func snsEnvelope(inner string) string {
-	b, _ := json.Marshal(map[string]any{"Type": "Notification", "MessageId": "x", "TopicArn": "arn:aws:sns:us-east-1:1:t", "Message": inner})
-	return string(b)
-}
-
-func eventBridge(bucket, key string) string {
-	b, _ := json.Marshal(map[string]any{"version": "0", "detail-type": "Object Created", "source": "aws.s3",
-		"detail": map[string]any{"bucket": map[string]any{"name": bucket}, "object": map[string]any{"key": key}}})
-	return string(b)
-}
-
-// putObjects stores n files of per records each and returns their keys and eventIDs.
-func putObjects(t testing.TB, s3srv *devstack.S3Server, n, per int, seed uint64) (keys, ids []string) {
-	t.Helper()
-	for i := 0; i < n; i++ {
-		acct := fmt.Sprintf("%012d", 100000000000+i%5)
-		g := trailgen.New(seed+uint64(i), acct, "us-east-1")
-		at := t0.Add(time.Duration(i) * time.Minute)
-		key := trailgen.Key("", "", acct, "CloudTrail", "us-east-1", at, fmt.Sprintf("q%d", i))
-		recs := genRecords(g, at, per)
-		require.NoError(t, s3srv.Put(testBucket, key, trailgen.LogFile(recs, true)))
-		keys = append(keys, key)
-		for _, r := range recs {
-			ids = append(ids, r["eventID"].(string))
-		}
-	}
-	return keys, ids
-}
-
-func sqsConfig(endpoint, queueURL string) *Config {
-	cfg := testConfig(endpoint)
-	cfg.Trails = nil
-	cfg.SQS.QueueURL = queueURL
-	cfg.SQS.WaitTime = time.Second
-	cfg.SQS.VisibilityTimeout = 30 * time.Second
-	return cfg
-}
 
 func TestSQSThreeReceivers(t *testing.T) {
 	s3srv := startS3(t)
@@ -177,77 +91,7 @@ func TestSQSThreeReceivers(t *testing.T) {
 	t.Logf("records per receiver: %v", perReceiver)
 }
 
-// consumerFunc is a logs consumer made of a function.
-type consumerFunc func(context.Context, plog.Logs) error
-
-func (f consumerFunc) ConsumeLogs(ctx context.Context, ld plog.Logs) error { return f(ctx, ld) }
-
 func (consumerFunc) Capabilities() consumer.Capabilities { return consumer.Capabilities{} }
-
-// blockingSink accepts batches until its limit, then blocks until the
-// receiver gives up (a collector hung downstream, then stopped).
-type blockingSink struct {
-	*sink
-	limit int
-	mu    sync.Mutex
-	n     int
-}
-
-func (b *blockingSink) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
-	b.mu.Lock()
-	b.n++
-	blocked := b.n > b.limit
-	b.mu.Unlock()
-	if blocked {
-		<-ctx.Done()
-		return ctx.Err()
-	}
-	return b.sink.ConsumeLogs(ctx, ld)
-}
-
-// stopMidObject announces one object of 1000 records; a first collector
-// delivers 300 of them, hangs, and is stopped; a second one, with the same
-// configuration and storage, takes the message over. It returns what each
-// delivered and the object's eventIDs.
-func stopMidObject(t *testing.T, seed uint64, storageID *component.ID, host component.Host) (first, second *sink, want []string) {
-	s3srv := startS3(t)
-	qc := queueClient(s3srv.URL)
-	queueURL, _ := createQueue(t, qc, "cloudtrail", 30*time.Second, 5)
-	keys, want := putObjects(t, s3srv, 1, 1000, seed)
-	sendMessages(t, qc, queueURL, []string{s3Notification(testBucket, keys[0])})
-	cfg := sqsConfig(s3srv.URL, queueURL)
-	cfg.MaxBatchRecords = 100
-	cfg.Storage = storageID
-
-	hung := &blockingSink{sink: newSink(), limit: 3}
-	h1 := startReceiver(t, cfg, hung, host)
-	h1.rcv.drain = 200 * time.Millisecond
-	require.Eventually(t, func() bool { return hung.count() >= 300 }, 20*time.Second, 10*time.Millisecond)
-	require.NoError(t, h1.stop())
-
-	// Its message comes back at once and the other collector finishes the object.
-	second = newSink()
-	h2 := startReceiver(t, cfg, second, host)
-	require.Eventually(t, func() bool { return s3srv.SQS().Stats("cloudtrail").Deleted == 1 }, 20*time.Second, 10*time.Millisecond)
-	require.NoError(t, h2.stop())
-	require.Equal(t, 300, hung.count())
-	return hung.sink, second, want
-}
-
-// assertUnion checks that two collectors together delivered want, and
-// returns how many records they delivered twice.
-func assertUnion(t *testing.T, a, b *sink, want []string) (duplicates int) {
-	union := a.ids()
-	for id, n := range b.ids() {
-		union[id] += n
-	}
-	assert.Len(t, union, len(want), "nothing lost")
-	for _, id := range want {
-		require.GreaterOrEqual(t, union[id], 1, id)
-		duplicates += union[id] - 1
-	}
-	return duplicates
-}
 
 func TestSQSCollectorStoppedMidObject(t *testing.T) {
 	t.Run("separate storage", func(t *testing.T) {
@@ -266,8 +110,8 @@ func TestSQSCollectorStoppedMidObject(t *testing.T) {
 	t.Run("shared storage backend", func(t *testing.T) {
 		// Collectors sharing a storage backend (as db_storage on one
 		// database) share the progress inside objects.
-		storageID := component.MustNewID("db_storage")
-		host := &extHost{Host: componenttest.NewNopHost(), exts: map[component.ID]component.Component{storageID: &sharedStorage{data: map[string][]byte{}}}}
+		shared := memstorage.NewShared(component.MustNewID("db_storage"))
+		host, storageID := shared.Host(), shared.ID()
 		first, second, want := stopMidObject(t, 4000, &storageID, host)
 		assert.Zero(t, assertUnion(t, first, second, want))
 		assert.Equal(t, 700, second.count())
@@ -373,76 +217,6 @@ func TestSQSHeartbeatKeepsMessageHidden(t *testing.T) {
 	assert.Zero(t, other.count())
 	assert.Positive(t, s3srv.AWS().Calls("ChangeMessageVisibility"))
 }
-
-// sharedStorage is a storage extension whose clients all see one key
-// space, as collectors do that share a storage backend (contrib's
-// db_storage on one database).
-type sharedStorage struct {
-	component.StartFunc
-	component.ShutdownFunc
-	mu   sync.Mutex
-	data map[string][]byte
-}
-
-func (s *sharedStorage) GetClient(context.Context, component.Kind, component.ID, string) (storage.Client, error) {
-	return sharedClient{s}, nil
-}
-
-type sharedClient struct{ s *sharedStorage }
-
-func (c sharedClient) Get(_ context.Context, key string) ([]byte, error) {
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
-	return c.s.data[key], nil
-}
-
-func (c sharedClient) Set(_ context.Context, key string, value []byte) error {
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
-	c.s.data[key] = value
-	return nil
-}
-
-func (c sharedClient) Delete(_ context.Context, key string) error {
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
-	delete(c.s.data, key)
-	return nil
-}
-
-func (c sharedClient) Batch(ctx context.Context, ops ...*storage.Operation) error {
-	return applyBatch(ctx, c, ops)
-}
-
-func (sharedClient) Close(context.Context) error { return nil }
-
-// applyBatch runs ops one by one on c, as the test storage clients'
-// Batch does.
-func applyBatch(ctx context.Context, c storage.Client, ops []*storage.Operation) error {
-	for _, op := range ops {
-		var err error
-		switch op.Type {
-		case storage.Get:
-			op.Value, err = c.Get(ctx, op.Key)
-		case storage.Set:
-			err = c.Set(ctx, op.Key, op.Value)
-		case storage.Delete:
-			err = c.Delete(ctx, op.Key)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// extHost offers the storage extensions of a test.
-type extHost struct {
-	component.Host
-	exts map[component.ID]component.Component
-}
-
-func (h *extHost) GetExtensions() map[component.ID]component.Component { return h.exts }
 
 // TestSQSTrailsRestrictNotifications: with trails configured, only their
 // objects are read; a notification naming another bucket or account is ignored.

@@ -187,20 +187,18 @@ func (s *State) FinishAt(key string, fileTime time.Time, lookback time.Duration,
 }
 
 // Store loads and saves folder states in a storage client. Without a
-// storage extension an in-memory client stands in (NewStore(nil)), so that
-// there is one code path: states then survive a folder leaving and coming
-// back, but not a restart.
+// storage extension the receiver gives it an in-memory client
+// (memstorage), so that there is one code path: states then survive a
+// folder leaving and coming back, but not a restart.
 type Store struct {
 	client storage.Client
 
 	objects objectsIndex // objects.go: SQS object progress and done markers
+	claims  claims       // object.go: the objects being read in this process
 }
 
-// NewStore returns a Store over client; a nil client means memory.
+// NewStore returns a Store over client.
 func NewStore(client storage.Client) *Store {
-	if client == nil {
-		client = &memClient{data: map[string][]byte{}} // objects.go
-	}
 	return &Store{client: client}
 }
 

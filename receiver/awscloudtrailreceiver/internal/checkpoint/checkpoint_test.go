@@ -9,6 +9,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
+
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/memstorage"
 )
 
 var t0 = time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
@@ -68,7 +70,7 @@ func TestStore(t *testing.T) {
 
 	// Without a storage extension the states live in memory, through the
 	// same code path.
-	mem := NewStore(nil)
+	mem := NewStore(memstorage.NewClient())
 	got, err = mem.Load(ctx, "x")
 	require.NoError(t, err)
 	assert.Nil(t, got)
@@ -115,7 +117,7 @@ func TestStateBackoff(t *testing.T) {
 	assert.Equal(t, []time.Duration{time.Minute, 2 * time.Minute, 4 * time.Minute, 8 * time.Minute,
 		16 * time.Minute, 30 * time.Minute, 30 * time.Minute, 30 * time.Minute}, waits)
 
-	st := NewStore(nil)
+	st := NewStore(memstorage.NewClient())
 	require.NoError(t, st.Save(context.Background(), "f", s))
 	got, err := st.Load(context.Background(), "f")
 	require.NoError(t, err)

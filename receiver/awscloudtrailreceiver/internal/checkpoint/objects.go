@@ -3,7 +3,6 @@ package checkpoint
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -44,9 +43,6 @@ import (
 // message naming it can still come back to this collector, except one
 // moved back from a dead-letter queue, which then reads the object again
 // in full (as after a done marker expired).
-//
-// Store works through its storage client; without one (no storage
-// extension) the same keys live in memory.
 
 const (
 	doneChunk   = 256
@@ -88,12 +84,6 @@ func progressKey(bucket, key string) string { return "object/" + bucket + "/" + 
 
 func chunkKey(seq int) string { return "objects-done/" + strconv.Itoa(seq) }
 
-// objectsClient returns the storage client (the in-memory stand-in
-// without a storage extension: see NewStore).
-func (st *Store) objectsClient() storage.Client {
-	return st.client
-}
-
 // parseObject decodes the value kept for an object: at is when its
 // progress was last saved (zero for the legacy "N") or when it was done.
 func parseObject(b []byte) (delivered int, at time.Time, done bool, err error) {
@@ -120,7 +110,7 @@ func parseObject(b []byte) (delivered int, at time.Time, done bool, err error) {
 // LoadProgress returns the records of an object already delivered, and
 // whether it was read to the end (and its done marker not yet expired).
 func (st *Store) LoadProgress(ctx context.Context, bucket, key string) (delivered int, done bool, err error) {
-	b, err := st.objectsClient().Get(ctx, progressKey(bucket, key))
+	b, err := st.client.Get(ctx, progressKey(bucket, key))
 	if err != nil || b == nil {
 		return 0, false, err
 	}
@@ -135,7 +125,7 @@ func (st *Store) LoadProgress(ctx context.Context, bucket, key string) (delivere
 // The first save of an object by this process also lists it in the index
 // (one atomic write), so that it expires if it is never finished here.
 func (st *Store) SaveProgress(ctx context.Context, bucket, key string, n int, now time.Time) error {
-	c := st.objectsClient()
+	c := st.client
 	ix := &st.objects
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
@@ -161,7 +151,7 @@ func (st *Store) SaveProgress(ctx context.Context, bucket, key string, n int, no
 // its progress (one atomic write with its index entry), and forgets the
 // entries older than now - window.
 func (st *Store) MarkDone(ctx context.Context, bucket, key string, now time.Time, window time.Duration) error {
-	c := st.objectsClient()
+	c := st.client
 	ix := &st.objects
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
@@ -183,7 +173,7 @@ func (st *Store) MarkDone(ctx context.Context, bucket, key string, now time.Time
 // ExpireDone forgets the done markers and the progress older than before
 // (a restart expires what passed the window while the collector was down).
 func (st *Store) ExpireDone(ctx context.Context, before time.Time) error {
-	c := st.objectsClient()
+	c := st.client
 	ix := &st.objects
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
@@ -196,7 +186,7 @@ func (st *Store) ExpireDone(ctx context.Context, before time.Time) error {
 // DoneMarkers returns how many entries (done markers and progress) the
 // index lists (for tests and telemetry).
 func (st *Store) DoneMarkers(ctx context.Context) (int, error) {
-	c := st.objectsClient()
+	c := st.client
 	ix := &st.objects
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
@@ -345,50 +335,3 @@ func (ix *objectsIndex) expire(ctx context.Context, c storage.Client, before tim
 		}
 	}
 }
-
-// memClient is the in-memory storage client that stands in without a
-// storage extension (folder states and object progress).
-type memClient struct {
-	mu   sync.Mutex
-	data map[string][]byte
-}
-
-func (m *memClient) Get(_ context.Context, key string) ([]byte, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.data[key], nil
-}
-
-func (m *memClient) Set(_ context.Context, key string, value []byte) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.data[key] = value
-	return nil
-}
-
-func (m *memClient) Delete(_ context.Context, key string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	delete(m.data, key)
-	return nil
-}
-
-func (m *memClient) Batch(_ context.Context, ops ...*storage.Operation) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for _, op := range ops {
-		switch op.Type {
-		case storage.Get:
-			op.Value = m.data[op.Key]
-		case storage.Set:
-			m.data[op.Key] = op.Value
-		case storage.Delete:
-			delete(m.data, op.Key)
-		default:
-			return errors.New("unknown storage operation")
-		}
-	}
-	return nil
-}
-
-func (*memClient) Close(context.Context) error { return nil }

@@ -11,6 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
+
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/memstorage"
 )
 
 func fileClient(t *testing.T, dir string) storage.Client {
@@ -23,7 +25,7 @@ func fileClient(t *testing.T, dir string) storage.Client {
 
 func TestObjectProgress(t *testing.T) {
 	ctx := context.Background()
-	for name, st := range map[string]*Store{"storage": NewStore(fileClient(t, t.TempDir())), "memory": NewStore(nil)} {
+	for name, st := range map[string]*Store{"storage": NewStore(fileClient(t, t.TempDir())), "memory": NewStore(memstorage.NewClient())} {
 		t.Run(name, func(t *testing.T) {
 			n, done, err := st.LoadProgress(ctx, "b", "k")
 			require.NoError(t, err)
@@ -120,15 +122,15 @@ func TestDoneMarkersExpire(t *testing.T) {
 
 func TestDoneMarkersMemoryStore(t *testing.T) {
 	ctx := context.Background()
-	st := NewStore(nil)
+	mem := memstorage.New()
+	st := NewStore(mem.Client(""))
 	for i := range 3 * doneChunk {
 		require.NoError(t, st.MarkDone(ctx, "b", fmt.Sprint(i), t0.Add(time.Duration(i)*time.Minute), time.Hour))
 	}
 	n, err := st.DoneMarkers(ctx)
 	require.NoError(t, err)
 	assert.LessOrEqual(t, n, 2*doneChunk, "bounded by the window")
-	mem := st.client.(*memClient)
-	assert.LessOrEqual(t, len(mem.data), 2*doneChunk+4)
+	assert.LessOrEqual(t, len(mem.Data()), 2*doneChunk+4)
 }
 
 // TestAbandonedProgressExpires: progress of an object never finished here
