@@ -104,29 +104,35 @@ func BenchmarkBaselineStdJSONSplit(b *testing.B) {
 }
 
 // BenchmarkReadObject is the receiver's path: decompress, parse, and build
-// the pdata log records with every attribute, in batches of 1000.
+// the pdata log records with every attribute, in batches of 1000, in each
+// body mode.
 func BenchmarkReadObject(b *testing.B) {
 	gz, n := benchFile()
-	b.SetBytes(uncompressedSize(b, gz))
-	r := New(Options{MaxBatchRecords: 1000, Mapper: mapping.New(ctattr.DefaultNormalServices, false), ScopeName: "bench"})
-	obj := Object{Bucket: "b", Key: "k", Account: "123456789012", Region: "us-east-1"}
-	b.ReportAllocs()
-	startAllocs(b)
-	for b.Loop() {
-		count := 0
-		st, err := r.Read(bytes.NewReader(gz), obj, 0, func(batch Batch) error {
-			count += batch.Logs.LogRecordCount()
-			return nil
+	size := uncompressedSize(b, gz)
+	for _, mode := range []BodyMode{BodyMap, BodyJSON, BodyNone} {
+		b.Run("body="+mode.String(), func(b *testing.B) {
+			b.SetBytes(size)
+			r := New(Options{MaxBatchRecords: 1000, Mapper: mapping.New(ctattr.DefaultNormalServices, false), ScopeName: "bench", Body: mode})
+			obj := Object{Bucket: "b", Key: "k", Account: "123456789012", Region: "us-east-1"}
+			b.ReportAllocs()
+			startAllocs(b)
+			for b.Loop() {
+				count := 0
+				st, err := r.Read(bytes.NewReader(gz), obj, 0, func(batch Batch) error {
+					count += batch.Logs.LogRecordCount()
+					return nil
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if count != n || st.Records != n {
+					b.Fatalf("read %d records, want %d", count, n)
+				}
+			}
+			report(b, n)
+			b.ReportMetric(float64(allocs(b))/float64(n)/float64(b.N), "allocs/record")
 		})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if count != n || st.Records != n {
-			b.Fatalf("read %d records, want %d", count, n)
-		}
 	}
-	report(b, n)
-	b.ReportMetric(float64(allocs(b))/float64(n)/float64(b.N), "allocs/record")
 }
 
 var mallocs0 uint64
