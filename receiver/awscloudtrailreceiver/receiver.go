@@ -200,6 +200,7 @@ func (r *cloudtrailReceiver) Start(ctx context.Context, host component.Host) err
 			Mapper:          r.mapper,
 			ScopeName:       metadata.ScopeName,
 			ScopeVersion:    r.set.BuildInfo.Version,
+			Body:            objectreader.BodyModes[r.cfg.Body],
 		})
 	}
 
