@@ -5,6 +5,8 @@ import (
 	stdgzip "compress/gzip"
 	"encoding/json"
 	"io"
+	"os"
+	"path/filepath"
 	"runtime"
 	"sync"
 	"testing"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/ctattr"
 
+	kgzip "github.com/klauspost/compress/gzip"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/trailgen"
 	"go.opentelemetry.io/collector/pdata/plog"
 
@@ -203,4 +206,99 @@ func BenchmarkReferencePdataFromRaw(b *testing.B) {
 		}
 	}
 	report(b, len(recs))
+}
+
+// BenchmarkTable measures, on the log files of the directory named by
+// BENCH_FILES (cmd/bench writes them: the trail tree of `make bench`),
+// the gunzip floor, the stdlib split and the receiver's reader in each
+// body mode. cmd/bench runs it with GOMAXPROCS=1 and reads its metrics.
+func BenchmarkTable(b *testing.B) {
+	dir := os.Getenv("BENCH_FILES")
+	if dir == "" {
+		b.Skip("BENCH_FILES is not set (cmd/bench sets it)")
+	}
+	paths, err := filepath.Glob(filepath.Join(dir, "*.json.gz"))
+	if err != nil || len(paths) == 0 {
+		b.Fatalf("no log files in %s", dir)
+	}
+	files := make([][]byte, len(paths))
+	var size int64
+	records := 0
+	for i, p := range paths {
+		if files[i], err = os.ReadFile(p); err != nil {
+			b.Fatal(err)
+		}
+		size += uncompressedSize(b, files[i])
+		n, err := stdSplit(files[i])
+		if err != nil {
+			b.Fatal(err)
+		}
+		records += n
+	}
+	run := func(name string, read func(gz []byte) (int, error)) {
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(size)
+			startAllocs(b)
+			for b.Loop() {
+				n := 0
+				for _, gz := range files {
+					c, err := read(gz)
+					if err != nil {
+						b.Fatal(err)
+					}
+					n += c
+				}
+				if n != records && name != "gunzip" {
+					b.Fatalf("%d records, want %d", n, records)
+				}
+			}
+			report(b, records)
+			b.ReportMetric(float64(allocs(b))/float64(records)/float64(b.N), "allocs/record")
+		})
+	}
+	zr := new(kgzip.Reader)
+	run("gunzip", func(gz []byte) (int, error) {
+		if err := zr.Reset(bytes.NewReader(gz)); err != nil {
+			return 0, err
+		}
+		_, err := io.Copy(io.Discard, zr)
+		return 0, err
+	})
+	run("stdlib_split", stdSplit)
+	for _, mode := range []BodyMode{BodyMap, BodyJSON, BodyNone} {
+		r := New(Options{MaxBatchRecords: 1000, Mapper: mapping.New(ctattr.DefaultNormalServices, false), ScopeName: "bench", Body: mode})
+		obj := Object{Bucket: "b", Key: "k", Account: "123456789012", Region: "us-east-1"}
+		run("receiver_body="+mode.String(), func(gz []byte) (int, error) {
+			n := 0
+			_, err := r.Read(bytes.NewReader(gz), obj, 0, func(batch Batch) error {
+				n += batch.Records
+				return nil
+			})
+			return n, err
+		})
+	}
+}
+
+// stdSplit is the stdlib baseline: gunzip and split Records into raw
+// records with encoding/json's streaming Decoder.
+func stdSplit(gz []byte) (int, error) {
+	zr, err := stdgzip.NewReader(bytes.NewReader(gz))
+	if err != nil {
+		return 0, err
+	}
+	dec := json.NewDecoder(zr)
+	for range 3 { // '{', "Records", '['
+		if _, err := dec.Token(); err != nil {
+			return 0, err
+		}
+	}
+	n := 0
+	for dec.More() {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return 0, err
+		}
+		n++
+	}
+	return n, nil
 }
