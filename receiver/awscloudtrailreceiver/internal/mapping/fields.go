@@ -217,6 +217,61 @@ type Fields struct {
 	payload     [numPayloads]pcommon.Value
 	owned       [numPayloads]bool
 	WantPayload bool
+	// Bucket and Key, when set, are put as aws.s3.bucket and aws.s3.key.
+	Bucket, Key string
+
+	attrs     []attrValue
+	templates map[uint64]pcommon.Map
+}
+
+// attrValue is an attribute's value for Apply.
+type attrValue struct {
+	str    string
+	isBool bool
+	b      bool
+}
+
+// The mask bits of the attributes that are not fields.
+const (
+	bitService = 60 + iota
+	bitPriority
+	bitBucket
+	bitKey
+)
+
+// maxTemplates bounds the templates a Fields keeps: records of one trail
+// come in a few shapes; odd ones may make more, then the cache starts over.
+const maxTemplates = 256
+
+// template returns a map of the attribute keys of mask, in order, with
+// empty values.
+func (f *Fields) template(mask uint64) pcommon.Map {
+	if t, ok := f.templates[mask]; ok {
+		return t
+	}
+	if f.templates == nil || len(f.templates) >= maxTemplates {
+		f.templates = make(map[uint64]pcommon.Map)
+	}
+	t := pcommon.NewMap()
+	for bit := range 64 {
+		if mask&(1<<bit) == 0 {
+			continue
+		}
+		switch bit {
+		case bitService:
+			t.PutEmpty(ctattr.AttrService)
+		case bitPriority:
+			t.PutEmpty(ctattr.AttrPriority)
+		case bitBucket:
+			t.PutEmpty(ctattr.AttrS3Bucket)
+		case bitKey:
+			t.PutEmpty(ctattr.AttrS3Key)
+		default:
+			t.PutEmpty(fields[bit].attr)
+		}
+	}
+	f.templates[mask] = t
+	return t
 }
 
 // Reset clears f for the next record.

@@ -56,8 +56,6 @@ func (m *Mapper) Map(lr plog.LogRecord, account, region string) Result {
 // attributes come in one order (that of the fields table), so records
 // read in any body mode have identical attributes.
 func (m *Mapper) Apply(lr plog.LogRecord, f *Fields, account, region string) Result {
-	attrs := lr.Attributes()
-	attrs.EnsureCapacity(32)
 	res := Result{AccountID: account, Region: region}
 	if t, ok := parseTime(f.str(fieldEventTime)); ok {
 		res.EventTime = t
@@ -69,26 +67,63 @@ func (m *Mapper) Apply(lr plog.LogRecord, f *Fields, account, region string) Res
 	if s := f.str(fieldRegion); s != "" {
 		res.Region = s
 	}
+	// The attributes to put, in order, and which ones they are (mask).
+	vals := f.attrs[:0]
+	var mask uint64
+	put := func(bit int, v attrValue) {
+		vals = append(vals, v)
+		mask |= 1 << bit
+	}
 	for i := range fields {
-		fd := &fields[i]
-		switch fd.kind {
+		switch fields[i].kind {
 		case kindStr:
 			if s := f.str(i); s != "" {
-				attrs.PutStr(fd.attr, s)
+				put(i, attrValue{str: s})
 			}
 		case kindTLS:
 			if s := f.str(i); s != "" {
-				attrs.PutStr(fd.attr, strings.TrimPrefix(s, "TLSv"))
+				put(i, attrValue{str: strings.TrimPrefix(s, "TLSv")})
 			}
 		case kindBool:
 			if b, ok := f.boolean(i); ok {
-				attrs.PutBool(fd.attr, b)
+				put(i, attrValue{isBool: true, b: b})
 			}
 		case kindTrueOnly:
 			if b, ok := f.boolean(i); ok && b {
-				attrs.PutBool(fd.attr, true)
+				put(i, attrValue{isBool: true, b: true})
 			}
 		}
+	}
+	eventSource := f.str(fieldEventSource)
+	if eventSource == "" {
+		eventSource = f.str(fieldInsightSource)
+	}
+	service := ServiceName(eventSource)
+	res.Priority = m.Priority(service)
+	if service != "" {
+		put(bitService, attrValue{str: service})
+	}
+	put(bitPriority, attrValue{str: res.Priority})
+	if f.Bucket != "" {
+		put(bitBucket, attrValue{str: f.Bucket})
+	}
+	if f.Key != "" {
+		put(bitKey, attrValue{str: f.Key})
+	}
+	f.attrs = vals
+	// The keys come from a map of the same keys with empty values, made
+	// once per set of keys: putting them one by one would search the map
+	// for each key.
+	attrs := lr.Attributes()
+	f.template(mask).CopyTo(attrs)
+	i := 0
+	for _, v := range attrs.All() {
+		if a := vals[i]; a.isBool {
+			v.SetBool(a.b)
+		} else {
+			v.SetStr(a.str)
+		}
+		i++
 	}
 	if m.copyPayload {
 		for p := PayloadRequestParameters; p < numPayloads; p++ {
@@ -107,16 +142,6 @@ func (m *Mapper) Apply(lr plog.LogRecord, f *Fields, account, region string) Res
 			}
 		}
 	}
-	eventSource := f.str(fieldEventSource)
-	if eventSource == "" {
-		eventSource = f.str(fieldInsightSource)
-	}
-	service := ServiceName(eventSource)
-	res.Priority = m.Priority(service)
-	if service != "" {
-		attrs.PutStr(ctattr.AttrService, service)
-	}
-	attrs.PutStr(ctattr.AttrPriority, res.Priority)
 	if f.str(fieldErrorCode) != "" {
 		lr.SetSeverityNumber(plog.SeverityNumberWarn)
 		lr.SetSeverityText("WARN")

@@ -152,6 +152,7 @@ func (r *Reader) Read(body io.Reader, obj Object, skip int, emit func(Batch) err
 	}
 
 	observed := pcommon.NewTimestampFromTime(r.opts.Now())
+	r.fields.Bucket, r.fields.Key = obj.Bucket, obj.Key
 	var b builder
 	for {
 		if b.logs == (plog.Logs{}) {
@@ -169,9 +170,6 @@ func (r *Reader) Read(body io.Reader, obj Object, skip int, emit func(Batch) err
 		if err == nil {
 			res := r.opts.Mapper.Apply(lr, &r.fields, obj.Account, obj.Region)
 			lr.SetObservedTimestamp(observed)
-			attrs := lr.Attributes()
-			attrs.PutStr(ctattr.AttrS3Bucket, obj.Bucket)
-			attrs.PutStr(ctattr.AttrS3Key, obj.Key)
 			if res.EventTime.IsZero() {
 				st.MissingEventTime++
 			}

@@ -85,6 +85,7 @@ type Reader struct {
 	sc       scanner
 	scratch  []byte
 	members  int // member count of the last record
+	hints    sizeHints
 }
 
 // NewReader returns a Reader over src, the decompressed bytes of a log
@@ -93,7 +94,7 @@ func NewReader(src io.Reader, maxRecordBytes int) *Reader {
 	if maxRecordBytes <= 0 {
 		maxRecordBytes = DefaultMaxRecordBytes
 	}
-	r := &Reader{buf: make([]byte, min(initialBuffer, maxRecordBytes)), maxBuf: maxRecordBytes, in: newInterner()}
+	r := &Reader{buf: make([]byte, min(initialBuffer, maxRecordBytes)), maxBuf: maxRecordBytes, in: newInterner(), hints: sizeHints{}}
 	r.Reset(src)
 	return r
 }
@@ -226,7 +227,7 @@ func (r *Reader) fail(err error) error {
 }
 
 func (r *Reader) parser() parser {
-	return parser{b: r.buf[:r.end], base: r.consumed, in: r.in, scratch: r.scratch}
+	return parser{b: r.buf[:r.end], base: r.consumed, in: r.in, scratch: r.scratch, hints: r.hints}
 }
 
 // toNextRecord moves past the punctuation before the next record, or to

@@ -38,7 +38,7 @@ func (p *parser) enter() error {
 
 // value walks the JSON value starting at or after i, building it into v
 // unless v is the zero Value. k says what the mapping reads from it.
-func (p *parser) value(i int, v pcommon.Value, k mapping.Key) (int, error) {
+func (p *parser) value(i int, v pcommon.Value, k mapping.Key, hk hintKey) (int, error) {
 	i = p.skipWS(i)
 	if i >= len(p.b) {
 		return i, errShort
@@ -57,23 +57,29 @@ func (p *parser) value(i int, v pcommon.Value, k mapping.Key) (int, error) {
 				p.fields.ResetGroup(g)
 			}
 		}
-		var m pcommon.Map
-		if build {
-			m = v.SetEmptyMap()
+		if !build {
+			return p.object(i+1, pcommon.Map{}, g)
 		}
-		return p.object(i+1, m, g)
+		m := v.SetEmptyMap()
+		m.EnsureCapacity(p.hints.get(hk))
+		j, err := p.object(i+1, m, g)
+		p.hints.set(hk, m.Len())
+		return j, err
 	case '[':
-		var s pcommon.Slice
-		if build {
-			s = v.SetEmptySlice()
-		}
 		if capture {
 			p.fields.SetOther(k)
 			if k.Group != mapping.GroupNone {
 				p.fields.ResetGroup(k.Group)
 			}
 		}
-		return p.array(i+1, s)
+		if !build {
+			return p.array(i+1, pcommon.Slice{}, hk)
+		}
+		s := v.SetEmptySlice()
+		s.EnsureCapacity(p.hints.get(hk))
+		j, err := p.array(i+1, s, hk)
+		p.hints.set(hk, s.Len())
+		return j, err
 	case '"':
 		if !build && !capture {
 			return p.skipStr(i + 1)
@@ -200,7 +206,7 @@ func (p *parser) object(i int, m pcommon.Map, g mapping.Group) (int, error) {
 				v = m.PutEmpty(k)
 			}
 		}
-		if i, err = p.value(i+1, v, key); err != nil {
+		if i, err = p.value(i+1, v, key, hintKey{name: k}); err != nil {
 			return i, err
 		}
 		i = p.skipWS(i)
@@ -224,9 +230,33 @@ func (p *parser) object(i int, m pcommon.Map, g mapping.Group) (int, error) {
 	}
 }
 
+// hintKey names where an object or array sits: under a member name, or
+// as an element of an array under that name.
+type hintKey struct {
+	name string
+	elem bool
+}
+
+// sizeHints remembers how many members the objects and arrays found
+// under each name had: records of a file have similar shapes, and a map
+// or slice made at its size does not grow (and reallocate) member by member.
+type sizeHints map[hintKey]int
+
+// maxHints bounds the names remembered.
+const maxHints = 4096
+
+func (h sizeHints) get(k hintKey) int { return h[k] }
+
+func (h sizeHints) set(k hintKey, n int) {
+	if len(h) >= maxHints {
+		clear(h)
+	}
+	h[k] = min(n, wideObject)
+}
+
 // array walks the elements of an array whose '[' ends just before i,
 // building them into s unless s is the zero Slice.
-func (p *parser) array(i int, s pcommon.Slice) (int, error) {
+func (p *parser) array(i int, s pcommon.Slice, hk hintKey) (int, error) {
 	if err := p.enter(); err != nil {
 		return i, err
 	}
@@ -245,7 +275,7 @@ func (p *parser) array(i int, s pcommon.Slice) (int, error) {
 		if build {
 			v = s.AppendEmpty()
 		}
-		if i, err = p.value(i, v, mapping.Key{}); err != nil {
+		if i, err = p.value(i, v, mapping.Key{}, hintKey{name: hk.name, elem: true}); err != nil {
 			return i, err
 		}
 		i = p.skipWS(i)
