@@ -174,7 +174,9 @@ func readerRows(dir string) ([]row, error) {
 	if goBin == "" {
 		goBin = "go"
 	}
-	cmd := exec.Command(goBin, "test", "-run", "^$", "-bench", "^BenchmarkTable$", "-benchtime", "3x",
+	// Each row is the best of 3 runs: the machine is shared, and the
+	// fastest run is the one least disturbed.
+	cmd := exec.Command(goBin, "test", "-run", "^$", "-bench", "^BenchmarkTable$", "-benchtime", "2x", "-count", "3",
 		"./receiver/awscloudtrailreceiver/internal/objectreader/")
 	cmd.Env = append(os.Environ(), "GOMAXPROCS=1", "BENCH_FILES="+dir)
 	out, err := cmd.CombinedOutput()
@@ -182,6 +184,7 @@ func readerRows(dir string) ([]row, error) {
 		return nil, fmt.Errorf("BenchmarkTable: %w\n%s", err, out)
 	}
 	var rows []row
+	best := map[string]int{} // row name → index in rows
 	for _, line := range strings.Split(string(out), "\n") {
 		f := strings.Fields(line)
 		if len(f) < 2 || !strings.HasPrefix(f[0], "BenchmarkTable/") {
@@ -195,7 +198,7 @@ func readerRows(dir string) ([]row, error) {
 		for i := 2; i+1 < len(f); i += 2 {
 			v, _ := strconv.ParseFloat(f[i], 64)
 			switch f[i+1] {
-			case "records/s":
+			case "records/cpu-s":
 				r.rate = v
 			case "allocs/record":
 				r.allocs = v
@@ -204,12 +207,24 @@ func readerRows(dir string) ([]row, error) {
 		if r.name == "" || r.rate == 0 {
 			return nil, fmt.Errorf("BenchmarkTable: cannot read %q", line)
 		}
-		rows = append(rows, r)
+		if i, ok := best[r.name]; !ok {
+			best[r.name] = len(rows)
+			rows = append(rows, r)
+		} else if r.rate > rows[i].rate {
+			rows[i] = r
+		}
 	}
 	if len(rows) != len(tableNames) {
 		return nil, fmt.Errorf("BenchmarkTable printed %d rows, want %d:\n%s", len(rows), len(tableNames), out)
 	}
 	return rows, nil
+}
+
+// cpuTime is the CPU time (user and system) the process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func gunzipSize(gz []byte) (int64, error) {
@@ -299,19 +314,26 @@ func exporterRow(batches []plog.Logs, total int) (row, error) {
 	defer func() { _ = exp.Shutdown(context.Background()) }()
 	prev := runtime.GOMAXPROCS(1)
 	defer runtime.GOMAXPROCS(prev)
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	mallocs := ms.Mallocs
-	t0 := time.Now()
-	for _, ld := range batches {
-		if err := exp.ConsumeLogs(context.Background(), ld); err != nil {
-			return row{}, err
+	// The best of 3 passes, as for the reader's rows, in CPU time.
+	var best row
+	for range 3 {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		mallocs := ms.Mallocs
+		t0 := cpuTime()
+		for _, ld := range batches {
+			if err := exp.ConsumeLogs(context.Background(), ld); err != nil {
+				return row{}, err
+			}
+		}
+		d := cpuTime() - t0
+		runtime.ReadMemStats(&ms)
+		if r := float64(total) / d.Seconds(); r > best.rate {
+			best = row{rate: r, allocs: float64(ms.Mallocs-mallocs) / float64(total)}
 		}
 	}
-	d := time.Since(t0)
-	runtime.ReadMemStats(&ms)
-	return row{rate: float64(total) / d.Seconds(), allocs: float64(ms.Mallocs-mallocs) / float64(total)}, nil
+	return best, nil
 }
 
 func endToEnd(collector, config, s3URL string, start time.Time, total int, body string) (time.Duration, int64, error) {
