@@ -180,13 +180,53 @@ type groupKey struct {
 // Lookup returns what the mapping reads from the member key of an object
 // of group g.
 func Lookup(g Group, key string) Key {
-	return keys[g][key]
+	if key == "" {
+		return Key{}
+	}
+	for _, e := range byteKeys[g][slot(key)] {
+		if e.name == key {
+			return e.key
+		}
+	}
+	return Key{}
 }
 
-// LookupBytes is Lookup of a member name held as bytes (not escaped).
+// LookupBytes is Lookup of a member name held as bytes (not escaped). It
+// runs for every member of the objects the mapping reads, so it does not
+// hash the whole name: a small table per group is indexed by the name's
+// length and its first and last bytes.
 func LookupBytes(g Group, key []byte) Key {
-	return keys[g][string(key)]
+	if len(key) == 0 {
+		return Key{}
+	}
+	for _, e := range byteKeys[g][slot(key)] {
+		if e.name == string(key) {
+			return e.key
+		}
+	}
+	return Key{}
 }
+
+type namedKey struct {
+	name string
+	key  Key
+}
+
+func slot[T string | []byte](k T) int {
+	return (len(k)*31 + int(k[0])*7 + int(k[len(k)-1])) & 255
+}
+
+var byteKeys = func() (out [numGroups][256][]namedKey) {
+	for g, m := range keys {
+		for name, k := range m {
+			if name != "" {
+				i := slot(name)
+				out[g][i] = append(out[g][i], namedKey{name, k})
+			}
+		}
+	}
+	return out
+}()
 
 // groupFields lists, for each group, the fields inside it or inside the
 // groups nested in it: a new occurrence of the group clears them.
