@@ -56,7 +56,7 @@ type parser struct {
 	depth   int
 	// fields, when not nil, receives the members the mapping reads.
 	fields *mapping.Fields
-	hints  sizeHints
+	hints  *sizeHints
 }
 
 func (p *parser) syntax(i int, format string, args ...any) error {

@@ -85,7 +85,7 @@ type Reader struct {
 	sc       scanner
 	scratch  []byte
 	members  int // member count of the last record
-	hints    sizeHints
+	hints    *sizeHints
 }
 
 // NewReader returns a Reader over src, the decompressed bytes of a log
@@ -94,7 +94,7 @@ func NewReader(src io.Reader, maxRecordBytes int) *Reader {
 	if maxRecordBytes <= 0 {
 		maxRecordBytes = DefaultMaxRecordBytes
 	}
-	r := &Reader{buf: make([]byte, min(initialBuffer, maxRecordBytes)), maxBuf: maxRecordBytes, in: newInterner(), hints: sizeHints{}}
+	r := &Reader{buf: make([]byte, min(initialBuffer, maxRecordBytes)), maxBuf: maxRecordBytes, in: newInterner(), hints: new(sizeHints)}
 	r.Reset(src)
 	return r
 }

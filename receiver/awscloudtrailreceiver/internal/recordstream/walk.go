@@ -206,7 +206,7 @@ func (p *parser) object(i int, m pcommon.Map, g mapping.Group) (int, error) {
 				v = m.PutEmpty(k)
 			}
 		}
-		if i, err = p.value(i+1, v, key, hintKey{name: k}); err != nil {
+		if i, err = p.value(i+1, v, key, hintKey{slot: p.in.last}); err != nil {
 			return i, err
 		}
 		i = p.skipWS(i)
@@ -230,28 +230,31 @@ func (p *parser) object(i int, m pcommon.Map, g mapping.Group) (int, error) {
 	}
 }
 
-// hintKey names where an object or array sits: under a member name, or
-// as an element of an array under that name.
+// hintKey names where an object or array sits: under a member name
+// (known by the interner's slot of the name), or as an element of an
+// array under that name.
 type hintKey struct {
-	name string
+	slot uint32
 	elem bool
 }
 
 // sizeHints remembers how many members the objects and arrays found
 // under each name had: records of a file have similar shapes, and a map
-// or slice made at its size does not grow (and reallocate) member by member.
-type sizeHints map[hintKey]int
+// or slice made at its size does not grow (and reallocate) member by
+// member. Names that share a slot share a hint, which is only a hint.
+type sizeHints struct {
+	n [2][internSlots]uint8
+}
 
-// maxHints bounds the names remembered.
-const maxHints = 4096
+func (h *sizeHints) get(k hintKey) int { return int(h.n[b2i(k.elem)][k.slot]) }
 
-func (h sizeHints) get(k hintKey) int { return h[k] }
+func (h *sizeHints) set(k hintKey, n int) { h.n[b2i(k.elem)][k.slot] = uint8(min(n, wideObject)) }
 
-func (h sizeHints) set(k hintKey, n int) {
-	if len(h) >= maxHints {
-		clear(h)
+func b2i(b bool) int {
+	if b {
+		return 1
 	}
-	h[k] = min(n, wideObject)
+	return 0
 }
 
 // array walks the elements of an array whose '[' ends just before i,
@@ -275,7 +278,7 @@ func (p *parser) array(i int, s pcommon.Slice, hk hintKey) (int, error) {
 		if build {
 			v = s.AppendEmpty()
 		}
-		if i, err = p.value(i, v, mapping.Key{}, hintKey{name: hk.name, elem: true}); err != nil {
+		if i, err = p.value(i, v, mapping.Key{}, hintKey{slot: hk.slot, elem: true}); err != nil {
 			return i, err
 		}
 		i = p.skipWS(i)
