@@ -206,7 +206,13 @@ func (p *parser) object(i int, m pcommon.Map, g mapping.Group) (int, error) {
 				v = m.PutEmpty(k)
 			}
 		}
-		if i, err = p.value(i+1, v, key, hintKey{slot: p.in.last}); err != nil {
+		// The interner's slot names the key for the size hints; keys not
+		// interned (the object is not built) share slot 0.
+		var hk hintKey
+		if build {
+			hk.slot = p.in.last
+		}
+		if i, err = p.value(i+1, v, key, hk); err != nil {
 			return i, err
 		}
 		i = p.skipWS(i)
