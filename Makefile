@@ -61,13 +61,12 @@ check-generate: generate
 	@changed=$$(git status --porcelain); \
 	if [ -n "$$changed" ]; then echo "make generate changed the tree:"; echo "$$changed"; git diff; exit 1; fi
 
-## bench: reader and exporter benchmarks next to their baselines, then the
-## stdlib / receiver / end-to-end table on one generated trail tree.
+## bench: one table from one run (cmd/bench): gunzip floor, stdlib JSON
+## split, the receiver's reader per body mode, datadoglogs per body mode,
+## and the built collector end to end per body mode, each as a ratio of the
+## stdlib split. The single-core rows run with GOMAXPROCS=1.
 bench: build
-	$(GO) test -run '^$$' -bench . -benchtime 5x ./receiver/awscloudtrailreceiver/internal/objectreader/
-	$(GO) test -run '^$$' -bench . -benchtime 20x ./exporter/datadoglogsexporter/ ./exporter/datadogeventsexporter/
-	$(GO) test -run '^$$' -bench SQSReceivers -benchtime 2x ./receiver/awscloudtrailreceiver/
-	$(GO) run ./cmd/bench
+	GO=$(GO) $(GO) run ./cmd/bench
 
 clean:
 	rm -rf dist

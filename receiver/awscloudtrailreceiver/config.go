@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/ctattr"
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/objectreader"
 
 	"go.opentelemetry.io/collector/component"
 )
@@ -50,6 +51,9 @@ type Config struct {
 	// CopyPayloadAttributes also copies requestParameters, responseElements,
 	// additionalEventData, resources and insightDetails into attributes.
 	CopyPayloadAttributes bool `mapstructure:"copy_payload_attributes"`
+	// Body is what a record's log record body holds: map (the record as a
+	// map), json (its JSON text as in the file) or none. See the README.
+	Body string `mapstructure:"body"`
 	// Trails are the trails' buckets and prefixes to read.
 	Trails []TrailConfig `mapstructure:"trails"`
 	// Priority sets which records have normal priority.
@@ -145,6 +149,9 @@ func (c *Config) Validate() error {
 	if c.MaxBatchRecords < 1 {
 		errs = append(errs, errors.New("max_batch_records must be at least 1"))
 	}
+	if _, ok := objectreader.BodyModes[c.Body]; !ok {
+		errs = append(errs, fmt.Errorf("body must be map, json or none, not %q", c.Body))
+	}
 	if c.StartTime != "" {
 		if _, err := time.Parse(time.RFC3339, c.StartTime); err != nil {
 			errs = append(errs, fmt.Errorf("start_time must be RFC 3339 (2006-01-02T15:04:05Z): %w", err))
@@ -229,6 +236,7 @@ func createDefaultConfig() component.Config {
 		Lookback:        time.Hour,
 		Workers:         4,
 		MaxBatchRecords: 1000,
+		Body:            "map",
 		IncludeInsights: true,
 		Discovery:       DiscoveryConfig{RefreshInterval: 15 * time.Minute},
 		SQS: SQSConfig{WaitTime: 20 * time.Second, MaxMessages: 10, VisibilityTimeout: 5 * time.Minute,

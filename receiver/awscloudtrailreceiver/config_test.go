@@ -44,7 +44,7 @@ func TestLoadConfig(t *testing.T) {
 				SQS: SQSConfig{QueueURL: "https://sqs.eu-west-1.amazonaws.com/123456789012/cloudtrail-files", WaitTime: 10 * time.Second,
 					MaxMessages: 5, VisibilityTimeout: 10 * time.Minute, MaxReceiveCount: 3, DeleteAfterDelivery: false, DoneWindow: 96 * time.Hour},
 				PollInterval: 30 * time.Second, StartTime: "2026-11-01T00:00:00Z", Lookback: 2 * time.Hour,
-				Workers: 8, MaxBatchRecords: 500, Storage: &storageID, IncludeInsights: false, CopyPayloadAttributes: true,
+				Workers: 8, MaxBatchRecords: 500, Storage: &storageID, IncludeInsights: false, CopyPayloadAttributes: true, Body: "json",
 				Trails: []TrailConfig{{Bucket: "org-trail-bucket", Prefix: "security", OrganizationID: "o-exampleorg1",
 					Accounts: []string{"111111111111", "222222222222"}, Regions: []string{"us-east-1", "eu-west-1"}}},
 				Priority: PriorityConfig{NormalServices: []string{"ec2", "iam", "sts"}},
@@ -63,7 +63,7 @@ func TestLoadConfig(t *testing.T) {
 			"poll_interval must be positive", "workers must be at least 1", "max_batch_records must be at least 1",
 			"start_time must be RFC 3339", "trails[0]: bucket must be set", "organization_id \"org\"",
 			"account \"12345\"", "\"Mars\" is not a region", "\"ec2.amazonaws.com\" is not a service short name",
-			"sqs.done_window must not be negative",
+			"sqs.done_window must not be negative", `body must be map, json or none, not "raw"`,
 		}},
 	}
 	for _, tt := range tests {
@@ -91,6 +91,7 @@ func TestDefaultConfig(t *testing.T) {
 	assert.Equal(t, ctattr.DefaultNormalServices, cfg.Priority.NormalServices)
 	assert.Equal(t, time.Minute, cfg.PollInterval)
 	assert.Equal(t, time.Hour, cfg.Lookback)
+	assert.Equal(t, "map", cfg.Body)
 	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
 	assert.Equal(t, now.Add(-time.Hour), cfg.startTime(now))
 	cfg.StartTime = "2026-01-02T03:04:05Z"

@@ -76,72 +76,76 @@ func trailTree(t testing.TB, s3srv *devstack.S3Server) (want []string, source ma
 }
 
 func TestIntegrationTrailTree(t *testing.T) {
-	s3srv := startS3(t)
-	want, source := trailTree(t, s3srv)
-	sk := newSink()
-	h := startReceiver(t, testConfig(s3srv.URL), sk, nil)
+	forBodyModes(t, func(t *testing.T, body string) {
+		s3srv := startS3(t)
+		want, source := trailTree(t, s3srv)
+		sk := newSink()
+		cfg := testConfig(s3srv.URL)
+		cfg.Body = body
+		h := startReceiver(t, cfg, sk, nil)
 
-	require.Eventually(t, func() bool { return sk.count() >= len(want) }, 20*time.Second, 20*time.Millisecond)
+		require.Eventually(t, func() bool { return sk.count() >= len(want) }, 20*time.Second, 20*time.Millisecond)
 
-	// A file delivered late, whose key sorts behind the newest file read,
-	// is read once; one older than the lookback window is not.
-	late := genRecords(trailgen.New(500, "111111111111", "us-east-1"), t0.Add(2*time.Minute), 5)
-	lateIDs := putFile(t, s3srv, trailgen.Key("", "", "111111111111", "CloudTrail", "us-east-1", t0.Add(2*time.Minute), "late"), late)
-	want = append(want, lateIDs...)
-	tooLate := genRecords(trailgen.New(501, "111111111111", "us-east-1"), t0.Add(-2*time.Hour), 3)
-	tooLateKey := trailgen.Key("", "", "111111111111", "CloudTrail", "us-east-1", t0.Add(-2*time.Hour), "toolate")
-	putFile(t, s3srv, tooLateKey, tooLate)
-	for _, r := range late {
-		source[r["eventID"].(string)] = r
-	}
-	require.Eventually(t, func() bool { return sk.count() >= len(want) }, 20*time.Second, 20*time.Millisecond)
-	waitPolls(t, s3srv, testBucket, "AWSLogs/111111111111/CloudTrail/us-east-1/") // nothing is read twice
-	require.NoError(t, h.stop())
-
-	got := sk.ids()
-	assert.Len(t, got, len(want))
-	for _, id := range want {
-		assert.Equal(t, 1, got[id], "eventID %s delivered %d times", id, got[id])
-	}
-	assert.Empty(t, sk.duplicates())
-	assert.Zero(t, s3srv.Gets(testBucket, tooLateKey), "a file older than the lookback window is not read")
-
-	// Every record: body equal to the source, contract attributes present.
-	for id, src := range source {
-		lr, ok := sk.records[id]
-		require.True(t, ok, id)
-		assertJSONEqual(t, src, lr.Body().Map().AsRaw())
-		attrs := lr.Attributes().AsRaw()
-		assert.Equal(t, id, attrs[ctattr.AttrEventID])
-		assert.Contains(t, []any{ctattr.PriorityNormal, ctattr.PriorityLow}, attrs[ctattr.AttrPriority])
-		assert.Equal(t, testBucket, attrs[ctattr.AttrS3Bucket])
-		assert.NotEmpty(t, attrs[ctattr.AttrS3Key])
-		if _, hasErr := src["errorCode"]; hasErr {
-			assert.Equal(t, plog.SeverityNumberWarn, lr.SeverityNumber(), id)
-		} else {
-			assert.Equal(t, plog.SeverityNumberInfo, lr.SeverityNumber(), id)
+		// A file delivered late, whose key sorts behind the newest file read,
+		// is read once; one older than the lookback window is not.
+		late := genRecords(trailgen.New(500, "111111111111", "us-east-1"), t0.Add(2*time.Minute), 5)
+		lateIDs := putFile(t, s3srv, trailgen.Key("", "", "111111111111", "CloudTrail", "us-east-1", t0.Add(2*time.Minute), "late"), late)
+		want = append(want, lateIDs...)
+		tooLate := genRecords(trailgen.New(501, "111111111111", "us-east-1"), t0.Add(-2*time.Hour), 3)
+		tooLateKey := trailgen.Key("", "", "111111111111", "CloudTrail", "us-east-1", t0.Add(-2*time.Hour), "toolate")
+		putFile(t, s3srv, tooLateKey, tooLate)
+		for _, r := range late {
+			source[r["eventID"].(string)] = r
 		}
-		ts, _ := time.Parse(time.RFC3339, src["eventTime"].(string))
-		assert.Equal(t, pcommon.NewTimestampFromTime(ts), lr.Timestamp(), id)
-		assert.NotZero(t, lr.ObservedTimestamp())
-	}
+		require.Eventually(t, func() bool { return sk.count() >= len(want) }, 20*time.Second, 20*time.Millisecond)
+		waitPolls(t, s3srv, testBucket, "AWSLogs/111111111111/CloudTrail/us-east-1/") // nothing is read twice
+		require.NoError(t, h.stop())
 
-	// The sample records, attribute by attribute: TestGoldenSamples.
+		got := sk.ids()
+		assert.Len(t, got, len(want))
+		for _, id := range want {
+			assert.Equal(t, 1, got[id], "eventID %s delivered %d times", id, got[id])
+		}
+		assert.Empty(t, sk.duplicates())
+		assert.Zero(t, s3srv.Gets(testBucket, tooLateKey), "a file older than the lookback window is not read")
 
-	// Telemetry: records by priority as delivered, every log file but the
-	// digest and the one outside the window.
-	byPriority := map[string]int64{}
-	for _, lr := range sk.records {
-		p, _ := lr.Attributes().Get(ctattr.AttrPriority)
-		byPriority[p.Str()]++
-	}
-	require.Positive(t, byPriority[ctattr.PriorityNormal])
-	metadatatest.AssertEqualReceiverAwscloudtrailRecords(t, h.tel, []metricdata.DataPoint[int64]{
-		{Attributes: attribute.NewSet(attribute.String("priority", ctattr.PriorityNormal)), Value: byPriority[ctattr.PriorityNormal]},
-		{Attributes: attribute.NewSet(attribute.String("priority", ctattr.PriorityLow)), Value: byPriority[ctattr.PriorityLow]},
-	}, metricdatatest.IgnoreTimestamp())
-	metadatatest.AssertEqualReceiverAwscloudtrailObjectsRead(t, h.tel, []metricdata.DataPoint[int64]{{Value: 18}}, metricdatatest.IgnoreTimestamp())
-	assert.Positive(t, h.counter(t, "otelcol_receiver_awscloudtrail_bytes_read", "", ""))
+		// Every record: body equal to the source, contract attributes present.
+		for id, src := range source {
+			lr, ok := sk.records[id]
+			require.True(t, ok, id)
+			assertBody(t, body, src, lr)
+			attrs := lr.Attributes().AsRaw()
+			assert.Equal(t, id, attrs[ctattr.AttrEventID])
+			assert.Contains(t, []any{ctattr.PriorityNormal, ctattr.PriorityLow}, attrs[ctattr.AttrPriority])
+			assert.Equal(t, testBucket, attrs[ctattr.AttrS3Bucket])
+			assert.NotEmpty(t, attrs[ctattr.AttrS3Key])
+			if _, hasErr := src["errorCode"]; hasErr {
+				assert.Equal(t, plog.SeverityNumberWarn, lr.SeverityNumber(), id)
+			} else {
+				assert.Equal(t, plog.SeverityNumberInfo, lr.SeverityNumber(), id)
+			}
+			ts, _ := time.Parse(time.RFC3339, src["eventTime"].(string))
+			assert.Equal(t, pcommon.NewTimestampFromTime(ts), lr.Timestamp(), id)
+			assert.NotZero(t, lr.ObservedTimestamp())
+		}
+
+		// The sample records, attribute by attribute: TestGoldenSamples.
+
+		// Telemetry: records by priority as delivered, every log file but the
+		// digest and the one outside the window.
+		byPriority := map[string]int64{}
+		for _, lr := range sk.records {
+			p, _ := lr.Attributes().Get(ctattr.AttrPriority)
+			byPriority[p.Str()]++
+		}
+		require.Positive(t, byPriority[ctattr.PriorityNormal])
+		metadatatest.AssertEqualReceiverAwscloudtrailRecords(t, h.tel, []metricdata.DataPoint[int64]{
+			{Attributes: attribute.NewSet(attribute.String("priority", ctattr.PriorityNormal)), Value: byPriority[ctattr.PriorityNormal]},
+			{Attributes: attribute.NewSet(attribute.String("priority", ctattr.PriorityLow)), Value: byPriority[ctattr.PriorityLow]},
+		}, metricdatatest.IgnoreTimestamp())
+		metadatatest.AssertEqualReceiverAwscloudtrailObjectsRead(t, h.tel, []metricdata.DataPoint[int64]{{Value: 18}}, metricdatatest.IgnoreTimestamp())
+		assert.Positive(t, h.counter(t, "otelcol_receiver_awscloudtrail_bytes_read", "", ""))
+	})
 }
 
 func TestIntegrationInsightsDisabled(t *testing.T) {
@@ -160,141 +164,174 @@ func TestIntegrationInsightsDisabled(t *testing.T) {
 }
 
 func TestIntegrationBadInput(t *testing.T) {
-	s3srv := startS3(t)
-	acct, region := "111111111111", "us-east-1"
-	g := trailgen.New(7, acct, region)
-	key := func(min int, u string) string {
-		return trailgen.Key("", "", acct, "CloudTrail", region, t0.Add(time.Duration(min)*time.Minute), u)
-	}
-	var want []string
-	want = append(want, putFile(t, s3srv, key(0, "good1"), genRecords(g, t0, 20))...)
-	want = append(want, putFile(t, s3srv, key(9, "good2"), genRecords(g, t0, 20))...)
+	forBodyModes(t, func(t *testing.T, body string) {
+		s3srv := startS3(t)
+		acct, region := "111111111111", "us-east-1"
+		g := trailgen.New(7, acct, region)
+		key := func(min int, u string) string {
+			return trailgen.Key("", "", acct, "CloudTrail", region, t0.Add(time.Duration(min)*time.Minute), u)
+		}
+		var want []string
+		want = append(want, putFile(t, s3srv, key(0, "good1"), genRecords(g, t0, 20))...)
+		want = append(want, putFile(t, s3srv, key(9, "good2"), genRecords(g, t0, 20))...)
 
-	corrupt := devstack.Gzip([]byte(`{"Records":[]}`))
-	corrupt[10] = 0xff // the first deflate block has the reserved block type
-	require.NoError(t, s3srv.Put(testBucket, key(1, "corrupt"), corrupt))
+		corrupt := devstack.Gzip([]byte(`{"Records":[]}`))
+		corrupt[10] = 0xff // the first deflate block has the reserved block type
+		require.NoError(t, s3srv.Put(testBucket, key(1, "corrupt"), corrupt))
 
-	first := g.Record(t0)
-	firstJSON, _ := json.Marshal(first)
-	require.NoError(t, s3srv.Put(testBucket, key(2, "truncated"), devstack.Gzip([]byte(`{"Records":[`+string(firstJSON)+`,{"eventVersion":"1.08","eventTi`))))
-	want = append(want, first["eventID"].(string))
+		first := g.Record(t0)
+		firstJSON, _ := json.Marshal(first)
+		require.NoError(t, s3srv.Put(testBucket, key(2, "truncated"), devstack.Gzip([]byte(`{"Records":[`+string(firstJSON)+`,{"eventVersion":"1.08","eventTi`))))
+		want = append(want, first["eventID"].(string))
 
-	require.NoError(t, s3srv.Put(testBucket, key(3, "notcloudtrail"), devstack.Gzip([]byte(`{"message":"hello"}`))))
+		require.NoError(t, s3srv.Put(testBucket, key(3, "notcloudtrail"), devstack.Gzip([]byte(`{"message":"hello"}`))))
 
-	noTime := g.Record(t0)
-	delete(noTime, "eventTime")
-	want = append(want, putFile(t, s3srv, key(4, "notime"), []map[string]any{noTime})...)
+		noTime := g.Record(t0)
+		delete(noTime, "eventTime")
+		want = append(want, putFile(t, s3srv, key(4, "notime"), []map[string]any{noTime})...)
 
-	denied := genRecords(g, t0, 5)
-	deniedKey := key(5, "denied")
-	want = append(want, putFile(t, s3srv, deniedKey, denied)...)
-	s3srv.FailGet(testBucket, deniedKey, devstack.Fault{Status: 403, Code: "AccessDenied"})
+		denied := genRecords(g, t0, 5)
+		deniedKey := key(5, "denied")
+		want = append(want, putFile(t, s3srv, deniedKey, denied)...)
+		s3srv.FailGet(testBucket, deniedKey, devstack.Fault{Status: 403, Code: "AccessDenied"})
 
-	slow := genRecords(g, t0, 5)
-	slowKey := key(6, "slow")
-	want = append(want, putFile(t, s3srv, slowKey, slow)...)
-	s3srv.FailGet(testBucket, slowKey, devstack.Fault{Status: 503, Code: "SlowDown", Times: 2})
+		slow := genRecords(g, t0, 5)
+		slowKey := key(6, "slow")
+		want = append(want, putFile(t, s3srv, slowKey, slow)...)
+		s3srv.FailGet(testBucket, slowKey, devstack.Fault{Status: 503, Code: "SlowDown", Times: 2})
 
-	vanishedKey := key(7, "vanished")
-	putFile(t, s3srv, vanishedKey, genRecords(g, t0, 5))
-	s3srv.FailGet(testBucket, vanishedKey, devstack.Fault{Status: 404, Code: "NoSuchKey"})
+		vanishedKey := key(7, "vanished")
+		putFile(t, s3srv, vanishedKey, genRecords(g, t0, 5))
+		s3srv.FailGet(testBucket, vanishedKey, devstack.Fault{Status: 404, Code: "NoSuchKey"})
 
-	// Elements of Records that are not objects are skipped, the rest kept.
-	mixed := g.Record(t0)
-	mixedJSON, _ := json.Marshal(mixed)
-	require.NoError(t, s3srv.Put(testBucket, key(8, "mixed"), devstack.Gzip([]byte(`{"Records":[42,`+string(mixedJSON)+`,"x"]}`))))
-	want = append(want, mixed["eventID"].(string))
+		// Elements of Records that are not objects are skipped, the rest kept.
+		mixed := g.Record(t0)
+		mixedJSON, _ := json.Marshal(mixed)
+		require.NoError(t, s3srv.Put(testBucket, key(8, "mixed"), devstack.Gzip([]byte(`{"Records":[42,`+string(mixedJSON)+`,"x"]}`))))
+		want = append(want, mixed["eventID"].(string))
 
-	sk := newSink()
-	h := startReceiver(t, testConfig(s3srv.URL), sk, nil)
-	deniedCount := func() int64 {
-		return h.counter(t, "otelcol_receiver_awscloudtrail_objects_failed", "reason", "access_denied")
-	}
-	require.Eventually(t, func() bool { return sk.count() >= len(want)-len(denied) && deniedCount() >= 2 }, 20*time.Second, 20*time.Millisecond)
+		sk := newSink()
+		cfg := testConfig(s3srv.URL)
+		cfg.Body = body
+		h := startReceiver(t, cfg, sk, nil)
+		deniedCount := func() int64 {
+			return h.counter(t, "otelcol_receiver_awscloudtrail_objects_failed", "reason", "access_denied")
+		}
+		require.Eventually(t, func() bool { return sk.count() >= len(want)-len(denied) && deniedCount() >= 2 }, 20*time.Second, 20*time.Millisecond)
 
-	// Access is granted again: the denied object is read on a later poll.
-	s3srv.FailGet(testBucket, deniedKey, devstack.Fault{Status: 403, Code: "AccessDenied", Times: 1})
-	require.Eventually(t, func() bool { return sk.count() >= len(want) }, 20*time.Second, 20*time.Millisecond)
-	waitPolls(t, s3srv, testBucket, "AWSLogs/111111111111/CloudTrail/us-east-1/")
-	require.NoError(t, h.stop())
+		// Access is granted again: the denied object is read on a later poll.
+		s3srv.FailGet(testBucket, deniedKey, devstack.Fault{Status: 403, Code: "AccessDenied", Times: 1})
+		require.Eventually(t, func() bool { return sk.count() >= len(want) }, 20*time.Second, 20*time.Millisecond)
+		waitPolls(t, s3srv, testBucket, "AWSLogs/111111111111/CloudTrail/us-east-1/")
+		require.NoError(t, h.stop())
 
-	got := sk.ids()
-	assert.Len(t, got, len(want))
-	for _, id := range want {
-		assert.Equal(t, 1, got[id], id)
-	}
-	for reason, n := range map[string]int64{"corrupt_gzip": 1, "truncated": 1, "not_cloudtrail": 1, "not_found": 1} {
-		assert.Equal(t, n, h.counter(t, "otelcol_receiver_awscloudtrail_objects_failed", "reason", reason), reason)
-	}
-	assert.Equal(t, int64(1), h.counter(t, "otelcol_receiver_awscloudtrail_records_invalid", "reason", "missing_event_time"))
-	assert.Equal(t, int64(2), h.counter(t, "otelcol_receiver_awscloudtrail_records_invalid", "reason", "not_an_object"))
-	assert.Zero(t, h.counter(t, "otelcol_receiver_awscloudtrail_objects_failed", "reason", "throttled"), "SlowDown is retried by the SDK")
-	for _, k := range []string{key(1, "corrupt"), key(2, "truncated"), key(3, "notcloudtrail"), deniedKey, vanishedKey, key(4, "notime")} {
-		assert.NotEmpty(t, h.logsWith("key", k), "a log line names %s", k)
-	}
-	assert.Equal(t, 1, s3srv.Gets(testBucket, key(1, "corrupt")), "a damaged object is not read again")
-	assert.Zero(t, sk.records[noTime["eventID"].(string)].Timestamp())
+		got := sk.ids()
+		assert.Len(t, got, len(want))
+		for _, id := range want {
+			assert.Equal(t, 1, got[id], id)
+		}
+		for reason, n := range map[string]int64{"corrupt_gzip": 1, "truncated": 1, "not_cloudtrail": 1, "not_found": 1} {
+			assert.Equal(t, n, h.counter(t, "otelcol_receiver_awscloudtrail_objects_failed", "reason", reason), reason)
+		}
+		assert.Equal(t, int64(1), h.counter(t, "otelcol_receiver_awscloudtrail_records_invalid", "reason", "missing_event_time"))
+		assert.Equal(t, int64(2), h.counter(t, "otelcol_receiver_awscloudtrail_records_invalid", "reason", "not_an_object"))
+		assert.Zero(t, h.counter(t, "otelcol_receiver_awscloudtrail_objects_failed", "reason", "throttled"), "SlowDown is retried by the SDK")
+		for _, k := range []string{key(1, "corrupt"), key(2, "truncated"), key(3, "notcloudtrail"), deniedKey, vanishedKey, key(4, "notime")} {
+			assert.NotEmpty(t, h.logsWith("key", k), "a log line names %s", k)
+		}
+		assert.Equal(t, 1, s3srv.Gets(testBucket, key(1, "corrupt")), "a damaged object is not read again")
+		assert.Zero(t, sk.records[noTime["eventID"].(string)].Timestamp())
+	})
 }
 
 func TestIntegrationRestartResumes(t *testing.T) {
-	s3srv := startS3(t)
-	var want []string
-	for i, region := range []string{"us-east-1", "eu-west-1", "ap-south-1"} {
-		g := trailgen.New(uint64(900+i), "444444444444", region)
-		for f := 0; f < 5; f++ {
-			at := t0.Add(time.Duration(f) * time.Minute)
-			want = append(want, putFile(t, s3srv, trailgen.Key("", "", "444444444444", "CloudTrail", region, at, fmt.Sprintf("f%d", f)), genRecords(g, at, 50))...)
+	forBodyModes(t, func(t *testing.T, body string) {
+		s3srv := startS3(t)
+		var want []string
+		for i, region := range []string{"us-east-1", "eu-west-1", "ap-south-1"} {
+			g := trailgen.New(uint64(900+i), "444444444444", region)
+			for f := 0; f < 5; f++ {
+				at := t0.Add(time.Duration(f) * time.Minute)
+				want = append(want, putFile(t, s3srv, trailgen.Key("", "", "444444444444", "CloudTrail", region, at, fmt.Sprintf("f%d", f)), genRecords(g, at, 50))...)
+			}
 		}
-	}
-	host, storageID := devstack.FileStorageHost(t, t.TempDir())
-	cfg := testConfig(s3srv.URL)
-	cfg.Storage = &storageID
-	cfg.MaxBatchRecords = 7 // objects end mid-batch: the stop lands inside objects
-	cfg.Workers = 2
+		host, storageID := devstack.FileStorageHost(t, t.TempDir())
+		cfg := testConfig(s3srv.URL)
+		cfg.Storage = &storageID
+		cfg.Body = body
+		cfg.MaxBatchRecords = 7 // objects end mid-batch: the stop lands inside objects
+		cfg.Workers = 2
 
-	// The first collector delivers 20 batches, then its consumer refuses
-	// everything (as a downstream outage would) and it is stopped.
-	first := newSink()
-	first.fail = func(n int) error {
-		if n >= 20 {
-			return errors.New("downstream unavailable")
+		// The first collector delivers 20 batches, then its consumer refuses
+		// everything (as a downstream outage would) and it is stopped.
+		first := newSink()
+		first.fail = func(n int) error {
+			if n >= 20 {
+				return errors.New("downstream unavailable")
+			}
+			return nil
 		}
-		return nil
-	}
-	h1 := startReceiver(t, cfg, first, host)
-	require.Eventually(t, func() bool { return first.batchCount() >= 20 && len(h1.logsWith("bucket", testBucket)) > 0 }, 20*time.Second, 20*time.Millisecond)
-	require.NoError(t, h1.stop())
-	delivered := first.count()
-	require.Less(t, delivered, len(want))
+		h1 := startReceiver(t, cfg, first, host)
+		require.Eventually(t, func() bool { return first.batchCount() >= 20 && len(h1.logsWith("bucket", testBucket)) > 0 }, 20*time.Second, 20*time.Millisecond)
+		require.NoError(t, h1.stop())
+		delivered := first.count()
+		require.Less(t, delivered, len(want))
 
-	second := newSink()
-	h2 := startReceiver(t, cfg, second, host)
-	if !assert.Eventually(t, func() bool { return first.count()+second.count() >= len(want) }, 10*time.Second, 20*time.Millisecond) {
-		t.Logf("first %d second %d want %d", first.count(), second.count(), len(want))
-		for _, e := range h2.logs.All() {
-			t.Log(e.Message, e.ContextMap())
+		second := newSink()
+		h2 := startReceiver(t, cfg, second, host)
+		if !assert.Eventually(t, func() bool { return first.count()+second.count() >= len(want) }, 10*time.Second, 20*time.Millisecond) {
+			t.Logf("first %d second %d want %d", first.count(), second.count(), len(want))
+			for _, e := range h2.logs.All() {
+				t.Log(e.Message, e.ContextMap())
+			}
 		}
-	}
-	waitPolls(t, s3srv, testBucket, "AWSLogs/444444444444/CloudTrail/us-east-1/")
-	require.NoError(t, h2.stop())
+		waitPolls(t, s3srv, testBucket, "AWSLogs/444444444444/CloudTrail/us-east-1/")
+		require.NoError(t, h2.stop())
 
-	union := first.ids()
-	for id, n := range second.ids() {
-		union[id] += n
-	}
-	var dups []string
-	for id, n := range union {
-		if n != 1 {
-			dups = append(dups, id)
+		union := first.ids()
+		for id, n := range second.ids() {
+			union[id] += n
 		}
+		var dups []string
+		for id, n := range union {
+			if n != 1 {
+				dups = append(dups, id)
+			}
+		}
+		sort.Strings(dups)
+		assert.Empty(t, dups, "records delivered more than once")
+		assert.Len(t, union, len(want))
+		for _, id := range want {
+			assert.Contains(t, union, id)
+		}
+		t.Logf("first collector delivered %d records, the second %d", delivered, second.count())
+	})
+}
+
+// bodyModes are the values of the body setting; the delivery tests run
+// in each.
+var bodyModes = []string{"map", "json", "none"}
+
+func forBodyModes(t *testing.T, f func(t *testing.T, body string)) {
+	for _, body := range bodyModes {
+		t.Run("body="+body, func(t *testing.T) { f(t, body) })
 	}
-	sort.Strings(dups)
-	assert.Empty(t, dups, "records delivered more than once")
-	assert.Len(t, union, len(want))
-	for _, id := range want {
-		assert.Contains(t, union, id)
+}
+
+// assertBody checks a record's body in a body mode against its source.
+func assertBody(t *testing.T, mode string, src map[string]any, lr plog.LogRecord) {
+	t.Helper()
+	switch mode {
+	case "map":
+		assertJSONEqual(t, src, lr.Body().Map().AsRaw())
+	case "json":
+		require.Equal(t, pcommon.ValueTypeStr, lr.Body().Type())
+		var got map[string]any
+		require.NoError(t, json.Unmarshal([]byte(lr.Body().Str()), &got))
+		assertJSONEqual(t, src, got)
+	default:
+		assert.Equal(t, pcommon.ValueTypeEmpty, lr.Body().Type())
 	}
-	t.Logf("first collector delivered %d records, the second %d", delivered, second.count())
 }
 
 // assertJSONEqual compares values through their JSON encodings, so that

@@ -62,6 +62,7 @@ func newReaderPool(cfg *Config, set receiver.Settings, next consumer.Logs, obsre
 			Mapper:          mapper,
 			ScopeName:       metadata.ScopeName,
 			ScopeVersion:    set.BuildInfo.Version,
+			Body:            objectreader.BodyModes[cfg.Body],
 		})
 	}
 	p.consumeCtx, p.stopConsume = context.WithCancel(context.Background())

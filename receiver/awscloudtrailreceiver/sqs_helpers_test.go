@@ -136,7 +136,7 @@ func (b *blockingSink) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 // delivers 300 of them, hangs, and is stopped; a second one, with the same
 // configuration and storage, takes the message over. It returns what each
 // delivered and the object's eventIDs.
-func stopMidObject(t *testing.T, seed uint64, storageID *component.ID, host component.Host) (first, second *sink, want []string) {
+func stopMidObject(t *testing.T, seed uint64, storageID *component.ID, host component.Host, body string) (first, second *sink, want []string) {
 	s3srv := startS3(t)
 	qc := queueClient(s3srv.URL)
 	queueURL, _ := createQueue(t, qc, "cloudtrail", 30*time.Second, 5)
@@ -145,6 +145,7 @@ func stopMidObject(t *testing.T, seed uint64, storageID *component.ID, host comp
 	cfg := sqsConfig(s3srv.URL, queueURL)
 	cfg.MaxBatchRecords = 100
 	cfg.Storage = storageID
+	cfg.Body = body
 
 	hung := &blockingSink{sink: newSink(), limit: 3}
 	h1 := startReceiver(t, cfg, hung, host)

@@ -46,102 +46,103 @@ type Result struct {
 // record in its body (a map). account and region are used when the record
 // lacks recipientAccountId or awsRegion (they come from the object's key).
 func (m *Mapper) Map(lr plog.LogRecord, account, region string) Result {
-	body := lr.Body().Map()
-	attrs := lr.Attributes()
-	attrs.EnsureCapacity(32)
+	var f Fields
+	CaptureMap(lr.Body().Map(), &f)
+	return m.Apply(lr, &f, account, region)
+}
+
+// Apply sets the timestamp, severity and attributes of lr from the fields
+// captured from a CloudTrail record, whatever its body holds. The
+// attributes come in one order (that of the fields table), so records
+// read in any body mode have identical attributes.
+func (m *Mapper) Apply(lr plog.LogRecord, f *Fields, account, region string) Result {
 	res := Result{AccountID: account, Region: region}
-	var eventSource, insightSource string
-	hasError := false
-	body.Range(func(k string, v pcommon.Value) bool {
-		switch k {
-		case "eventVersion":
-			putStr(attrs, ctattr.AttrEventVersion, v)
-		case "eventID":
-			putStr(attrs, ctattr.AttrEventID, v)
-		case "eventTime":
-			if t, ok := parseTime(v.Str()); ok {
-				res.EventTime = t
-				lr.SetTimestamp(pcommon.NewTimestampFromTime(t))
+	if t, ok := parseTime(f.str(fieldEventTime)); ok {
+		res.EventTime = t
+		lr.SetTimestamp(pcommon.NewTimestampFromTime(t))
+	}
+	if s := f.str(fieldAccount); s != "" {
+		res.AccountID = s
+	}
+	if s := f.str(fieldRegion); s != "" {
+		res.Region = s
+	}
+	// The attributes to put, in order, and which ones they are (mask).
+	vals := f.attrs[:0]
+	var mask uint64
+	put := func(bit int, v attrValue) {
+		vals = append(vals, v)
+		mask |= 1 << bit
+	}
+	for i := range fields {
+		switch fields[i].kind {
+		case kindStr:
+			if s := f.str(i); s != "" {
+				put(i, attrValue{str: s})
 			}
-		case "eventName":
-			putStr(attrs, ctattr.AttrRPCMethod, v)
-		case "eventType":
-			putStr(attrs, ctattr.AttrRPCSystem, v)
-		case "eventSource":
-			eventSource = v.Str()
-			putStr(attrs, ctattr.AttrRPCService, v)
-		case "apiVersion":
-			putStr(attrs, ctattr.AttrAPIVersion, v)
-		case "requestID":
-			putStr(attrs, ctattr.AttrRequestID, v)
-		case "eventCategory":
-			putStr(attrs, ctattr.AttrEventCategory, v)
-		case "readOnly":
-			putBool(attrs, ctattr.AttrReadOnly, v)
-		case "managementEvent":
-			putBool(attrs, ctattr.AttrManagement, v)
-		case "sourceIPAddress":
-			putStr(attrs, ctattr.AttrSourceAddress, v)
-		case "userAgent":
-			putStr(attrs, ctattr.AttrUserAgent, v)
-		case "sessionCredentialFromConsole":
-			if b, ok := asBool(v); ok && b {
-				attrs.PutBool(ctattr.AttrSessionConsole, true)
+		case kindTLS:
+			if s := f.str(i); s != "" {
+				put(i, attrValue{str: strings.TrimPrefix(s, "TLSv")})
 			}
-		case "errorCode":
-			if putStr(attrs, ctattr.AttrErrorCode, v) {
-				hasError = true
+		case kindBool:
+			if b, ok := f.boolean(i); ok {
+				put(i, attrValue{isBool: true, b: b})
 			}
-		case "errorMessage":
-			putStr(attrs, ctattr.AttrErrorMessage, v)
-		case "sharedEventID":
-			putStr(attrs, ctattr.AttrSharedEventID, v)
-		case "recipientAccountId":
-			if s := v.Str(); s != "" {
-				res.AccountID = s
-			}
-		case "awsRegion":
-			if s := v.Str(); s != "" {
-				res.Region = s
-			}
-		case "userIdentity":
-			if v.Type() == pcommon.ValueTypeMap {
-				mapUserIdentity(attrs, v.Map())
-			}
-		case "tlsDetails":
-			if v.Type() == pcommon.ValueTypeMap {
-				mapTLS(attrs, v.Map())
-			}
-		case "insightDetails":
-			if v.Type() == pcommon.ValueTypeMap {
-				if src, ok := v.Map().Get("eventSource"); ok {
-					insightSource = src.Str()
-				}
-				m.copyMap(attrs, ctattr.AttrInsightDetails, v)
-			}
-		case "requestParameters":
-			m.copyMap(attrs, ctattr.AttrRequestParameters, v)
-		case "responseElements":
-			m.copyMap(attrs, ctattr.AttrResponseElements, v)
-		case "additionalEventData":
-			m.copyMap(attrs, ctattr.AttrAdditionalEventData, v)
-		case "resources":
-			if m.copyPayload && v.Type() == pcommon.ValueTypeSlice {
-				mapResources(attrs, v.Slice())
+		case kindTrueOnly:
+			if b, ok := f.boolean(i); ok && b {
+				put(i, attrValue{isBool: true, b: true})
 			}
 		}
-		return true
-	})
+	}
+	eventSource := f.str(fieldEventSource)
 	if eventSource == "" {
-		eventSource = insightSource
+		eventSource = f.str(fieldInsightSource)
 	}
 	service := ServiceName(eventSource)
 	res.Priority = m.Priority(service)
 	if service != "" {
-		attrs.PutStr(ctattr.AttrService, service)
+		put(bitService, attrValue{str: service})
 	}
-	attrs.PutStr(ctattr.AttrPriority, res.Priority)
-	if hasError {
+	put(bitPriority, attrValue{str: res.Priority})
+	if f.Bucket != "" {
+		put(bitBucket, attrValue{str: f.Bucket})
+	}
+	if f.Key != "" {
+		put(bitKey, attrValue{str: f.Key})
+	}
+	f.attrs = vals
+	// The keys come from a map of the same keys with empty values, made
+	// once per set of keys: putting them one by one would search the map
+	// for each key.
+	attrs := lr.Attributes()
+	f.template(mask).CopyTo(attrs)
+	i := 0
+	for _, v := range attrs.All() {
+		if a := vals[i]; a.isBool {
+			v.SetBool(a.b)
+		} else {
+			v.SetStr(a.str)
+		}
+		i++
+	}
+	if m.copyPayload {
+		for p := PayloadRequestParameters; p < numPayloads; p++ {
+			v := f.payload[p]
+			switch {
+			case v == pcommon.Value{}:
+			case p == PayloadResources:
+				if v.Type() == pcommon.ValueTypeSlice {
+					mapResources(attrs, v.Slice())
+				}
+			case v.Type() != pcommon.ValueTypeMap:
+			case f.owned[p]:
+				v.Map().MoveTo(attrs.PutEmptyMap(payloads[p].attr))
+			default:
+				v.Map().CopyTo(attrs.PutEmptyMap(payloads[p].attr))
+			}
+		}
+	}
+	if f.str(fieldErrorCode) != "" {
 		lr.SetSeverityNumber(plog.SeverityNumberWarn)
 		lr.SetSeverityText("WARN")
 	} else {
@@ -150,6 +151,9 @@ func (m *Mapper) Map(lr plog.LogRecord, account, region string) Result {
 	}
 	return res
 }
+
+// CopyPayload reports whether the payload members are copied into attributes.
+func (m *Mapper) CopyPayload() bool { return m.copyPayload }
 
 // Priority returns the priority of a record of the given service short name.
 func (m *Mapper) Priority(service string) string {
@@ -166,88 +170,6 @@ func ServiceName(eventSource string) string {
 		return eventSource[:i]
 	}
 	return eventSource
-}
-
-func (m *Mapper) copyMap(attrs pcommon.Map, key string, v pcommon.Value) {
-	if m.copyPayload && v.Type() == pcommon.ValueTypeMap {
-		v.Map().CopyTo(attrs.PutEmptyMap(key))
-	}
-}
-
-func mapUserIdentity(attrs pcommon.Map, ui pcommon.Map) {
-	ui.Range(func(k string, v pcommon.Value) bool {
-		switch k {
-		case "userId":
-			putStr(attrs, ctattr.AttrUserID, v)
-		case "userName":
-			putStr(attrs, ctattr.AttrUserName, v)
-		case "accountId":
-			putStr(attrs, ctattr.AttrIdentityAccountID, v)
-		case "accessKeyId":
-			putStr(attrs, ctattr.AttrAccessKeyID, v)
-		case "identityStoreArn":
-			putStr(attrs, ctattr.AttrIdentityStoreARN, v)
-		case "invokedBy":
-			putStr(attrs, ctattr.AttrInvokedBy, v)
-		case "principalId":
-			putStr(attrs, ctattr.AttrPrincipalID, v)
-		case "arn":
-			putStr(attrs, ctattr.AttrPrincipalARN, v)
-		case "type":
-			putStr(attrs, ctattr.AttrPrincipalType, v)
-		case "sessionContext":
-			if v.Type() == pcommon.ValueTypeMap {
-				mapSessionContext(attrs, v.Map())
-			}
-		}
-		return true
-	})
-}
-
-func mapSessionContext(attrs pcommon.Map, sc pcommon.Map) {
-	if a, ok := sc.Get("attributes"); ok && a.Type() == pcommon.ValueTypeMap {
-		if v, ok := a.Map().Get("mfaAuthenticated"); ok {
-			if b, ok := asBool(v); ok {
-				attrs.PutBool(ctattr.AttrSessionMFA, b)
-			}
-		}
-		if v, ok := a.Map().Get("creationDate"); ok {
-			putStr(attrs, ctattr.AttrSessionCreationDate, v)
-		}
-	}
-	if is, ok := sc.Get("sessionIssuer"); ok && is.Type() == pcommon.ValueTypeMap {
-		is.Map().Range(func(k string, v pcommon.Value) bool {
-			switch k {
-			case "type":
-				putStr(attrs, ctattr.AttrIssuerType, v)
-			case "principalId":
-				putStr(attrs, ctattr.AttrIssuerPrincipalID, v)
-			case "arn":
-				putStr(attrs, ctattr.AttrIssuerARN, v)
-			case "accountId":
-				putStr(attrs, ctattr.AttrIssuerAccountID, v)
-			case "userName":
-				putStr(attrs, ctattr.AttrIssuerUserName, v)
-			}
-			return true
-		})
-	}
-}
-
-func mapTLS(attrs pcommon.Map, tls pcommon.Map) {
-	tls.Range(func(k string, v pcommon.Value) bool {
-		switch k {
-		case "tlsVersion":
-			if s := v.Str(); s != "" {
-				attrs.PutStr(ctattr.AttrTLSVersion, strings.TrimPrefix(s, "TLSv"))
-			}
-		case "cipherSuite":
-			putStr(attrs, ctattr.AttrTLSCipher, v)
-		case "clientProvidedHostHeader":
-			putStr(attrs, ctattr.AttrServerAddress, v)
-		}
-		return true
-	})
 }
 
 func mapResources(attrs pcommon.Map, resources pcommon.Slice) {
@@ -280,29 +202,6 @@ func putStr(attrs pcommon.Map, key string, v pcommon.Value) bool {
 	}
 	attrs.PutStr(key, v.Str())
 	return true
-}
-
-func putBool(attrs pcommon.Map, key string, v pcommon.Value) {
-	if b, ok := asBool(v); ok {
-		attrs.PutBool(key, b)
-	}
-}
-
-// asBool accepts JSON booleans and the strings "true"/"false", which
-// CloudTrail uses in some fields.
-func asBool(v pcommon.Value) (bool, bool) {
-	switch v.Type() {
-	case pcommon.ValueTypeBool:
-		return v.Bool(), true
-	case pcommon.ValueTypeStr:
-		switch v.Str() {
-		case "true":
-			return true, true
-		case "false":
-			return false, true
-		}
-	}
-	return false, false
 }
 
 // parseTime parses CloudTrail's eventTime, "2006-01-02T15:04:05Z" in UTC,

@@ -5,13 +5,17 @@ import (
 	stdgzip "compress/gzip"
 	"encoding/json"
 	"io"
+	"os"
+	"path/filepath"
 	"runtime"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/ctattr"
 
+	kgzip "github.com/klauspost/compress/gzip"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/trailgen"
 	"go.opentelemetry.io/collector/pdata/plog"
 
@@ -104,29 +108,35 @@ func BenchmarkBaselineStdJSONSplit(b *testing.B) {
 }
 
 // BenchmarkReadObject is the receiver's path: decompress, parse, and build
-// the pdata log records with every attribute, in batches of 1000.
+// the pdata log records with every attribute, in batches of 1000, in each
+// body mode.
 func BenchmarkReadObject(b *testing.B) {
 	gz, n := benchFile()
-	b.SetBytes(uncompressedSize(b, gz))
-	r := New(Options{MaxBatchRecords: 1000, Mapper: mapping.New(ctattr.DefaultNormalServices, false), ScopeName: "bench"})
-	obj := Object{Bucket: "b", Key: "k", Account: "123456789012", Region: "us-east-1"}
-	b.ReportAllocs()
-	startAllocs(b)
-	for b.Loop() {
-		count := 0
-		st, err := r.Read(bytes.NewReader(gz), obj, 0, func(batch Batch) error {
-			count += batch.Logs.LogRecordCount()
-			return nil
+	size := uncompressedSize(b, gz)
+	for _, mode := range []BodyMode{BodyMap, BodyJSON, BodyNone} {
+		b.Run("body="+mode.String(), func(b *testing.B) {
+			b.SetBytes(size)
+			r := New(Options{MaxBatchRecords: 1000, Mapper: mapping.New(ctattr.DefaultNormalServices, false), ScopeName: "bench", Body: mode})
+			obj := Object{Bucket: "b", Key: "k", Account: "123456789012", Region: "us-east-1"}
+			b.ReportAllocs()
+			startAllocs(b)
+			for b.Loop() {
+				count := 0
+				st, err := r.Read(bytes.NewReader(gz), obj, 0, func(batch Batch) error {
+					count += batch.Logs.LogRecordCount()
+					return nil
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if count != n || st.Records != n {
+					b.Fatalf("read %d records, want %d", count, n)
+				}
+			}
+			report(b, n)
+			b.ReportMetric(float64(allocs(b))/float64(n)/float64(b.N), "allocs/record")
 		})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if count != n || st.Records != n {
-			b.Fatalf("read %d records, want %d", count, n)
-		}
 	}
-	report(b, n)
-	b.ReportMetric(float64(allocs(b))/float64(n)/float64(b.N), "allocs/record")
 }
 
 var mallocs0 uint64
@@ -197,4 +207,111 @@ func BenchmarkReferencePdataFromRaw(b *testing.B) {
 		}
 	}
 	report(b, len(recs))
+}
+
+// BenchmarkTable measures, on the log files of the directory named by
+// BENCH_FILES (cmd/bench writes them: the trail tree of `make bench`),
+// the gunzip floor, the stdlib split and the receiver's reader in each
+// body mode. cmd/bench runs it with GOMAXPROCS=1 and reads its metrics.
+func BenchmarkTable(b *testing.B) {
+	dir := os.Getenv("BENCH_FILES")
+	if dir == "" {
+		b.Skip("BENCH_FILES is not set (cmd/bench sets it)")
+	}
+	paths, err := filepath.Glob(filepath.Join(dir, "*.json.gz"))
+	if err != nil || len(paths) == 0 {
+		b.Fatalf("no log files in %s", dir)
+	}
+	files := make([][]byte, len(paths))
+	var size int64
+	records := 0
+	for i, p := range paths {
+		if files[i], err = os.ReadFile(p); err != nil {
+			b.Fatal(err)
+		}
+		size += uncompressedSize(b, files[i])
+		n, err := stdSplit(files[i])
+		if err != nil {
+			b.Fatal(err)
+		}
+		records += n
+	}
+	run := func(name string, read func(gz []byte) (int, error)) {
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(size)
+			startAllocs(b)
+			cpu0 := cpuTime()
+			for b.Loop() {
+				n := 0
+				for _, gz := range files {
+					c, err := read(gz)
+					if err != nil {
+						b.Fatal(err)
+					}
+					n += c
+				}
+				if n != records && name != "gunzip" {
+					b.Fatalf("%d records, want %d", n, records)
+				}
+			}
+			// On a shared machine, the process's CPU time is steadier
+			// than the elapsed time, which other processes stretch.
+			cpu := cpuTime() - cpu0
+			report(b, records)
+			b.ReportMetric(float64(records)*float64(b.N)/cpu.Seconds(), "records/cpu-s")
+			b.ReportMetric(float64(allocs(b))/float64(records)/float64(b.N), "allocs/record")
+		})
+	}
+	zr := new(kgzip.Reader)
+	run("gunzip", func(gz []byte) (int, error) {
+		if err := zr.Reset(bytes.NewReader(gz)); err != nil {
+			return 0, err
+		}
+		_, err := io.Copy(io.Discard, zr)
+		return 0, err
+	})
+	run("stdlib_split", stdSplit)
+	for _, mode := range []BodyMode{BodyMap, BodyJSON, BodyNone} {
+		r := New(Options{MaxBatchRecords: 1000, Mapper: mapping.New(ctattr.DefaultNormalServices, false), ScopeName: "bench", Body: mode})
+		obj := Object{Bucket: "b", Key: "k", Account: "123456789012", Region: "us-east-1"}
+		run("receiver_body="+mode.String(), func(gz []byte) (int, error) {
+			n := 0
+			_, err := r.Read(bytes.NewReader(gz), obj, 0, func(batch Batch) error {
+				n += batch.Records
+				return nil
+			})
+			return n, err
+		})
+	}
+}
+
+// stdSplit is the stdlib baseline: gunzip and split Records into raw
+// records with encoding/json's streaming Decoder.
+func stdSplit(gz []byte) (int, error) {
+	zr, err := stdgzip.NewReader(bytes.NewReader(gz))
+	if err != nil {
+		return 0, err
+	}
+	dec := json.NewDecoder(zr)
+	for range 3 { // '{', "Records", '['
+		if _, err := dec.Token(); err != nil {
+			return 0, err
+		}
+	}
+	n := 0
+	for dec.More() {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return 0, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+// cpuTime is the CPU time (user and system) the process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

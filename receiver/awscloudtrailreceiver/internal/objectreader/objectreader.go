@@ -69,15 +69,43 @@ type Options struct {
 	MaxRecordBytes int
 	// Now returns the observed time (default time.Now).
 	Now func() time.Time
+	// Body is what a log record's body holds (default BodyMap).
+	Body BodyMode
+}
+
+// BodyMode says what the body of a record's log record holds. The
+// attributes are the same in every mode.
+type BodyMode uint8
+
+const (
+	// BodyMap: the record as a map.
+	BodyMap BodyMode = iota
+	// BodyJSON: the record's JSON text, byte for byte as in the file.
+	BodyJSON
+	// BodyNone: nothing (attributes only).
+	BodyNone
+)
+
+// BodyModes are the names of the body modes, as configured.
+var BodyModes = map[string]BodyMode{"map": BodyMap, "json": BodyJSON, "none": BodyNone}
+
+func (m BodyMode) String() string {
+	for name, v := range BodyModes {
+		if v == m {
+			return name
+		}
+	}
+	return fmt.Sprintf("BodyMode(%d)", m)
 }
 
 // Reader reads objects one after the other, reusing its buffers. It is not
 // safe for concurrent use; use one per worker.
 type Reader struct {
-	opts Options
-	br   *bufio.Reader
-	gz   *gzip.Reader
-	rs   *recordstream.Reader
+	opts   Options
+	br     *bufio.Reader
+	gz     *gzip.Reader
+	rs     *recordstream.Reader
+	fields mapping.Fields
 }
 
 // New returns a Reader.
@@ -88,7 +116,9 @@ func New(opts Options) *Reader {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Reader{opts: opts, br: bufio.NewReaderSize(nil, 64<<10), rs: recordstream.NewReader(nil, opts.MaxRecordBytes)}
+	r := &Reader{opts: opts, br: bufio.NewReaderSize(nil, 64<<10), rs: recordstream.NewReader(nil, opts.MaxRecordBytes)}
+	r.fields.WantPayload = opts.Mapper.CopyPayload()
+	return r
 }
 
 // Read streams the object in body. The first skip records (already
@@ -122,6 +152,7 @@ func (r *Reader) Read(body io.Reader, obj Object, skip int, emit func(Batch) err
 	}
 
 	observed := pcommon.NewTimestampFromTime(r.opts.Now())
+	r.fields.Bucket, r.fields.Key = obj.Bucket, obj.Key
 	var b builder
 	for {
 		if b.logs == (plog.Logs{}) {
@@ -135,13 +166,10 @@ func (r *Reader) Read(body io.Reader, obj Object, skip int, emit func(Batch) err
 		}
 		dst := b.slot(guess)
 		lr := dst.AppendEmpty()
-		err := r.rs.Next(lr.Body().SetEmptyMap())
+		err := r.next(lr)
 		if err == nil {
-			res := r.opts.Mapper.Map(lr, obj.Account, obj.Region)
+			res := r.opts.Mapper.Apply(lr, &r.fields, obj.Account, obj.Region)
 			lr.SetObservedTimestamp(observed)
-			attrs := lr.Attributes()
-			attrs.PutStr(ctattr.AttrS3Bucket, obj.Bucket)
-			attrs.PutStr(ctattr.AttrS3Key, obj.Key)
 			if res.EventTime.IsZero() {
 				st.MissingEventTime++
 			}
@@ -191,6 +219,20 @@ func (r *Reader) Read(body io.Reader, obj Object, skip int, emit func(Batch) err
 			b.logs = plog.Logs{}
 		}
 	}
+}
+
+// next reads the next record into lr's body, as the body mode says, and
+// its mapped members into r.fields.
+func (r *Reader) next(lr plog.LogRecord) error {
+	if r.opts.Body == BodyMap {
+		_, err := r.rs.Read(lr.Body().SetEmptyMap(), &r.fields)
+		return err
+	}
+	raw, err := r.rs.Read(pcommon.Map{}, &r.fields)
+	if err == nil && r.opts.Body == BodyJSON {
+		lr.Body().SetStr(string(raw))
+	}
+	return err
 }
 
 // builder groups the records of a batch into resources by (account, region).

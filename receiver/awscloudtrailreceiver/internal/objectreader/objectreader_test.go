@@ -27,8 +27,10 @@ import (
 
 var obj = Object{Bucket: "b", Key: "AWSLogs/1/CloudTrail/us-east-1/k.json.gz", Account: "111111111111", Region: "us-east-1"}
 
-func newReader(batch int) *Reader {
-	return New(Options{MaxBatchRecords: batch, Mapper: mapping.New(ctattr.DefaultNormalServices, false), ScopeName: "scope", ScopeVersion: "v1"})
+func newReader(batch int) *Reader { return newModeReader(batch, BodyMap) }
+
+func newModeReader(batch int, mode BodyMode) *Reader {
+	return New(Options{MaxBatchRecords: batch, Mapper: mapping.New(ctattr.DefaultNormalServices, false), ScopeName: "scope", ScopeVersion: "v1", Body: mode})
 }
 
 func records(n int) []map[string]any {
@@ -71,37 +73,39 @@ func TestReadBatchesAndSkip(t *testing.T) {
 		{name: "resume after 13", body: trailgen.LogFile(recs, true), skip: 13, wantNexts: []int{23, 25}},
 		{name: "resume after the end", body: trailgen.LogFile(recs, true), skip: 25},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var batches []Batch
-			var nexts []int
-			st, err := newReader(10).Read(iotest.HalfReader(bytes.NewReader(tt.body)), obj, tt.skip, func(b Batch) error {
-				batches = append(batches, b)
-				nexts = append(nexts, b.Next)
-				assert.Equal(t, b.Records, b.Normal+b.Low)
-				assert.Equal(t, b.Records, b.Logs.LogRecordCount())
-				return nil
+	forModes(t, func(t *testing.T, mode BodyMode) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				var batches []Batch
+				var nexts []int
+				st, err := newModeReader(10, mode).Read(iotest.HalfReader(bytes.NewReader(tt.body)), obj, tt.skip, func(b Batch) error {
+					batches = append(batches, b)
+					nexts = append(nexts, b.Next)
+					assert.Equal(t, b.Records, b.Normal+b.Low)
+					assert.Equal(t, b.Records, b.Logs.LogRecordCount())
+					return nil
+				})
+				require.NoError(t, err)
+				assert.Equal(t, tt.wantNexts, nexts)
+				got := ids(batches)
+				assert.Len(t, got, len(want)-tt.skip)
+				if len(got) > 0 {
+					assert.Equal(t, want[tt.skip:], got)
+				}
+				assert.Equal(t, int64(len(tt.body)), st.BytesRead)
+				assert.Equal(t, len(want)-tt.skip, st.Records)
+				for _, b := range batches {
+					rl := b.Logs.ResourceLogs().At(0)
+					assert.Equal(t, map[string]any{"cloud.provider": "aws", "cloud.account.id": "111111111111", "cloud.region": "us-east-1"}, rl.Resource().Attributes().AsRaw())
+					assert.Equal(t, "scope", rl.ScopeLogs().At(0).Scope().Name())
+					lr := rl.ScopeLogs().At(0).LogRecords().At(0)
+					assert.Equal(t, "b", lr.Attributes().AsRaw()[ctattr.AttrS3Bucket])
+					assert.Equal(t, obj.Key, lr.Attributes().AsRaw()[ctattr.AttrS3Key])
+					assert.NotZero(t, lr.ObservedTimestamp())
+				}
 			})
-			require.NoError(t, err)
-			assert.Equal(t, tt.wantNexts, nexts)
-			got := ids(batches)
-			assert.Len(t, got, len(want)-tt.skip)
-			if len(got) > 0 {
-				assert.Equal(t, want[tt.skip:], got)
-			}
-			assert.Equal(t, int64(len(tt.body)), st.BytesRead)
-			assert.Equal(t, len(want)-tt.skip, st.Records)
-			for _, b := range batches {
-				rl := b.Logs.ResourceLogs().At(0)
-				assert.Equal(t, map[string]any{"cloud.provider": "aws", "cloud.account.id": "111111111111", "cloud.region": "us-east-1"}, rl.Resource().Attributes().AsRaw())
-				assert.Equal(t, "scope", rl.ScopeLogs().At(0).Scope().Name())
-				lr := rl.ScopeLogs().At(0).LogRecords().At(0)
-				assert.Equal(t, "b", lr.Attributes().AsRaw()[ctattr.AttrS3Bucket])
-				assert.Equal(t, obj.Key, lr.Attributes().AsRaw()[ctattr.AttrS3Key])
-				assert.NotZero(t, lr.ObservedTimestamp())
-			}
-		})
-	}
+		}
+	})
 }
 
 func TestReadGroupsResources(t *testing.T) {
@@ -141,21 +145,23 @@ func TestReadSkipsRecordsItCannotBuild(t *testing.T) {
 			skipped: map[string]int{recordstream.ReasonNotAnObject: 1, recordstream.ReasonNumberOutOfRange: 1},
 			indexes: []int{3, 4}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var batches []Batch
-			st, err := newReader(100).Read(iotest.HalfReader(strings.NewReader(body)), obj, tt.skip, func(b Batch) error {
-				batches = append(batches, b)
-				return nil
+	forModes(t, func(t *testing.T, mode BodyMode) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				var batches []Batch
+				st, err := newModeReader(100, mode).Read(iotest.HalfReader(strings.NewReader(body)), obj, tt.skip, func(b Batch) error {
+					batches = append(batches, b)
+					return nil
+				})
+				require.NoError(t, err)
+				assert.Equal(t, tt.want, ids(batches))
+				assert.Equal(t, tt.skipped, st.Skipped)
+				assert.Equal(t, tt.indexes, st.SkippedIndexes)
+				require.Len(t, batches, 1)
+				assert.Equal(t, 6, batches[0].Next)
 			})
-			require.NoError(t, err)
-			assert.Equal(t, tt.want, ids(batches))
-			assert.Equal(t, tt.skipped, st.Skipped)
-			assert.Equal(t, tt.indexes, st.SkippedIndexes)
-			require.Len(t, batches, 1)
-			assert.Equal(t, 6, batches[0].Next)
-		})
-	}
+		}
+	})
 }
 
 func TestReadContentErrors(t *testing.T) {
@@ -178,18 +184,25 @@ func TestReadContentErrors(t *testing.T) {
 		{name: "not json", body: []byte(`<html>`), reason: ReasonNotCloudTrail},
 		{name: "empty object", body: []byte{}, reason: ReasonNotCloudTrail},
 		{name: "syntax", body: []byte(`{"Records":[` + good + `,{"a":}]}`), reason: ReasonInvalidJSON, delivered: 1},
+		{name: "invalid escape in an unmapped member", body: []byte(`{"Records":[` + good + `,{"x":"a\qb"}]}`), reason: ReasonInvalidJSON, delivered: 1},
+		{name: "invalid unicode escape in a key", body: []byte(`{"Records":[` + good + `,{"x\u12G4":1}]}`), reason: ReasonInvalidJSON, delivered: 1},
+		{name: "control character in a mapped member", body: []byte(`{"Records":[` + good + `,{"eventName":"a` + "\n" + `"}]}`), reason: ReasonInvalidJSON, delivered: 1},
+		{name: "invalid number in a nested member", body: []byte(`{"Records":[` + good + `,{"x":{"y":[01]}}]}`), reason: ReasonInvalidJSON, delivered: 1},
+		{name: "invalid literal", body: []byte(`{"Records":[` + good + `,{"readOnly":tru}]}`), reason: ReasonInvalidJSON, delivered: 1},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			delivered := 0
-			_, err := newReader(100).Read(bytes.NewReader(tt.body), obj, 0, func(b Batch) error { delivered += b.Records; return nil })
-			var ce *ContentError
-			require.ErrorAs(t, err, &ce)
-			assert.Equal(t, tt.reason, ce.Reason, err.Error())
-			assert.True(t, ce.Permanent())
-			assert.Equal(t, tt.delivered, delivered, "records before the fault are delivered")
-		})
-	}
+	forModes(t, func(t *testing.T, mode BodyMode) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				delivered := 0
+				_, err := newModeReader(100, mode).Read(bytes.NewReader(tt.body), obj, 0, func(b Batch) error { delivered += b.Records; return nil })
+				var ce *ContentError
+				require.ErrorAs(t, err, &ce)
+				assert.Equal(t, tt.reason, ce.Reason, err.Error())
+				assert.True(t, ce.Permanent())
+				assert.Equal(t, tt.delivered, delivered, "records before the fault are delivered")
+			})
+		}
+	})
 }
 
 func TestReadTransportErrorIsNotPermanent(t *testing.T) {
@@ -210,57 +223,59 @@ func TestReadEmitErrorStops(t *testing.T) {
 }
 
 // TestReadMemoryBounded streams a generated file of 1 GB (uncompressed)
-// and checks that the heap stays far below the file's size.
+// in each body mode and checks that the heap stays far below the file's size.
 func TestReadMemoryBounded(t *testing.T) {
 	if testing.Short() {
 		t.Skip("streams 1 GB")
 	}
-	const size = 1 << 30
-	// A block of varied records, repeated: generation stays cheap.
-	g := trailgen.New(5, "111111111111", "us-east-1")
-	var block bytes.Buffer
-	for i := 0; i < 2000; i++ {
-		if i > 0 {
-			block.WriteByte(',')
+	forModes(t, func(t *testing.T, mode BodyMode) {
+		const size = 1 << 30
+		// A block of varied records, repeated: generation stays cheap.
+		g := trailgen.New(5, "111111111111", "us-east-1")
+		var block bytes.Buffer
+		for i := 0; i < 2000; i++ {
+			if i > 0 {
+				block.WriteByte(',')
+			}
+			rec, err := json.Marshal(g.Record(time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)))
+			require.NoError(t, err)
+			block.Write(rec)
 		}
-		rec, err := json.Marshal(g.Record(time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)))
+		pr, pw := io.Pipe()
+		go func() {
+			zw, _ := kgzip.NewWriterLevel(pw, kgzip.BestSpeed)
+			_, _ = io.WriteString(zw, `{"Records":[`)
+			written := 0
+			for first := true; written < size; first = false {
+				if !first {
+					_, _ = io.WriteString(zw, ",")
+				}
+				n, err := zw.Write(block.Bytes())
+				if err != nil {
+					return
+				}
+				written += n
+			}
+			_, _ = io.WriteString(zw, "]}")
+			_ = zw.Close()
+			_ = pw.Close()
+		}()
+		runtime.GC()
+		var ms runtime.MemStats
+		var peak uint64
+		records := 0
+		_, err := newModeReader(1000, mode).Read(pr, obj, 0, func(b Batch) error {
+			records += b.Records
+			if records%50000 < b.Records {
+				runtime.ReadMemStats(&ms)
+				peak = max(peak, ms.HeapAlloc)
+			}
+			return nil
+		})
 		require.NoError(t, err)
-		block.Write(rec)
-	}
-	pr, pw := io.Pipe()
-	go func() {
-		zw, _ := kgzip.NewWriterLevel(pw, kgzip.BestSpeed)
-		_, _ = io.WriteString(zw, `{"Records":[`)
-		written := 0
-		for first := true; written < size; first = false {
-			if !first {
-				_, _ = io.WriteString(zw, ",")
-			}
-			n, err := zw.Write(block.Bytes())
-			if err != nil {
-				return
-			}
-			written += n
-		}
-		_, _ = io.WriteString(zw, "]}")
-		_ = zw.Close()
-		_ = pw.Close()
-	}()
-	runtime.GC()
-	var ms runtime.MemStats
-	var peak uint64
-	records := 0
-	_, err := newReader(1000).Read(pr, obj, 0, func(b Batch) error {
-		records += b.Records
-		if records%50000 < b.Records {
-			runtime.ReadMemStats(&ms)
-			peak = max(peak, ms.HeapAlloc)
-		}
-		return nil
+		runtime.ReadMemStats(&ms)
+		peak = max(peak, ms.HeapAlloc)
+		t.Logf("read %d records (%d MB uncompressed), peak heap %d MB", records, size>>20, peak>>20)
+		assert.Less(t, peak, uint64(150<<20))
 	})
-	require.NoError(t, err)
-	runtime.ReadMemStats(&ms)
-	peak = max(peak, ms.HeapAlloc)
-	t.Logf("read %d records (%d MB uncompressed), peak heap %d MB", records, size>>20, peak>>20)
-	assert.Less(t, peak, uint64(150<<20))
 }

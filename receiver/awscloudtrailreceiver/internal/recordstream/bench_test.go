@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
+
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/mapping"
 )
 
 // largeShapes make one record of about size bytes, in the shapes that make
@@ -78,6 +80,17 @@ func BenchmarkLargeRecord(b *testing.B) {
 					}
 				}
 			})
+			b.Run(sh.name+"/"+sz.name+"/reader_no_body", func(b *testing.B) {
+				b.SetBytes(int64(len(data)))
+				r := NewReader(nil, 0)
+				var f mapping.Fields
+				for b.Loop() {
+					r.Reset(chunkReader{bytes.NewReader(data), chunks})
+					if _, err := r.Read(pcommon.Map{}, &f); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
 			b.Run(sh.name+"/"+sz.name+"/encoding_json", func(b *testing.B) {
 				b.SetBytes(int64(len(data)))
 				for b.Loop() {
@@ -98,16 +111,33 @@ func BenchmarkLargeRecord(b *testing.B) {
 // marks a larger heap), quadratic about 64 times.
 func BenchmarkLargeRecordScaling(b *testing.B) {
 	for _, sh := range largeShapes {
-		b.Run(sh.name, func(b *testing.B) {
-			small, large := logFile(sh.record(1<<20)), logFile(sh.record(8<<20))
+		for _, body := range []bool{true, false} {
+			b.Run(fmt.Sprintf("%s/body=%v", sh.name, body), func(b *testing.B) {
+				benchScaling(b, sh.record, body)
+			})
+		}
+	}
+}
+
+func benchScaling(b *testing.B, record func(int) []byte, body bool) {
+	{
+		{
+			small, large := logFile(record(1<<20)), logFile(record(8<<20))
 			r := NewReader(nil, 0)
+			var f mapping.Fields
 			read := func(data []byte) time.Duration {
 				// Each read starts from a collected heap: the garbage of
 				// the previous one is not charged to it.
 				runtime.GC()
 				start := time.Now()
 				r.Reset(chunkReader{bytes.NewReader(data), chunks})
-				if err := r.Next(pcommon.NewMap()); err != nil {
+				var err error
+				if body {
+					err = r.Next(pcommon.NewMap())
+				} else {
+					_, err = r.Read(pcommon.Map{}, &f)
+				}
+				if err != nil {
 					b.Fatal(err)
 				}
 				return time.Since(start)
@@ -122,6 +152,6 @@ func BenchmarkLargeRecordScaling(b *testing.B) {
 			if ratio > 24 {
 				b.Fatalf("reading 8 MB took %.1f times as long as 1 MB: not linear", ratio)
 			}
-		})
+		}
 	}
 }

@@ -12,6 +12,8 @@ const internSlots = 16384
 // It is a direct-mapped cache: a colliding string replaces the older one.
 type interner struct {
 	slots [internSlots]string
+	// last is the slot of the last string got.
+	last uint32
 }
 
 func newInterner() *interner {
@@ -19,7 +21,8 @@ func newInterner() *interner {
 }
 
 func (in *interner) get(b []byte) string {
-	slot := &in.slots[hashBytes(b)&(internSlots-1)]
+	in.last = uint32(hashBytes(b) & (internSlots - 1))
+	slot := &in.slots[in.last]
 	if *slot == string(b) {
 		return *slot
 	}

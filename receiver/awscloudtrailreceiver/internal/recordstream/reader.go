@@ -9,6 +9,8 @@ import (
 	"io"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
+
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/mapping"
 )
 
 // ErrNotCloudTrail means the stream is JSON but not a CloudTrail log file:
@@ -83,6 +85,7 @@ type Reader struct {
 	sc       scanner
 	scratch  []byte
 	members  int // member count of the last record
+	hints    *sizeHints
 }
 
 // NewReader returns a Reader over src, the decompressed bytes of a log
@@ -91,7 +94,7 @@ func NewReader(src io.Reader, maxRecordBytes int) *Reader {
 	if maxRecordBytes <= 0 {
 		maxRecordBytes = DefaultMaxRecordBytes
 	}
-	r := &Reader{buf: make([]byte, min(initialBuffer, maxRecordBytes)), maxBuf: maxRecordBytes, in: newInterner()}
+	r := &Reader{buf: make([]byte, min(initialBuffer, maxRecordBytes)), maxBuf: maxRecordBytes, in: newInterner(), hints: new(sizeHints)}
 	r.Reset(src)
 	return r
 }
@@ -116,48 +119,74 @@ func (r *Reader) Offset() int64 { return r.consumed + int64(r.pos) }
 // usable), and any other error for a stream that cannot be read further
 // (bad JSON, truncation, read errors).
 func (r *Reader) Next(dst pcommon.Map) error {
+	_, err := r.Read(dst, nil)
+	return err
+}
+
+// Read reads the next record as Next does, in one pass: it builds the
+// record into body unless body is the zero Map, captures the members the
+// mapping reads into f unless f is nil (f.Reset first), and returns the
+// record's bytes exactly as they are in the stream, from its '{' to its
+// '}' (valid until the next call). Whether it builds the body or not, it
+// refuses the same records for the same reasons.
+func (r *Reader) Read(body pcommon.Map, f *mapping.Fields) ([]byte, error) {
 	if err := r.toNextRecord(); err != nil {
-		return err
+		return nil, err
 	}
 	c, err := r.peek()
 	if err != nil {
-		return r.fail(err)
+		return nil, r.fail(err)
 	}
 	if c != '{' {
-		return r.skipRecord(ReasonNotAnObject)
+		return nil, r.skipRecord(ReasonNotAnObject)
 	}
-	// Most records are in the buffer already: build them straight away.
-	j, err := r.build(dst)
+	// Most records are in the buffer already: walk them straight away.
+	j, err := r.walk(body, f)
 	if err == errShort {
 		// The record goes on past the bytes read so far. Read on to its
-		// end, scanning each new byte once, then build it in one pass.
+		// end, scanning each new byte once, then walk it in one pass.
 		if _, err = r.scanValue(true); err != nil {
-			return r.fail(err)
+			return nil, r.fail(err)
 		}
-		if j, err = r.build(dst); err == errShort {
+		if j, err = r.walk(body, f); err == errShort {
 			err = r.syntaxHere("record ended early") // the scanner found its end
 		}
 	}
 	if le, ok := err.(*limitError); ok {
-		return r.skipRecord(le.reason)
+		return nil, r.skipRecord(le.reason)
 	}
 	if err != nil {
-		return r.fail(err)
+		return nil, r.fail(err)
 	}
+	raw := r.buf[r.pos:j]
 	r.pos = j
 	r.index++
 	r.state = stateAfterValue
-	// Records of a file have similar shapes: size the next one alike.
-	r.members = min(max(dst.Len(), 8), wideObject)
-	return nil
+	if body != (pcommon.Map{}) {
+		// Records of a file have similar shapes: size the next one alike.
+		r.members = min(max(body.Len(), 8), wideObject)
+		if f != nil && f.WantPayload {
+			f.PayloadsFrom(body)
+		}
+	}
+	return raw, nil
 }
 
-// build parses the record at r.pos into dst.
-func (r *Reader) build(dst pcommon.Map) (int, error) {
-	dst.Clear()
-	dst.EnsureCapacity(r.members)
+// walk parses the record at r.pos, building it into body unless body is
+// the zero Map and capturing into f unless f is nil.
+func (r *Reader) walk(body pcommon.Map, f *mapping.Fields) (int, error) {
+	g := mapping.GroupNone
+	if f != nil {
+		f.Reset()
+		g = mapping.GroupRecord
+	}
+	if body != (pcommon.Map{}) {
+		body.Clear()
+		body.EnsureCapacity(r.members)
+	}
 	p := r.parser()
-	j, err := p.object(r.pos+1, dst)
+	p.fields = f
+	j, err := p.object(r.pos+1, body, g)
 	r.scratch = p.scratch
 	return j, err
 }
@@ -198,7 +227,7 @@ func (r *Reader) fail(err error) error {
 }
 
 func (r *Reader) parser() parser {
-	return parser{b: r.buf[:r.end], base: r.consumed, in: r.in, scratch: r.scratch}
+	return parser{b: r.buf[:r.end], base: r.consumed, in: r.in, scratch: r.scratch, hints: r.hints}
 }
 
 // toNextRecord moves past the punctuation before the next record, or to

@@ -14,6 +14,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pcommon"
+
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/mapping"
 )
 
 // readAll reads every record of input, returning the records as raw maps
@@ -85,7 +87,7 @@ func TestReader(t *testing.T) {
 		{name: "too deep inside a broken record", input: `{"Records":[` + strings.Repeat(`{"a":`, 300) + `1` + strings.Repeat(`}`, 299) + `]}`, errText: "expected ',' or '}'"},
 	}
 	for _, tt := range tests {
-		for _, mode := range []string{"whole", "one byte at a time"} {
+		for _, mode := range []string{"whole", "one byte at a time", "whole, no body", "one byte at a time, no body"} {
 			t.Run(tt.name+"/"+mode, func(t *testing.T) {
 				var src io.Reader = strings.NewReader(tt.input)
 				if mode != "whole" {
@@ -403,17 +405,24 @@ func TestReaderSkipsRecordsBeyondLimits(t *testing.T) {
 		{name: "not an object", record: `[1,2]`, reason: ReasonNotAnObject},
 	}
 	for _, tt := range tests {
-		for _, mode := range []string{"whole", "one byte at a time"} {
+		for _, mode := range []string{"whole", "one byte at a time", "whole, no body", "one byte at a time, no body"} {
 			t.Run(tt.name+"/"+mode, func(t *testing.T) {
 				input := `{"Records":[{"a":1},` + tt.record + `,{"b":2}]}`
 				var src io.Reader = strings.NewReader(input)
-				if mode != "whole" {
+				if strings.HasPrefix(mode, "one byte") {
 					src = iotest.OneByteReader(src)
 				}
 				r := NewReader(src, 0)
 				m := pcommon.NewMap()
 				require.NoError(t, r.Next(m))
-				err := r.Next(m)
+				var err error
+				if strings.HasSuffix(mode, "no body") {
+					// Checked without being built (body json or none),
+					// capturing the members the mapping reads.
+					_, err = r.Read(pcommon.Map{}, &mapping.Fields{WantPayload: true})
+				} else {
+					err = r.Next(m)
+				}
 				var re *RecordError
 				require.ErrorAs(t, err, &re)
 				assert.Equal(t, 1, re.Index)
@@ -478,22 +487,54 @@ func TestReaderLinearInRecordSize(t *testing.T) {
 			return b.String()
 		}},
 	}
-	for _, sh := range shapes {
-		t.Run(sh.name, func(t *testing.T) {
-			measure := func(n int) float64 {
-				input := `{"Records":[` + sh.record(n) + `]}`
-				r := NewReader(nil, 0)
-				m := pcommon.NewMap()
-				return testing.AllocsPerRun(2, func() {
-					r.Reset(chunkReader{strings.NewReader(input), 4096})
-					require.NoError(t, r.Next(m))
-				})
+	shapes = append(shapes, struct {
+		name   string
+		record func(n int) string
+	}{name: "repeated mapped member", record: func(n int) string {
+		// Without a body, each value is captured (and, longer than the
+		// interned strings, allocated): the allocations count the work.
+		var b strings.Builder
+		b.WriteString(`{`)
+		for i := range n {
+			if i > 0 {
+				b.WriteByte(',')
 			}
-			small, large := measure(500), measure(4000)
-			t.Logf("allocations: %.0f for 500 values, %.0f for 4000", small, large)
-			// Linear: about 8 times; quadratic: about 64 times.
-			assert.Less(t, large, 12*small+100)
-		})
+			fmt.Fprintf(&b, `"eventName":"%0200d"`, i)
+		}
+		b.WriteString(`}`)
+		return b.String()
+	}})
+	for _, sh := range shapes {
+		for _, body := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s/body=%v", sh.name, body), func(t *testing.T) {
+				measure := func(n int) float64 {
+					record := sh.record(n)
+					if !body && sh.name != "repeated mapped member" {
+						// Without a body, a payload member is built for
+						// the attributes: the allocations count the work.
+						record = `{"requestParameters":` + record + `}`
+					}
+					input := `{"Records":[` + record + `]}`
+					r := NewReader(nil, 0)
+					m := pcommon.NewMap()
+					f := &mapping.Fields{WantPayload: true}
+					return testing.AllocsPerRun(2, func() {
+						r.Reset(chunkReader{strings.NewReader(input), 4096})
+						if body {
+							require.NoError(t, r.Next(m))
+						} else {
+							_, err := r.Read(pcommon.Map{}, f)
+							require.NoError(t, err)
+						}
+					})
+				}
+				small, large := measure(500), measure(4000)
+				t.Logf("allocations: %.0f for 500 values, %.0f for 4000", small, large)
+				require.Greater(t, small, 400.0, "the allocations must count the values")
+				// Linear: about 8 times; quadratic: about 64 times.
+				assert.Less(t, large, 12*small+100)
+			})
+		}
 	}
 }
 

@@ -10,6 +10,8 @@ import (
 	"unicode/utf8"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
+
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/mapping"
 )
 
 // errShort is returned by the parser when a value runs past the end of the
@@ -43,14 +45,18 @@ var special = func() (t [256]bool) {
 	return t
 }()
 
-// parser turns the JSON bytes of b into pdata values. It never reads past
-// len(b); when it needs more bytes it returns errShort.
+// parser walks the JSON bytes of b (walk.go), lexing its strings,
+// numbers and literals here. It never reads past len(b); when it needs
+// more bytes it returns errShort.
 type parser struct {
 	b       []byte
 	base    int64 // offset of b[0] in the decompressed stream
 	in      *interner
 	scratch []byte
 	depth   int
+	// fields, when not nil, receives the members the mapping reads.
+	fields *mapping.Fields
+	hints  *sizeHints
 }
 
 func (p *parser) syntax(i int, format string, args ...any) error {
@@ -69,164 +75,6 @@ func (p *parser) skipWS(i int) int {
 	return i
 }
 
-// value parses the JSON value starting at or after i into v.
-func (p *parser) value(i int, v pcommon.Value) (int, error) {
-	i = p.skipWS(i)
-	if i >= len(p.b) {
-		return i, errShort
-	}
-	switch c := p.b[i]; c {
-	case '{':
-		return p.object(i+1, v.SetEmptyMap())
-	case '[':
-		return p.array(i+1, v.SetEmptySlice())
-	case '"':
-		s, j, err := p.str(i+1, false)
-		if err == nil {
-			v.SetStr(s)
-		}
-		return j, err
-	case 't':
-		j, err := p.literal(i, "true")
-		if err == nil {
-			v.SetBool(true)
-		}
-		return j, err
-	case 'f':
-		j, err := p.literal(i, "false")
-		if err == nil {
-			v.SetBool(false)
-		}
-		return j, err
-	case 'n':
-		// null stays an empty value, as pcommon.Value.FromRaw(nil) does.
-		return p.literal(i, "null")
-	default:
-		if c == '-' || (c >= '0' && c <= '9') {
-			return p.number(i, v)
-		}
-		return i, p.syntax(i, "unexpected character %q", c)
-	}
-}
-
-// limitError reports valid JSON that the builder cannot represent: the
-// reader skips the record that holds it.
-type limitError struct{ reason string }
-
-func (e *limitError) Error() string { return e.reason }
-
-var (
-	errTooDeep    = &limitError{ReasonTooDeep}
-	errOutOfRange = &limitError{ReasonNumberOutOfRange}
-)
-
-func (p *parser) enter() error {
-	p.depth++
-	if p.depth > maxDepth {
-		return errTooDeep
-	}
-	return nil
-}
-
-// object parses the members of an object whose '{' ends just before i.
-func (p *parser) object(i int, m pcommon.Map) (int, error) {
-	if err := p.enter(); err != nil {
-		return i, err
-	}
-	defer func() { p.depth-- }()
-	i = p.skipWS(i)
-	if i >= len(p.b) {
-		return i, errShort
-	}
-	if p.b[i] == '}' {
-		return i + 1, nil
-	}
-	// Past wideObject members, pcommon.Map.PutEmpty's search for the key
-	// would make the object quadratic: the members go to a wideMap.
-	var wide *wideMap
-	members := 0
-	for {
-		if p.b[i] != '"' {
-			return i, p.syntax(i, "expected a string key, found %q", p.b[i])
-		}
-		k, j, err := p.str(i+1, true)
-		if err != nil {
-			return j, err
-		}
-		i = p.skipWS(j)
-		if i >= len(p.b) {
-			return i, errShort
-		}
-		if p.b[i] != ':' {
-			return i, p.syntax(i, "expected ':' after key %q", k)
-		}
-		var v pcommon.Value
-		switch members++; {
-		case wide != nil:
-			v = wide.put(k)
-		case members > wideObject:
-			wide = newWideMap(m)
-			v = wide.put(k)
-		default:
-			v = m.PutEmpty(k)
-		}
-		if i, err = p.value(i+1, v); err != nil {
-			return i, err
-		}
-		i = p.skipWS(i)
-		if i >= len(p.b) {
-			return i, errShort
-		}
-		switch p.b[i] {
-		case ',':
-			i = p.skipWS(i + 1)
-			if i >= len(p.b) {
-				return i, errShort
-			}
-		case '}':
-			if wide != nil {
-				wide.moveTo(m)
-			}
-			return i + 1, nil
-		default:
-			return i, p.syntax(i, "expected ',' or '}' in object, found %q", p.b[i])
-		}
-	}
-}
-
-// array parses the elements of an array whose '[' ends just before i.
-func (p *parser) array(i int, s pcommon.Slice) (int, error) {
-	if err := p.enter(); err != nil {
-		return i, err
-	}
-	defer func() { p.depth-- }()
-	i = p.skipWS(i)
-	if i >= len(p.b) {
-		return i, errShort
-	}
-	if p.b[i] == ']' {
-		return i + 1, nil
-	}
-	for {
-		var err error
-		if i, err = p.value(i, s.AppendEmpty()); err != nil {
-			return i, err
-		}
-		i = p.skipWS(i)
-		if i >= len(p.b) {
-			return i, errShort
-		}
-		switch p.b[i] {
-		case ',':
-			i++
-		case ']':
-			return i + 1, nil
-		default:
-			return i, p.syntax(i, "expected ',' or ']' in array, found %q", p.b[i])
-		}
-	}
-}
-
 func (p *parser) literal(i int, lit string) (int, error) {
 	end := i + len(lit)
 	if end > len(p.b) {
@@ -242,8 +90,9 @@ func (p *parser) literal(i int, lit string) (int, error) {
 }
 
 // number parses a JSON number. Integers that fit in int64 become Int
-// values; every other number becomes a Double.
-func (p *parser) number(i int, v pcommon.Value) (int, error) {
+// values; every other number becomes a Double. Without build, it only
+// checks the number (grammar and range).
+func (p *parser) number(i int, v pcommon.Value, build bool) (int, error) {
 	start := i
 	isFloat := false
 	for i < len(p.b) {
@@ -269,7 +118,9 @@ func (p *parser) number(i int, v pcommon.Value) (int, error) {
 	}
 	if !isFloat {
 		if n, ok := parseInt(raw); ok {
-			v.SetInt(n)
+			if build {
+				v.SetInt(n)
+			}
 			return i, nil
 		}
 	}
@@ -280,7 +131,9 @@ func (p *parser) number(i int, v pcommon.Value) (int, error) {
 	if math.IsInf(f, 0) {
 		return start, errOutOfRange
 	}
-	v.SetDouble(f)
+	if build {
+		v.SetDouble(f)
+	}
 	return i, nil
 }
 
@@ -380,6 +233,41 @@ func (p *parser) str(i int, key bool) (string, int, error) {
 		}
 	}
 	return "", i, errShort
+}
+
+// skipStr checks a string whose opening quote ends just before i, without
+// decoding it, and returns where it ends.
+func (p *parser) skipStr(i int) (int, error) {
+	b := p.b
+	for {
+		for i < len(b) && !stringStop[b[i]] {
+			i++
+		}
+		if i >= len(b) {
+			return i, errShort
+		}
+		switch c := b[i]; {
+		case c == '"':
+			return i + 1, nil
+		case c < 0x20:
+			return i, p.syntax(i, "control character in string")
+		}
+		// An escape.
+		if i+1 >= len(b) {
+			return i, errShort
+		}
+		switch e := b[i+1]; e {
+		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			i += 2
+		case 'u':
+			if _, err := p.hex4(i + 2); err != nil {
+				return i, err
+			}
+			i += 6
+		default:
+			return i, p.syntax(i, "invalid escape \\%c", e)
+		}
+	}
 }
 
 func (p *parser) makeString(raw []byte, key, ascii bool) string {
