@@ -68,9 +68,9 @@ func newTestExporter(t testing.TB, cfg *Config, clock time.Time) *testExporter {
 	set.Logger = zap.New(core)
 	exp, err := newEventsExporter(set, cfg)
 	require.NoError(t, err)
-	require.NoError(t, exp.start(context.Background(), componenttest.NewNopHost()))
+	require.NoError(t, exp.Start(context.Background(), componenttest.NewNopHost()))
 	exp.now = func() time.Time { return clock }
-	t.Cleanup(func() { _ = exp.shutdown(context.Background()) })
+	t.Cleanup(func() { _ = exp.Shutdown(context.Background()) })
 	return &testExporter{exp: exp, tel: tel, logs: logs}
 }
 

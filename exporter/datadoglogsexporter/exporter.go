@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"time"
 
-	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -25,45 +24,28 @@ const (
 )
 
 type logsExporter struct {
-	cfg    *Config
-	set    exporter.Settings
-	client *datadog.Client // made by start
-	logger *zap.Logger
-	tb     *metadata.TelemetryBuilder
-	now    func() time.Time
+	*datadog.Exporter
+	cfg *Config
+	tb  *metadata.TelemetryBuilder
+	now func() time.Time
 }
 
 func newLogsExporter(set exporter.Settings, cfg *Config) (*logsExporter, error) {
+	zip, err := cfg.Compressor()
+	if err != nil {
+		return nil, err
+	}
 	tb, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
 	if err != nil {
 		return nil, err
 	}
+	url := datadog.LogsURL(cfg.API.Site, cfg.ClientConfig.Endpoint)
 	return &logsExporter{
-		cfg:    cfg,
-		set:    set,
-		logger: set.Logger,
-		tb:     tb,
-		now:    time.Now,
+		Exporter: datadog.NewExporter(set, &cfg.ExporterConfig, url, zip, tb.Shutdown),
+		cfg:      cfg,
+		tb:       tb,
+		now:      time.Now,
 	}, nil
-}
-
-// start makes the HTTP client: proxy, TLS, headers and the auth or
-// middleware extensions of the host (confighttp).
-func (e *logsExporter) start(ctx context.Context, host component.Host) error {
-	hc, err := e.cfg.HTTPClient(ctx, host, e.set.TelemetrySettings)
-	if err != nil {
-		return err
-	}
-	e.client = datadog.NewClient(hc, datadog.LogsURL(e.cfg.API.Site, e.cfg.ClientConfig.Endpoint), e.cfg.API.Key, e.cfg.Compression, e.set.BuildInfo.Version)
-	return nil
-}
-
-func (e *logsExporter) shutdown(context.Context) error {
-	if e.client != nil {
-		e.client.Close()
-	}
-	e.tb.Shutdown()
-	return nil
 }
 
 // batch is the entries of one request, in record order.
@@ -104,7 +86,7 @@ records:
 				if cut {
 					truncated++
 					id := datadog.ReadRecord(rl.Resource(), lr).EventID
-					e.logger.Warn("Log entry larger than the intake's 1 MB limit was truncated; see dd_truncated_fields",
+					e.Logger.Warn("Log entry larger than the intake's 1 MB limit was truncated; see dd_truncated_fields",
 						zap.String("event_id", id))
 				}
 				if len(b.entries) > 0 && (len(b.entries) >= e.cfg.MaxEntries || b.size+len(entry)+1 > e.cfg.MaxPayloadBytes-2) {
@@ -125,7 +107,7 @@ records:
 	}
 	if outside > 0 {
 		e.tb.ExporterDatadoglogsEntriesOutsideWindow.Add(ctx, int64(outside))
-		e.logger.Warn("Sending log entries whose timestamps Datadog does not accept (more than 18 h old or 2 h ahead): the intake drops them",
+		e.Logger.Warn("Sending log entries whose timestamps Datadog does not accept (more than 18 h old or 2 h ahead): the intake drops them",
 			zap.Int("entries", outside))
 	}
 	if err == nil {
@@ -154,7 +136,7 @@ func (e *logsExporter) send(ctx context.Context, entries [][]byte) (int, error) 
 	e.tb.ExporterDatadoglogsPayloads.Add(ctx, 1, metric.WithAttributes(attribute.String("status", statusClass(resp.Status))))
 	if errors.Is(err, datadog.ErrTooLarge) && len(entries) > 1 {
 		half := len(entries) / 2
-		e.logger.Debug("Logs intake answered 413; splitting the request", zap.Int("entries", len(entries)))
+		e.Logger.Debug("Logs intake answered 413; splitting the request", zap.Int("entries", len(entries)))
 		n, err := e.send(ctx, entries[:half])
 		if err != nil {
 			return n, err
@@ -164,7 +146,7 @@ func (e *logsExporter) send(ctx context.Context, entries [][]byte) (int, error) 
 	}
 	if errors.Is(err, datadog.ErrTooLarge) {
 		// One entry alone is refused: it cannot be sent in any request.
-		e.logger.Error("Logs intake refused a single entry as too large; it is dropped", zap.Int("bytes", len(entries[0])), zap.Error(err))
+		e.Logger.Error("Logs intake refused a single entry as too large; it is dropped", zap.Int("bytes", len(entries[0])), zap.Error(err))
 		return 1, nil
 	}
 	if err != nil {
@@ -182,7 +164,7 @@ func (e *logsExporter) post(ctx context.Context, payload []byte) (datadog.Respon
 		ctx, cancel = context.WithTimeout(ctx, e.cfg.ClientConfig.Timeout)
 		defer cancel()
 	}
-	return e.client.Post(ctx, payload)
+	return e.Client.Post(ctx, payload)
 }
 
 func statusClass(status int) string {

@@ -71,8 +71,8 @@ func newTestExporter(t testing.TB, cfg *Config) *testExporter {
 	set.Logger = zap.New(core)
 	exp, err := newLogsExporter(set, cfg)
 	require.NoError(t, err)
-	require.NoError(t, exp.start(context.Background(), componenttest.NewNopHost()))
-	t.Cleanup(func() { _ = exp.shutdown(context.Background()) })
+	require.NoError(t, exp.Start(context.Background(), componenttest.NewNopHost()))
+	t.Cleanup(func() { _ = exp.Shutdown(context.Background()) })
 	return &testExporter{exp: exp, tel: tel, logs: logs}
 }
 
