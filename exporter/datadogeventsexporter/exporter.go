@@ -74,7 +74,7 @@ func (e *eventsExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 				if reason := e.skip(rec); reason != "" {
 					skipped[reason]++
 				} else {
-					jobs = append(jobs, job{index: i, ev: buildEvent(rec, lr, e.cfg)})
+					jobs = append(jobs, job{index: i, ev: buildEvent(rec, rl.Resource(), lr, e.cfg)})
 				}
 				i++
 			}

@@ -24,8 +24,8 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/datadogeventsexporter/internal/metadata"
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/internal/datadog/datadogtest"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/ctattr"
-	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/ctsample"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/devstack"
 )
 
@@ -124,7 +124,7 @@ func TestCloudTrailGolden(t *testing.T) {
 	cfg := testConfig(in.URL)
 	cfg.IncludeReadOnly = true
 	te := newTestExporter(t, cfg, clock)
-	ld := ctsample.Logs(t)
+	ld := datadogtest.Logs(t, false)
 	require.NoError(t, te.exp.pushLogs(context.Background(), ld))
 
 	events := in.Events()

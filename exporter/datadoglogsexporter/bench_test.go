@@ -5,17 +5,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/internal/datadog"
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/internal/datadog/datadogtest"
 )
 
 // BenchmarkPushLogs encodes, compresses and posts 1000 CloudTrail records
 // to a local server that discards them.
 func BenchmarkPushLogs(b *testing.B) {
-	srv := datadog.DiscardServer()
+	srv := datadogtest.DiscardServer()
 	defer srv.Close()
 	cfg := testConfig(srv.URL)
 	te := newTestExporter(b, cfg)
-	ld := datadog.BenchLogs(1000, time.Now())
+	ld := datadogtest.BenchLogs(1000, time.Now(), datadogtest.ModeMap)
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := te.exp.pushLogs(context.Background(), ld); err != nil {

@@ -28,8 +28,8 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/datadoglogsexporter/internal/metadata"
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/internal/datadog/datadogtest"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/ctattr"
-	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/ctsample"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/devstack"
 )
 
@@ -121,7 +121,7 @@ func idCounts(in *devstack.Intake) map[string]int {
 func TestCloudTrailGolden(t *testing.T) {
 	in := startIntake(t)
 	te := newTestExporter(t, testConfig(in.URL))
-	ld := ctsample.Logs(t)
+	ld := datadogtest.Logs(t, false)
 	// An attribute added by a processor travels with the record.
 	for _, rl := range ld.ResourceLogs().All() {
 		for _, sl := range rl.ScopeLogs().All() {
@@ -141,7 +141,7 @@ func TestCloudTrailGolden(t *testing.T) {
 		assert.Contains(t, e, "eventVersion")
 		assert.Contains(t, e, "awsRegion")
 		assert.Equal(t, "cloudtrail", e["ddsource"])
-		assert.Equal(t, map[string]any{"s3": map[string]any{"bucket": ctsample.Bucket, "key": e["aws"].(map[string]any)["s3"].(map[string]any)["key"]}}, e["aws"])
+		assert.Equal(t, map[string]any{"s3": map[string]any{"bucket": datadogtest.Bucket, "key": e["aws"].(map[string]any)["s3"].(map[string]any)["key"]}}, e["aws"])
 		assert.Equal(t, "cloudtrail", e["service"], "as the Forwarder")
 		assert.NotContains(t, e, "status", "as the Forwarder: Datadog's pipeline sets it")
 		assert.Contains(t, e["ddtags"], "aws_account:")

@@ -13,11 +13,14 @@ import (
 // Record is what the exporters read from one log record: the CloudTrail
 // fields when the record comes from the awscloudtrail receiver.
 type Record struct {
-	// CloudTrail reports a record of the awscloudtrail receiver (it has
-	// aws.cloudtrail.event_id and a map body).
+	// CloudTrail reports a record of the awscloudtrail receiver: it has
+	// aws.cloudtrail.event_id and a body of one of the receiver's modes
+	// (Mode).
 	CloudTrail bool
-	EventID    string
-	EventName  string
+	// Mode is the record's body mode when CloudTrail.
+	Mode      BodyMode
+	EventID   string
+	EventName string
 	// Service is the AWS service short name (ec2), else service.name.
 	Service     string
 	EventSource string
@@ -57,7 +60,10 @@ func ReadRecord(res pcommon.Resource, lr plog.LogRecord) Record {
 		Priority: get(attrs, ctattr.AttrPriority),
 		Hostname: get(res.Attributes(), "host.name"),
 	}
-	r.CloudTrail = r.EventID != "" && lr.Body().Type() == pcommon.ValueTypeMap
+	if r.EventID != "" {
+		r.Mode = ModeOf(lr.Body())
+		r.CloudTrail = r.Mode != BodyOther
+	}
 	ts := lr.Timestamp()
 	if ts == 0 {
 		ts = lr.ObservedTimestamp()
@@ -94,7 +100,7 @@ func ReadRecord(res pcommon.Resource, lr plog.LogRecord) Record {
 	r.Bucket = get(attrs, ctattr.AttrS3Bucket)
 	r.Key = get(attrs, ctattr.AttrS3Key)
 	if get(attrs, ctattr.AttrRPCSystem) == "AwsCloudTrailInsight" {
-		if d, ok := lr.Body().Map().Get("insightDetails"); ok && d.Type() == pcommon.ValueTypeMap {
+		if d, ok := RecordMap(res, lr).Get("insightDetails"); ok && d.Type() == pcommon.ValueTypeMap {
 			r.EventName = get(d.Map(), "eventName")
 			r.EventSource = get(d.Map(), "eventSource")
 			r.InsightType = get(d.Map(), "insightType")
@@ -102,6 +108,55 @@ func ReadRecord(res pcommon.Resource, lr plog.LogRecord) Record {
 		}
 	}
 	return r
+}
+
+// BodyMode is how a log record of the awscloudtrail receiver holds its
+// CloudTrail record (the receiver's `body:` setting).
+type BodyMode int
+
+// Body modes.
+const (
+	// BodyOther: not a body of the receiver's modes.
+	BodyOther BodyMode = iota
+	// BodyMap: the record as a map (`body: map`).
+	BodyMap
+	// BodyJSON: the record's JSON text as a string (`body: json`).
+	BodyJSON
+	// BodyNone: no body, the attributes only (`body: none`).
+	BodyNone
+)
+
+// ModeOf returns the body mode a CloudTrail record's body has.
+func ModeOf(body pcommon.Value) BodyMode {
+	switch body.Type() {
+	case pcommon.ValueTypeMap:
+		return BodyMap
+	case pcommon.ValueTypeStr:
+		return BodyJSON
+	case pcommon.ValueTypeEmpty:
+		return BodyNone
+	}
+	return BodyOther
+}
+
+// RecordMap returns the CloudTrail record of lr as a map, whatever its
+// body mode: the body itself (map), the body's JSON text decoded (json),
+// or the record its attributes carry (none, or a JSON text that is not a
+// JSON object). It serves the rare reads of payload fields (Insight
+// details, the events' request parameters), not the logs' hot path.
+func RecordMap(res pcommon.Resource, lr plog.LogRecord) pcommon.Map {
+	body := lr.Body()
+	if body.Type() == pcommon.ValueTypeMap {
+		return body.Map()
+	}
+	v := pcommon.NewValueEmpty()
+	if body.Type() == pcommon.ValueTypeStr {
+		if err := ParseJSON([]byte(body.Str()), v); err == nil && v.Type() == pcommon.ValueTypeMap {
+			return v.Map()
+		}
+	}
+	_ = ParseJSON(AppendRecordFromAttributes(nil, res, lr), v)
+	return v.Map()
 }
 
 // Actor names who made a CloudTrail call, for titles: the user name, the

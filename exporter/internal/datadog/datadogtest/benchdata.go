@@ -1,6 +1,7 @@
-package datadog
+package datadogtest
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -15,9 +16,10 @@ import (
 )
 
 // BenchLogs returns n generated CloudTrail log records shaped as the
-// receiver emits them (body = record, the attributes the exporters read),
-// timed at now, for the exporters' benchmarks.
-func BenchLogs(n int, now time.Time) plog.Logs {
+// receiver emits them in a body mode (ModeMap: the record as a map,
+// ModeJSON: its JSON text, ModeNone: no body) with the attributes the
+// exporters read, timed at now, for the exporters' benchmarks.
+func BenchLogs(n int, now time.Time, mode string) plog.Logs {
 	g := trailgen.New(7, "123456789012", "us-east-1")
 	ld := plog.NewLogs()
 	rl := ld.ResourceLogs().AppendEmpty()
@@ -28,7 +30,13 @@ func BenchLogs(n int, now time.Time) plog.Logs {
 	for i := 0; i < n; i++ {
 		rec := g.Record(now.Add(-time.Duration(i) * time.Millisecond))
 		lr := lrs.AppendEmpty()
-		_ = lr.Body().SetEmptyMap().FromRaw(rec)
+		switch mode {
+		case ModeMap:
+			_ = lr.Body().SetEmptyMap().FromRaw(rec)
+		case ModeJSON:
+			text, _ := json.Marshal(rec)
+			lr.Body().SetStr(string(text))
+		}
 		a := lr.Attributes()
 		src := rec["eventSource"].(string)
 		a.PutStr(ctattr.AttrEventID, rec["eventID"].(string))
