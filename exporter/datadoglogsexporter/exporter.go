@@ -102,6 +102,10 @@ records:
 	if err == nil && len(b.entries) > 0 {
 		err = flush()
 	}
+	if enc.malformed > 0 {
+		e.Logger.Warn("CloudTrail records whose body was not a JSON object were sent with the fields their attributes carry and the body as message",
+			zap.Int("records", enc.malformed))
+	}
 	if truncated > 0 {
 		e.tb.ExporterDatadoglogsEntriesTruncated.Add(ctx, int64(truncated))
 	}

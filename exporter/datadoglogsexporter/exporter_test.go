@@ -221,16 +221,20 @@ func TestBatchLimits(t *testing.T) {
 }
 
 func TestSplitOn413(t *testing.T) {
-	in := startIntake(t)
-	in.Fail(devstack.IntakeFault{Path: "/api/v2/logs", Status: 413, Times: 2})
-	te := newTestExporter(t, testConfig(in.URL))
-	require.NoError(t, te.exp.pushLogs(context.Background(), cloudTrailLogs(40, "")))
-	ids := idCounts(in)
-	assert.Len(t, ids, 40)
-	for id, n := range ids {
-		assert.Equal(t, 1, n, id)
+	for _, mode := range bodyModes {
+		t.Run(mode, func(t *testing.T) {
+			in := startIntake(t)
+			in.Fail(devstack.IntakeFault{Path: "/api/v2/logs", Status: 413, Times: 2})
+			te := newTestExporter(t, testConfig(in.URL))
+			require.NoError(t, te.exp.pushLogs(context.Background(), inBodyMode(mode, cloudTrailLogs(40, ""))))
+			ids := idCounts(in)
+			assert.Len(t, ids, 40)
+			for id, n := range ids {
+				assert.Equal(t, 1, n, id)
+			}
+			assert.Equal(t, 2, in.Rejected(413))
+		})
 	}
-	assert.Equal(t, 2, in.Rejected(413))
 }
 
 func TestRetryableFailureReturnsOnlyUnsent(t *testing.T) {
@@ -273,21 +277,29 @@ func TestPermanentErrorHidesKey(t *testing.T) {
 }
 
 func TestOversizedEntryIsTruncated(t *testing.T) {
-	in := startIntake(t)
-	te := newTestExporter(t, testConfig(in.URL))
-	big := strings.Repeat(`{"Effect":"Allow","Action":"s3:*"}`, 60_000) // ~2 MB, quotes to escape
-	require.NoError(t, te.exp.pushLogs(context.Background(), cloudTrailLogs(2, big)))
-	entries := in.Logs()
-	require.Len(t, entries, 2)
-	for _, e := range entries {
-		assert.Equal(t, true, e["dd_truncated"])
-		assert.Equal(t, []any{"requestParameters"}, e["dd_truncated_fields"])
-		s, _ := e["requestParameters"].(string)
-		assert.True(t, strings.HasPrefix(s, `{"policyDocument":"{\"Effect\"`), s[:40])
-		assert.True(t, strings.HasSuffix(s, "…"))
-		assert.Equal(t, "RunInstances", e["eventName"], "the other fields are kept whole")
+	for _, mode := range bodyModes {
+		t.Run(mode, func(t *testing.T) {
+			in := startIntake(t)
+			te := newTestExporter(t, testConfig(in.URL))
+			big := strings.Repeat(`{"Effect":"Allow","Action":"s3:*"}`, 60_000) // ~2 MB, quotes to escape
+			ld := cloudTrailLogs(2, big)
+			ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Attributes().PutStr("team", "security")
+			require.NoError(t, te.exp.pushLogs(context.Background(), inBodyMode(mode, ld)))
+			entries := in.Logs()
+			require.Len(t, entries, 2)
+			for _, e := range entries {
+				assert.Equal(t, true, e["dd_truncated"])
+				assert.Equal(t, []any{"requestParameters"}, e["dd_truncated_fields"])
+				s, _ := e["requestParameters"].(string)
+				assert.True(t, strings.HasPrefix(s, `{"policyDocument":"{\"Effect\"`), s[:40])
+				assert.True(t, strings.HasSuffix(s, "…"))
+				assert.Equal(t, "RunInstances", e["eventName"], "the other fields are kept whole")
+				assert.Equal(t, "2026-11-20T10:00:00Z", e["eventTime"])
+			}
+			assert.Equal(t, "security", entries[0]["team"], "a processor's attribute stays")
+			assert.Equal(t, int64(2), te.counter("otelcol_exporter_datadoglogs_entries_truncated"))
+		})
 	}
-	assert.Equal(t, int64(2), te.counter("otelcol_exporter_datadoglogs_entries_truncated"))
 }
 
 // TestThroughExporterHelper runs the exporter as the collector does: with

@@ -58,7 +58,7 @@ func eventIDs(ld plog.Logs) map[string]int {
 	for _, rl := range ld.ResourceLogs().All() {
 		for _, sl := range rl.ScopeLogs().All() {
 			for _, lr := range sl.LogRecords().All() {
-				v, _ := lr.Body().Map().Get("eventID")
+				v, _ := lr.Attributes().Get(ctattr.AttrEventID)
 				out[v.Str()]++
 			}
 		}
@@ -84,30 +84,32 @@ func TestPartialFailureAcrossResources(t *testing.T) {
 	for _, tt := range partialShapes {
 		requests := (tt.shape.total() + tt.maxEntries - 1) / tt.maxEntries
 		for fail := 0; fail < requests; fail++ {
-			t.Run(fmt.Sprintf("%s/request %d of %d fails", tt.name, fail+1, requests), func(t *testing.T) {
-				in := startIntake(t)
-				in.Fail(devstack.IntakeFault{Path: "/api/v2/logs", Status: 503, After: fail, Times: 1})
-				cfg := testConfig(in.URL)
-				cfg.MaxEntries = tt.maxEntries
-				te := newTestExporter(t, cfg)
-				ld := multiResourceLogs(tt.shape)
-				all := eventIDs(ld)
+			for _, mode := range bodyModes {
+				t.Run(fmt.Sprintf("%s/request %d of %d fails/%s body", tt.name, fail+1, requests, mode), func(t *testing.T) {
+					in := startIntake(t)
+					in.Fail(devstack.IntakeFault{Path: "/api/v2/logs", Status: 503, After: fail, Times: 1})
+					cfg := testConfig(in.URL)
+					cfg.MaxEntries = tt.maxEntries
+					te := newTestExporter(t, cfg)
+					ld := inBodyMode(mode, multiResourceLogs(tt.shape))
+					all := eventIDs(ld)
 
-				err := te.exp.pushLogs(context.Background(), ld)
-				require.Error(t, err, "a failed request is never reported as success")
-				assert.False(t, consumererror.IsPermanent(err))
-				var le consumererror.Logs
-				require.ErrorAs(t, err, &le)
-				accepted := idCounts(in)
-				rest := eventIDs(le.Data())
-				for id := range all {
-					assert.Equal(t, 1, accepted[id]+rest[id], "%s: accepted %d times, returned %d times", id, accepted[id], rest[id])
-				}
-				assert.Equal(t, len(all), len(accepted)+len(rest))
+					err := te.exp.pushLogs(context.Background(), ld)
+					require.Error(t, err, "a failed request is never reported as success")
+					assert.False(t, consumererror.IsPermanent(err))
+					var le consumererror.Logs
+					require.ErrorAs(t, err, &le)
+					accepted := idCounts(in)
+					rest := eventIDs(le.Data())
+					for id := range all {
+						assert.Equal(t, 1, accepted[id]+rest[id], "%s: accepted %d times, returned %d times", id, accepted[id], rest[id])
+					}
+					assert.Equal(t, len(all), len(accepted)+len(rest))
 
-				require.NoError(t, te.exp.pushLogs(context.Background(), le.Data()))
-				assertExactlyOnce(t, in, all)
-			})
+					require.NoError(t, te.exp.pushLogs(context.Background(), le.Data()))
+					assertExactlyOnce(t, in, all)
+				})
+			}
 		}
 	}
 }
