@@ -149,7 +149,7 @@ func TestJSONTextBodies(t *testing.T) {
 			ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Body().SetStr(tt.text)
 			require.NoError(t, te.exp.pushLogs(context.Background(), ld), "the intake accepted the request")
 			require.Len(t, in.Logs(), 1)
-				tt.check(t, in.Logs()[0])
+			tt.check(t, in.Logs()[0])
 			if strings.Contains(tt.name, "repaired") || strings.Contains(tt.name, "renamed") || strings.Contains(tt.name, "kept") || tt.name == "empty object" {
 				assert.Zero(t, te.logs.FilterMessageSnippet("not a JSON object").Len())
 			} else {
