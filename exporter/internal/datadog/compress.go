@@ -63,7 +63,7 @@ func NewCompressor(typ configcompression.Type, level configcompression.Level) (*
 		zl := zstd.EncoderLevelFromZstd(int(level))
 		c.encoding = CompressionZstd
 		c.pool.New = func() any {
-			zw, _ := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1), zstd.WithEncoderLevel(zl), zstd.WithLowerEncoderMem(true))
+			zw, _ := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1), zstd.WithEncoderLevel(zl))
 			return zw
 		}
 	default:
