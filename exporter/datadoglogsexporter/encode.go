@@ -1,11 +1,11 @@
 package datadoglogsexporter // import "github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/datadoglogsexporter"
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"sort"
 	"strconv"
-	"strings"
 	"unicode/utf8"
 	"unsafe"
 
@@ -37,7 +37,9 @@ type encoder struct {
 	ct        CloudTrailConfig
 	extraTags []string
 	fields    []field
-	buf       []byte // the encoded values of fields
+	meta      []field // the reserved fields
+	tags      []byte
+	buf       []byte // the encoded values of fields and meta
 	// raw is the members of a JSON-text record, spliced as they are
 	// before fields (nil when the record's members are in fields).
 	raw    []byte
@@ -246,37 +248,48 @@ func (e *encoder) metadata(rec datadog.Record, res pcommon.Resource, lr plog.Log
 			service = e.ct.Service
 		}
 	}
-	meta := []field{{key: "ddsource", value: datadog.AppendString(nil, source)}}
+	e.meta = e.meta[:0]
+	e.metaStr("ddsource", source)
 	if rec.CloudTrail {
-		meta = append(meta, field{key: "ddsourcecategory", value: []byte(`"aws"`)})
+		e.metaStr("ddsourcecategory", "aws")
 	}
 	if service != "" {
-		meta = append(meta, field{key: "service", value: datadog.AppendString(nil, service)})
+		e.metaStr("service", service)
 	}
 	if host != "" {
-		meta = append(meta, field{key: "hostname", value: datadog.AppendString(nil, host)})
+		e.metaStr("hostname", host)
 	}
-	tags := rec.Tags(e.extraTags)
+	e.tags = e.tags[:0]
 	if !rec.CloudTrail {
-		if rt := datadog.ResourceTags(res); len(rt) > 0 {
-			tags = append(rt, tags...)
+		for _, t := range datadog.ResourceTags(res) {
+			e.tags = append(append(e.tags, t...), ',')
 		}
 	}
-	if len(tags) > 0 {
-		meta = append(meta, field{key: "ddtags", value: datadog.AppendString(nil, strings.Join(tags, ","))})
+	e.tags = bytes.TrimSuffix(rec.AppendTags(e.tags, e.extraTags), []byte(","))
+	if len(e.tags) > 0 {
+		e.metaStr("ddtags", unsafe.String(unsafe.SliceData(e.tags), len(e.tags)))
 	}
 	switch {
 	case !rec.CloudTrail:
 		if st := datadog.LogStatus(lr); st != "" {
-			meta = append(meta, field{key: "status", value: datadog.AppendString(nil, st)})
+			e.metaStr("status", st)
 		}
 	case e.ct.SetStatus:
-		meta = append(meta, field{key: "status", value: datadog.AppendString(nil, datadog.Status(lr))})
+		e.metaStr("status", datadog.Status(lr))
 	}
 	if !rec.Time.IsZero() {
-		meta = append(meta, field{key: "timestamp", value: strconv.AppendInt(nil, rec.Time.UnixMilli(), 10)})
+		start := len(e.buf)
+		e.buf = strconv.AppendInt(e.buf, rec.Time.UnixMilli(), 10)
+		e.meta = append(e.meta, field{key: "timestamp", value: e.buf[start:len(e.buf):len(e.buf)]})
 	}
-	return meta
+	return e.meta
+}
+
+// metaStr adds a reserved field with a string value.
+func (e *encoder) metaStr(key, v string) {
+	start := len(e.buf)
+	e.buf = datadog.AppendString(e.buf, v)
+	e.meta = append(e.meta, field{key: key, value: e.buf[start:len(e.buf):len(e.buf)]})
 }
 
 func message(body pcommon.Value) string {

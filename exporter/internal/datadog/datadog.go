@@ -108,13 +108,19 @@ type Response struct {
 	Sent int
 }
 
-// Post sends payload (JSON). A 2xx answer returns nil. Other answers
+// Post sends payload (JSON), which the caller may reuse once Post
+// returned. A 2xx answer returns nil. Other answers
 // become errors that say what happened and never include the API key:
 // 413 wraps ErrTooLarge; 400/401/403 and other 4xx are permanent
 // (consumererror.Permanent); 408, 429, 5xx and network errors are
 // retryable, with a delay from Retry-After or X-RateLimit-Reset when given.
 func (c *Client) Post(ctx context.Context, payload []byte) (Response, error) {
 	body := c.zip.Compress(payload)
+	if c.zip.Encoding() == "" {
+		// The transport may read a body after Do returned (an early
+		// answer); the caller reuses payload.
+		body = bytes.Clone(payload)
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
 	if err != nil {
 		return Response{}, consumererror.NewPermanent(err)

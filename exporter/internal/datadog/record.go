@@ -46,20 +46,61 @@ type Record struct {
 	Time time.Time
 }
 
-// ReadRecord extracts the fields of lr (and its resource) that the exporters use.
+// ReadRecord extracts the fields of lr (and its resource) that the
+// exporters use, in one pass over the attributes.
 func ReadRecord(res pcommon.Resource, lr plog.LogRecord) Record {
-	attrs := lr.Attributes()
+	var r Record
+	var rpcSystem, issuerUserName, serviceName string
+	for k, v := range lr.Attributes().All() {
+		switch k {
+		case ctattr.AttrEventID:
+			r.EventID = v.AsString()
+		case ctattr.AttrPriority:
+			r.Priority = v.AsString()
+		case ctattr.AttrRPCMethod:
+			r.EventName = v.AsString()
+		case ctattr.AttrRPCService:
+			r.EventSource = v.AsString()
+		case ctattr.AttrService:
+			r.Service = v.AsString()
+		case ctattr.AttrErrorCode:
+			r.ErrorCode = v.AsString()
+		case ctattr.AttrErrorMessage:
+			r.ErrorMsg = v.AsString()
+		case ctattr.AttrReadOnly:
+			r.ReadOnly = v.Type() == pcommon.ValueTypeBool && v.Bool()
+		case ctattr.AttrPrincipalARN:
+			r.PrincipalARN = v.AsString()
+		case ctattr.AttrPrincipalType:
+			r.PrincipalType = v.AsString()
+		case ctattr.AttrUserName:
+			r.UserName = v.AsString()
+		case ctattr.AttrIssuerUserName:
+			issuerUserName = v.AsString()
+		case ctattr.AttrInvokedBy:
+			r.InvokedBy = v.AsString()
+		case ctattr.AttrSourceAddress:
+			r.SourceAddress = v.AsString()
+		case ctattr.AttrUserAgent:
+			r.UserAgent = v.AsString()
+		case ctattr.AttrS3Bucket:
+			r.Bucket = v.AsString()
+		case ctattr.AttrS3Key:
+			r.Key = v.AsString()
+		case ctattr.AttrRPCSystem:
+			rpcSystem = v.AsString()
+		case "service.name":
+			serviceName = v.AsString()
+		}
+	}
+	resAttrs := res.Attributes()
 	get := func(m pcommon.Map, k string) string {
 		if v, ok := m.Get(k); ok {
 			return v.AsString()
 		}
 		return ""
 	}
-	r := Record{
-		EventID:  get(attrs, ctattr.AttrEventID),
-		Priority: get(attrs, ctattr.AttrPriority),
-		Hostname: get(res.Attributes(), "host.name"),
-	}
+	r.Hostname = get(resAttrs, "host.name")
 	if r.EventID != "" {
 		r.Mode = ModeOf(lr.Body())
 		r.CloudTrail = r.Mode != BodyOther
@@ -72,34 +113,20 @@ func ReadRecord(res pcommon.Resource, lr plog.LogRecord) Record {
 		r.Time = ts.AsTime()
 	}
 	if !r.CloudTrail {
-		r.Service = get(res.Attributes(), "service.name")
+		// Only the service and the time matter for other records.
+		r = Record{EventID: r.EventID, Priority: r.Priority, Hostname: r.Hostname, Time: r.Time}
+		r.Service = get(resAttrs, "service.name")
 		if r.Service == "" {
-			r.Service = get(attrs, "service.name")
+			r.Service = serviceName
 		}
 		return r
 	}
-	r.EventName = get(attrs, ctattr.AttrRPCMethod)
-	r.EventSource = get(attrs, ctattr.AttrRPCService)
-	r.Service = get(attrs, ctattr.AttrService)
-	r.Account = get(res.Attributes(), ctattr.ResourceAccountID)
-	r.Region = get(res.Attributes(), ctattr.ResourceRegion)
-	r.ErrorCode = get(attrs, ctattr.AttrErrorCode)
-	r.ErrorMsg = get(attrs, ctattr.AttrErrorMessage)
-	if v, ok := attrs.Get(ctattr.AttrReadOnly); ok && v.Type() == pcommon.ValueTypeBool {
-		r.ReadOnly = v.Bool()
-	}
-	r.PrincipalARN = get(attrs, ctattr.AttrPrincipalARN)
-	r.PrincipalType = get(attrs, ctattr.AttrPrincipalType)
-	r.UserName = get(attrs, ctattr.AttrUserName)
+	r.Account = get(resAttrs, ctattr.ResourceAccountID)
+	r.Region = get(resAttrs, ctattr.ResourceRegion)
 	if r.UserName == "" {
-		r.UserName = get(attrs, ctattr.AttrIssuerUserName)
+		r.UserName = issuerUserName
 	}
-	r.InvokedBy = get(attrs, ctattr.AttrInvokedBy)
-	r.SourceAddress = get(attrs, ctattr.AttrSourceAddress)
-	r.UserAgent = get(attrs, ctattr.AttrUserAgent)
-	r.Bucket = get(attrs, ctattr.AttrS3Bucket)
-	r.Key = get(attrs, ctattr.AttrS3Key)
-	if get(attrs, ctattr.AttrRPCSystem) == "AwsCloudTrailInsight" {
+	if rpcSystem == "AwsCloudTrailInsight" {
 		if d, ok := RecordMap(res, lr).Get("insightDetails"); ok && d.Type() == pcommon.ValueTypeMap {
 			r.EventName = get(d.Map(), "eventName")
 			r.EventSource = get(d.Map(), "eventSource")
@@ -189,14 +216,40 @@ func (r Record) Actor() string {
 // event_name and priority.
 func (r Record) Tags(extra []string) []string {
 	tags := make([]string, 0, 5+len(extra))
-	if r.CloudTrail {
-		for _, kv := range [][2]string{{"aws_account", r.Account}, {"region", r.Region}, {"aws_service", r.Service}, {"event_name", r.EventName}, {"priority", r.Priority}} {
-			if kv[1] != "" {
-				tags = append(tags, kv[0]+":"+kv[1])
-			}
+	r.eachTag(func(k, v string) { tags = append(tags, k+":"+v) })
+	return append(tags, extra...)
+}
+
+// AppendTags appends Tags(extra) joined by commas, without allocating.
+func (r Record) AppendTags(dst []byte, extra []string) []byte {
+	n := 0
+	r.eachTag(func(k, v string) {
+		if n > 0 {
+			dst = append(dst, ',')
+		}
+		n++
+		dst = append(append(append(dst, k...), ':'), v...)
+	})
+	for _, t := range extra {
+		if n > 0 {
+			dst = append(dst, ',')
+		}
+		n++
+		dst = append(dst, t...)
+	}
+	return dst
+}
+
+// eachTag calls f with each tag of a CloudTrail record that has a value.
+func (r Record) eachTag(f func(k, v string)) {
+	if !r.CloudTrail {
+		return
+	}
+	for _, kv := range [...][2]string{{"aws_account", r.Account}, {"region", r.Region}, {"aws_service", r.Service}, {"event_name", r.EventName}, {"priority", r.Priority}} {
+		if kv[1] != "" {
+			f(kv[0], kv[1])
 		}
 	}
-	return append(tags, extra...)
 }
 
 // InstanceFromARN returns the EC2 instance ID of an instance-role session
