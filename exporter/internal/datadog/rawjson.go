@@ -1,6 +1,7 @@
 package datadog
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"unicode/utf8"
 )
@@ -127,6 +128,10 @@ func (s *scanner) str() (esc, ok bool) {
 	}
 	i := s.i + 1
 	for {
+		// Eight bytes at a time while none needs attention.
+		for i+8 <= len(b) && plain8(binary.LittleEndian.Uint64(b[i:])) {
+			i += 8
+		}
 		for i < len(b) && strPlain[b[i]] {
 			i++
 		}
@@ -163,6 +168,19 @@ func (s *scanner) str() (esc, ok bool) {
 			i += size
 		}
 	}
+}
+
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// plain8 reports whether the eight bytes of w are all plain string bytes:
+// none is '"', '\\', a control character (< 0x20) or ≥ 0x80. (x - ones*n)
+// &^ x & highs is non-zero exactly when a byte of x is below n ≤ 0x80.
+func plain8(w uint64) bool {
+	q, bs := w^(ones*'"'), w^(ones*'\\')
+	return ((w-ones*0x20)&^w|(q-ones)&^q|(bs-ones)&^bs|w)&highs == 0
 }
 
 func isHex(c byte) bool {
