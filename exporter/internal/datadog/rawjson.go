@@ -110,7 +110,7 @@ type scanner struct {
 }
 
 func (s *scanner) ws() {
-	for s.i < len(s.b) {
+	for s.i < len(s.b) && s.b[s.i] <= ' ' {
 		switch s.b[s.i] {
 		case ' ', '\t', '\n', '\r':
 			s.i++
@@ -192,6 +192,10 @@ func (s *scanner) value(depth int) bool {
 	b := s.b
 	if s.i >= len(b) || depth > maxDepth {
 		return false
+	}
+	if b[s.i] == '"' {
+		_, ok := s.str()
+		return ok
 	}
 	switch c := b[s.i]; {
 	case c == '"':
