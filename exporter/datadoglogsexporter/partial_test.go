@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 	"go.opentelemetry.io/collector/pdata/plog"
 
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/internal/datadog/datadogtest"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/ctattr"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/devstack"
 )
@@ -27,29 +28,13 @@ func (s shape) total() int { return s.resources * s.scopes * s.records }
 // multiResourceLogs returns CloudTrail-shaped records spread over several
 // resources (accounts) and scope logs, with distinct event IDs in order.
 func multiResourceLogs(s shape) plog.Logs {
-	ld := plog.NewLogs()
-	n := 0
-	for r := 0; r < s.resources; r++ {
-		one := cloudTrailLogs(s.scopes*s.records, "")
-		src := one.ResourceLogs().At(0)
-		rl := ld.ResourceLogs().AppendEmpty()
-		src.Resource().CopyTo(rl.Resource())
-		rl.Resource().Attributes().PutStr(ctattr.ResourceAccountID, fmt.Sprintf("%012d", r+1))
-		recs := src.ScopeLogs().At(0).LogRecords()
-		for sc := 0; sc < s.scopes; sc++ {
-			sl := rl.ScopeLogs().AppendEmpty()
-			sl.Scope().SetName(fmt.Sprintf("scope-%d", sc))
-			for i := 0; i < s.records; i++ {
-				lr := sl.LogRecords().AppendEmpty()
-				recs.At(sc*s.records + i).CopyTo(lr)
-				id := fmt.Sprintf("r%d-s%d-%05d", r, sc, n)
-				lr.Body().Map().PutStr("eventID", id)
-				lr.Attributes().PutStr(ctattr.AttrEventID, id)
-				n++
-			}
-		}
-	}
-	return ld
+	template := cloudTrailLogs(1, "").ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0)
+	return datadogtest.MultiResource(s.resources, s.scopes, s.records, "us-east-1", func(n, r, sc int, lr plog.LogRecord) {
+		template.CopyTo(lr)
+		id := fmt.Sprintf("r%d-s%d-%05d", r, sc, n)
+		lr.Body().Map().PutStr("eventID", id)
+		lr.Attributes().PutStr(ctattr.AttrEventID, id)
+	})
 }
 
 // eventIDs returns the eventIDs of ld's records.
