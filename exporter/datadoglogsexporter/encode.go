@@ -101,11 +101,13 @@ func (e *encoder) encode(dst []byte, res pcommon.Resource, lr plog.LogRecord) (o
 		}
 		// Attributes added by processors (transform, attributes…) are sent
 		// too; those of the receiver repeat the record and are not.
-		datadog.Flatten("", lr.Attributes(), func(k string, v pcommon.Value) {
-			if !ctattr.IsContract(k) && !reserved[k] {
-				e.addField(k, v)
-			}
-		})
+		if rec.Extra {
+			datadog.Flatten("", lr.Attributes(), func(k string, v pcommon.Value) {
+				if !ctattr.IsContract(k) && !reserved[k] {
+					e.addField(k, v)
+				}
+			})
+		}
 	} else {
 		e.addField("message", pcommon.NewValueStr(message(lr.Body())))
 		hasTrace, hasSpan := !lr.TraceID().IsEmpty(), !lr.SpanID().IsEmpty()

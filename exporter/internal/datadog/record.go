@@ -44,6 +44,9 @@ type Record struct {
 	InsightType, InsightState string
 	// Time is the record's Timestamp, or its ObservedTimestamp.
 	Time time.Time
+	// Extra reports an attribute that is not the receiver's (a
+	// processor's), which the logs entry carries.
+	Extra bool
 }
 
 // ReadRecord extracts the fields of lr (and its resource) that the
@@ -91,6 +94,11 @@ func ReadRecord(res pcommon.Resource, lr plog.LogRecord) Record {
 			rpcSystem = v.AsString()
 		case "service.name":
 			serviceName = v.AsString()
+			r.Extra = true
+		default:
+			if !r.Extra && !ctattr.IsContract(k) {
+				r.Extra = true
+			}
 		}
 	}
 	resAttrs := res.Attributes()
@@ -114,7 +122,7 @@ func ReadRecord(res pcommon.Resource, lr plog.LogRecord) Record {
 	}
 	if !r.CloudTrail {
 		// Only the service and the time matter for other records.
-		r = Record{EventID: r.EventID, Priority: r.Priority, Hostname: r.Hostname, Time: r.Time}
+		r = Record{EventID: r.EventID, Priority: r.Priority, Hostname: r.Hostname, Time: r.Time, Extra: r.Extra}
 		r.Service = get(resAttrs, "service.name")
 		if r.Service == "" {
 			r.Service = serviceName
