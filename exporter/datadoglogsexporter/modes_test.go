@@ -82,11 +82,22 @@ func diffPaths(prefix string, a, b any) []string {
 func TestBodyModesGolden(t *testing.T) {
 	texts := datadogtest.Records(t)
 	mapLogs := datadogtest.Logs(t, true)
+	// An attribute added by a processor travels in every mode.
+	for _, rl := range mapLogs.ResourceLogs().All() {
+		for _, sl := range rl.ScopeLogs().All() {
+			for _, lr := range sl.LogRecords().All() {
+				lr.Attributes().PutEmptyMap("team").PutStr("name", "security")
+			}
+		}
+	}
 	byMode := map[string]map[string]map[string]any{}
 	for _, mode := range datadogtest.Modes {
 		byMode[mode] = entriesOf(t, datadogtest.InMode(t, mapLogs, mode, texts))
 	}
 	want := byMode[datadogtest.ModeMap]
+	for _, e := range want {
+		require.Equal(t, "security", e["team.name"])
+	}
 	assert.Equal(t, want, byMode[datadogtest.ModeJSON], "json bodies make the entries of map bodies")
 	lost := map[string][]string{}
 	for id, e := range byMode[datadogtest.ModeNone] {
