@@ -3,6 +3,7 @@ package datadog
 import (
 	"encoding/binary"
 	"encoding/json"
+	"math/bits"
 	"unicode/utf8"
 )
 
@@ -128,8 +129,12 @@ func (s *scanner) str() (esc, ok bool) {
 	}
 	i := s.i + 1
 	for {
-		// Eight bytes at a time while none needs attention.
-		for i+8 <= len(b) && plain8(binary.LittleEndian.Uint64(b[i:])) {
+		// Eight bytes at a time up to the first that needs attention.
+		for i+8 <= len(b) {
+			if m := special8(binary.LittleEndian.Uint64(b[i:])); m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				break
+			}
 			i += 8
 		}
 		for i < len(b) && strPlain[b[i]] {
@@ -178,9 +183,14 @@ const (
 // plain8 reports whether the eight bytes of w are all plain string bytes:
 // none is '"', '\\', a control character (< 0x20) or ≥ 0x80. (x - ones*n)
 // &^ x & highs is non-zero exactly when a byte of x is below n ≤ 0x80.
-func plain8(w uint64) bool {
+func plain8(w uint64) bool { return special8(w) == 0 }
+
+// special8 returns the high bits of the bytes of w (little-endian) that are
+// not plain string bytes; its lowest set bit marks the first such byte
+// exactly (a borrow only carries upwards from a byte that matched).
+func special8(w uint64) uint64 {
 	q, bs := w^(ones*'"'), w^(ones*'\\')
-	return ((w-ones*0x20)&^w|(q-ones)&^q|(bs-ones)&^bs|w)&highs == 0
+	return ((w-ones*0x20)&^w | (q-ones)&^q | (bs-ones)&^bs | w) & highs
 }
 
 func isHex(c byte) bool {
