@@ -5,18 +5,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/internal/datadog"
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/internal/datadog/datadogtest"
 )
 
 // BenchmarkPushEvents builds and posts one event for each of 1000 CloudTrail
 // records to a local server that discards them.
 func BenchmarkPushEvents(b *testing.B) {
-	srv := datadog.DiscardServer()
+	srv := datadogtest.DiscardServer()
 	defer srv.Close()
 	now := time.Now()
 	cfg := testConfig(srv.URL)
 	te := newTestExporter(b, cfg, now)
-	ld := datadog.BenchLogs(1000, now)
+	ld := datadogtest.BenchLogs(1000, now, datadogtest.ModeMap)
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := te.exp.pushLogs(context.Background(), ld); err != nil {

@@ -33,7 +33,7 @@ type event struct {
 }
 
 // buildEvent makes the event of a record.
-func buildEvent(rec datadog.Record, lr plog.LogRecord, cfg *Config) event {
+func buildEvent(rec datadog.Record, res pcommon.Resource, lr plog.LogRecord, cfg *Config) event {
 	ev := event{
 		Priority:       rec.Priority,
 		Host:           rec.Hostname,
@@ -86,13 +86,14 @@ func buildEvent(rec datadog.Record, lr plog.LogRecord, cfg *Config) event {
 	}
 	ev.Title = cut(fmt.Sprintf("%s %s by %s (%s)", rec.Service, rec.EventName, rec.Actor(), rec.Account), maxTitle)
 	ev.AggregationKey = cut(rec.Service+":"+rec.EventName, maxAggKey)
-	ev.Text = eventText(rec, lr.Body())
+	// The record's fields, whatever the receiver's body mode.
+	ev.Text = eventText(rec, datadog.RecordMap(res, lr))
 	return ev
 }
 
 // eventText writes the markdown text of a CloudTrail event: who, what,
 // where, the error, and as much of the request parameters as fits.
-func eventText(rec datadog.Record, body pcommon.Value) string {
+func eventText(rec datadog.Record, record pcommon.Map) string {
 	var b strings.Builder
 	b.WriteString("%%% \n")
 	fmt.Fprintf(&b, "**%s** called **%s** on `%s` in account **%s**, region **%s**.\n\n", md(rec.Actor()), md(rec.EventName), md(rec.EventSource), md(rec.Account), md(rec.Region))
@@ -117,16 +118,14 @@ func eventText(rec datadog.Record, body pcommon.Value) string {
 		fmt.Fprintf(&b, "\n**Error**: %s\n", md(cut(rec.ErrorMsg, 500)))
 	}
 	const closing = "\n %%%"
-	if body.Type() == pcommon.ValueTypeMap {
-		if params, ok := body.Map().Get("requestParameters"); ok && params.Type() == pcommon.ValueTypeMap && params.Map().Len() > 0 {
-			head := "\n**Request parameters**\n```json\n"
-			tail := "\n```\n"
-			room := maxText - utf8.RuneCountInString(b.String()) - len(head) - len(tail) - len(closing)
-			if room > 40 {
-				b.WriteString(head)
-				b.WriteString(cut(string(datadog.AppendValue(nil, params)), room))
-				b.WriteString(tail)
-			}
+	if params, ok := record.Get("requestParameters"); ok && params.Type() == pcommon.ValueTypeMap && params.Map().Len() > 0 {
+		head := "\n**Request parameters**\n```json\n"
+		tail := "\n```\n"
+		room := maxText - utf8.RuneCountInString(b.String()) - len(head) - len(tail) - len(closing)
+		if room > 40 {
+			b.WriteString(head)
+			b.WriteString(cut(string(datadog.AppendValue(nil, params)), room))
+			b.WriteString(tail)
 		}
 	}
 	return cut(b.String(), maxText-len(closing)) + closing

@@ -9,7 +9,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -34,12 +33,10 @@ const (
 )
 
 type eventsExporter struct {
-	cfg    *Config
-	set    exporter.Settings
-	client *datadog.Client // made by start
-	logger *zap.Logger
-	tb     *metadata.TelemetryBuilder
-	now    func() time.Time
+	*datadog.Exporter
+	cfg *Config
+	tb  *metadata.TelemetryBuilder
+	now func() time.Time
 }
 
 func newEventsExporter(set exporter.Settings, cfg *Config) (*eventsExporter, error) {
@@ -47,32 +44,13 @@ func newEventsExporter(set exporter.Settings, cfg *Config) (*eventsExporter, err
 	if err != nil {
 		return nil, err
 	}
+	// The Events API takes uncompressed requests.
 	return &eventsExporter{
-		cfg:    cfg,
-		set:    set,
-		logger: set.Logger,
-		tb:     tb,
-		now:    time.Now,
+		Exporter: datadog.NewExporter(set, &cfg.ExporterConfig, eventsURL(cfg), nil, tb.Shutdown),
+		cfg:      cfg,
+		tb:       tb,
+		now:      time.Now,
 	}, nil
-}
-
-// start makes the HTTP client: proxy, TLS, headers and the auth or
-// middleware extensions of the host (confighttp).
-func (e *eventsExporter) start(ctx context.Context, host component.Host) error {
-	hc, err := e.cfg.HTTPClient(ctx, host, e.set.TelemetrySettings)
-	if err != nil {
-		return err
-	}
-	e.client = datadog.NewClient(hc, eventsURL(e.cfg), e.cfg.API.Key, datadog.CompressionNone, e.set.BuildInfo.Version)
-	return nil
-}
-
-func (e *eventsExporter) shutdown(context.Context) error {
-	if e.client != nil {
-		e.client.Close()
-	}
-	e.tb.Shutdown()
-	return nil
 }
 
 // job is one event to post, with the index of its record.
@@ -96,14 +74,14 @@ func (e *eventsExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 				if reason := e.skip(rec); reason != "" {
 					skipped[reason]++
 				} else {
-					jobs = append(jobs, job{index: i, ev: buildEvent(rec, lr, e.cfg)})
+					jobs = append(jobs, job{index: i, ev: buildEvent(rec, rl.Resource(), lr, e.cfg)})
 				}
 				i++
 			}
 		}
 	}
 	if n := skipped[skipTooOld]; n > 0 {
-		e.logger.Warn("Records older than the Events API accepts (18 h) make no event; they are still sent as logs by datadoglogs",
+		e.Logger.Warn("Records older than the Events API accepts (18 h) make no event; they are still sent as logs by datadoglogs",
 			zap.Int64("records", n))
 	}
 
@@ -139,7 +117,7 @@ func (e *eventsExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 					// This event can never be accepted (invalid, or too
 					// large: an event cannot be split); the others can.
 					skipped[skipRejected]++
-					e.logger.Error("Events API rejected an event", zap.String("title", j.ev.Title), zap.Error(err))
+					e.Logger.Error("Events API rejected an event", zap.String("title", j.ev.Title), zap.Error(err))
 				case consumererror.IsPermanent(err):
 					if permanent == nil {
 						permanent = err
@@ -197,7 +175,7 @@ func (e *eventsExporter) post(ctx context.Context, ev event) error {
 		ctx, cancel = context.WithTimeout(ctx, e.cfg.ClientConfig.Timeout)
 		defer cancel()
 	}
-	resp, err := e.client.Post(ctx, b)
+	resp, err := e.Client.Post(ctx, b)
 	e.tb.ExporterDatadogeventsPayloadBytes.Add(ctx, int64(resp.Sent))
 	return err
 }

@@ -24,8 +24,8 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/datadogeventsexporter/internal/metadata"
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/internal/datadog/datadogtest"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/ctattr"
-	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/ctsample"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/devstack"
 )
 
@@ -68,9 +68,9 @@ func newTestExporter(t testing.TB, cfg *Config, clock time.Time) *testExporter {
 	set.Logger = zap.New(core)
 	exp, err := newEventsExporter(set, cfg)
 	require.NoError(t, err)
-	require.NoError(t, exp.start(context.Background(), componenttest.NewNopHost()))
+	require.NoError(t, exp.Start(context.Background(), componenttest.NewNopHost()))
 	exp.now = func() time.Time { return clock }
-	t.Cleanup(func() { _ = exp.shutdown(context.Background()) })
+	t.Cleanup(func() { _ = exp.Shutdown(context.Background()) })
 	return &testExporter{exp: exp, tel: tel, logs: logs}
 }
 
@@ -124,7 +124,7 @@ func TestCloudTrailGolden(t *testing.T) {
 	cfg := testConfig(in.URL)
 	cfg.IncludeReadOnly = true
 	te := newTestExporter(t, cfg, clock)
-	ld := ctsample.Logs(t)
+	ld := datadogtest.Logs(t, false)
 	require.NoError(t, te.exp.pushLogs(context.Background(), ld))
 
 	events := in.Events()

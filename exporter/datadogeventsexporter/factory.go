@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -31,20 +30,10 @@ func createEventsExporter(ctx context.Context, set exporter.Settings, c componen
 	if err != nil {
 		return nil, err
 	}
-	helper, err := exporterhelper.NewLogs(ctx, set, cfg, exp.pushLogs,
-		exporterhelper.WithCapabilities(consumer.Capabilities{MutatesData: false}),
-		// `timeout` bounds each request (in pushLogs), not the whole batch.
-		exporterhelper.WithTimeout(exporterhelper.TimeoutConfig{}),
-		exporterhelper.WithRetry(cfg.RetryConfig),
-		exporterhelper.WithQueue(cfg.QueueConfig),
-		exporterhelper.WithStart(exp.start),
-		exporterhelper.WithShutdown(exp.shutdown),
-	)
-	if err != nil {
-		return nil, err
-	}
-	// Split first, so that each part that finds the queue full is shed alone.
-	return datadog.SplitForQueue(&shedding{Logs: helper, exp: exp, after: cfg.ShedAfter}, cfg.QueueConfig), nil
+	// Shed before splitting, so that each part that finds the queue full is shed alone.
+	return datadog.NewLogs(ctx, set, cfg, &cfg.ExporterConfig, exp.Exporter, exp.pushLogs, func(helper exporter.Logs) exporter.Logs {
+		return &shedding{Logs: helper, exp: exp, after: cfg.ShedAfter}
+	})
 }
 
 // skipQueueFull counts records shed because the sending queue was full.
@@ -96,7 +85,7 @@ func (s *shedding) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 	// One line every 10 s at most: a long outage must not flood the log.
 	now := time.Now().UnixNano()
 	if last := s.lastWarn.Load(); now-last >= int64(10*time.Second) && s.lastWarn.CompareAndSwap(last, now) {
-		s.exp.logger.Warn("Events API sending queue stayed full for shed_after: records make no event (counted in otelcol_exporter_datadogevents_events_skipped{reason=\"queue_full\"}); their logs are still sent by datadoglogs",
+		s.exp.Logger.Warn("Events API sending queue stayed full for shed_after: records make no event (counted in otelcol_exporter_datadogevents_events_skipped{reason=\"queue_full\"}); their logs are still sent by datadoglogs",
 			zap.Int("records", n), zap.Duration("shed_after", s.after))
 	}
 	return nil

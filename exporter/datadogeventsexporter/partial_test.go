@@ -19,6 +19,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/datadogeventsexporter/internal/metadata"
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/internal/datadog/datadogtest"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/ctattr"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/devstack"
 )
@@ -27,24 +28,11 @@ import (
 // scope logs; every record makes an event whose title names its call.
 // Every readOnlyEvery-th record (if > 0) is read-only and makes no event.
 func multiResourceLogs(resources, scopes, records, readOnlyEvery int) plog.Logs {
-	ld := plog.NewLogs()
-	n := 0
-	for r := 0; r < resources; r++ {
-		rl := ld.ResourceLogs().AppendEmpty()
-		rl.Resource().Attributes().PutStr(ctattr.ResourceAccountID, fmt.Sprintf("%012d", r+1))
-		rl.Resource().Attributes().PutStr(ctattr.ResourceRegion, "eu-west-1")
-		for sc := 0; sc < scopes; sc++ {
-			sl := rl.ScopeLogs().AppendEmpty()
-			sl.Scope().SetName(fmt.Sprintf("scope-%d", sc))
-			for i := 0; i < records; i++ {
-				one := logsOf(rec{name: fmt.Sprintf("Call%05d", n), service: "ec2", priority: "normal",
-					readOnly: readOnlyEvery > 0 && n%readOnlyEvery == readOnlyEvery-1})
-				one.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).CopyTo(sl.LogRecords().AppendEmpty())
-				n++
-			}
-		}
-	}
-	return ld
+	return datadogtest.MultiResource(resources, scopes, records, "eu-west-1", func(n, _, _ int, lr plog.LogRecord) {
+		one := logsOf(rec{name: fmt.Sprintf("Call%05d", n), service: "ec2", priority: "normal",
+			readOnly: readOnlyEvery > 0 && n%readOnlyEvery == readOnlyEvery-1})
+		one.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).CopyTo(lr)
+	})
 }
 
 // calls returns the event names of ld's records that make an event.

@@ -28,28 +28,30 @@ func TestAdv413SplitThenFailure(t *testing.T) {
 	s := shape{resources: 3, scopes: 2, records: 7} // 42 records, one request
 	for too := 1; too <= 3; too++ {
 		for fail := 0; fail < 6; fail++ {
-			t.Run(fmt.Sprintf("413x%d/503 after %d", too, fail), func(t *testing.T) {
-				in := startIntake(t)
-				in.Fail(devstack.IntakeFault{Path: "/api/v2/logs", Status: 413, Times: too})
-				in.Fail(devstack.IntakeFault{Path: "/api/v2/logs", Status: 503, After: fail, Times: 1})
-				cfg := testConfig(in.URL)
-				cfg.MaxEntries = 100
-				te := newTestExporter(t, cfg)
-				ld := multiResourceLogs(s)
-				all := eventIDs(ld)
-				err := te.exp.pushLogs(context.Background(), ld)
-				if err != nil {
-					assert.False(t, consumererror.IsPermanent(err))
-					var le consumererror.Logs
-					require.ErrorAs(t, err, &le)
-					accepted, rest := idCounts(in), eventIDs(le.Data())
-					for id := range all {
-						assert.Equal(t, 1, accepted[id]+rest[id], "%s: accepted %d, returned %d", id, accepted[id], rest[id])
+			for _, mode := range bodyModes {
+				t.Run(fmt.Sprintf("413x%d/503 after %d/%s body", too, fail, mode), func(t *testing.T) {
+					in := startIntake(t)
+					in.Fail(devstack.IntakeFault{Path: "/api/v2/logs", Status: 413, Times: too})
+					in.Fail(devstack.IntakeFault{Path: "/api/v2/logs", Status: 503, After: fail, Times: 1})
+					cfg := testConfig(in.URL)
+					cfg.MaxEntries = 100
+					te := newTestExporter(t, cfg)
+					ld := inBodyMode(mode, multiResourceLogs(s))
+					all := eventIDs(ld)
+					err := te.exp.pushLogs(context.Background(), ld)
+					if err != nil {
+						assert.False(t, consumererror.IsPermanent(err))
+						var le consumererror.Logs
+						require.ErrorAs(t, err, &le)
+						accepted, rest := idCounts(in), eventIDs(le.Data())
+						for id := range all {
+							assert.Equal(t, 1, accepted[id]+rest[id], "%s: accepted %d, returned %d", id, accepted[id], rest[id])
+						}
+						require.NoError(t, te.exp.pushLogs(context.Background(), le.Data()))
 					}
-					require.NoError(t, te.exp.pushLogs(context.Background(), le.Data()))
-				}
-				assertExactlyOnce(t, in, all)
-			})
+					assertExactlyOnce(t, in, all)
+				})
+			}
 		}
 	}
 }

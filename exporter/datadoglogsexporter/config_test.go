@@ -24,7 +24,7 @@ func TestLoadConfig(t *testing.T) {
 	}{
 		{name: "", check: func(t *testing.T, c *Config) {
 			assert.Equal(t, "datadoghq.com", c.API.Site)
-			assert.Equal(t, "gzip", c.Compression)
+			assert.Equal(t, "gzip", string(c.ClientConfig.Compression), "gzip by default (README, Compression)")
 			assert.Equal(t, 5_000_000, c.MaxPayloadBytes)
 			assert.Equal(t, 1000, c.MaxEntries)
 			assert.Equal(t, "cloudtrail", c.DDSource)
@@ -37,7 +37,8 @@ func TestLoadConfig(t *testing.T) {
 		{name: "full", check: func(t *testing.T, c *Config) {
 			assert.Equal(t, "datadoghq.eu", c.API.Site)
 			assert.Equal(t, "https://proxy.example.com", c.ClientConfig.Endpoint)
-			assert.Equal(t, "none", c.Compression)
+			assert.Equal(t, "zstd", string(c.ClientConfig.Compression))
+			assert.Equal(t, 3, int(c.ClientConfig.CompressionParams.Level))
 			assert.Equal(t, 1_000_000, c.MaxPayloadBytes)
 			assert.Equal(t, 500, c.MaxEntries)
 			assert.Equal(t, "my-source", c.DDSource)
@@ -57,7 +58,7 @@ func TestLoadConfig(t *testing.T) {
 		}},
 		{name: "no_key", errText: []string{"api.key must be set"}},
 		{name: "invalid", errText: []string{`api.site "datadog.com" is not a Datadog site; use one of: datadoghq.com, datadoghq.eu`,
-			"endpoint must be an http:// or https:// URL", `compression must be gzip or none, not "zstd"`,
+			"endpoint must be an http:// or https:// URL", `compression must be gzip, zstd or none, not "lz4"`,
 			"max_payload_bytes must be between", "max_entries must be between", "ddsource must be set", `"bad tag" is not a tag`,
 			`cloudtrail.service must be a service name without spaces or commas, not ""`, "timeout must not be negative"}},
 	}

@@ -1,12 +1,13 @@
 package datadoglogsexporter // import "github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/datadoglogsexporter"
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"sort"
 	"strconv"
-	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -36,7 +37,17 @@ type encoder struct {
 	ct        CloudTrailConfig
 	extraTags []string
 	fields    []field
-	buf       []byte // the encoded values of fields
+	meta      []field // the reserved fields
+	tags      []byte
+	buf       []byte // the encoded values of fields and meta
+	// raw is the members of a JSON-text record, spliced as they are
+	// before fields (nil when the record's members are in fields).
+	raw    []byte
+	spans  []datadog.Span // the members of text, the record raw is part of
+	text   []byte
+	recBuf []byte // a record rebuilt from attributes
+	// malformed counts JSON-text bodies that were not a JSON object.
+	malformed int
 }
 
 // addField encodes v after the values already in e.buf.
@@ -52,15 +63,32 @@ func (e *encoder) encode(dst []byte, res pcommon.Resource, lr plog.LogRecord) (o
 	rec := datadog.ReadRecord(res, lr)
 	// Values are appended to e.buf, sized to hold the record without
 	// growing (growing is correct too: earlier fields keep the old array).
-	e.fields, e.buf = e.fields[:0], e.buf[:0]
+	e.fields, e.buf, e.raw = e.fields[:0], e.buf[:0], nil
 	if need := 4096 + 2*bodySize(lr.Body()); cap(e.buf) < need {
 		e.buf = make([]byte, 0, need)
 	}
 	if rec.CloudTrail {
 		// As Datadog's Forwarder: the record's fields at the top level, plus
 		// aws.s3.bucket/key.
-		for k, v := range lr.Body().Map().All() {
-			e.addField(fieldName(k), v)
+		switch rec.Mode {
+		case datadog.BodyMap:
+			for k, v := range lr.Body().Map().All() {
+				e.addField(fieldName(k), v)
+			}
+		case datadog.BodyJSON:
+			// The record's JSON text, spliced without decoding it.
+			text := lr.Body().Str()
+			if !e.addRaw(unsafe.Slice(unsafe.StringData(text), len(text))) {
+				// Not a JSON object: the record the attributes carry, and
+				// the text as the message, so that the entry is valid JSON.
+				e.malformed++
+				e.recBuf = datadog.AppendRecordFromAttributes(e.recBuf[:0], res, lr)
+				e.addRaw(e.recBuf)
+				e.addField("message", lr.Body())
+			}
+		case datadog.BodyNone:
+			e.recBuf = datadog.AppendRecordFromAttributes(e.recBuf[:0], res, lr)
+			e.addRaw(e.recBuf)
 		}
 		if rec.Bucket != "" {
 			start := len(e.buf)
@@ -73,11 +101,13 @@ func (e *encoder) encode(dst []byte, res pcommon.Resource, lr plog.LogRecord) (o
 		}
 		// Attributes added by processors (transform, attributes…) are sent
 		// too; those of the receiver repeat the record and are not.
-		datadog.Flatten("", lr.Attributes(), func(k string, v pcommon.Value) {
-			if !ctattr.IsContract(k) && !reserved[k] {
-				e.addField(k, v)
-			}
-		})
+		if rec.Extra {
+			datadog.Flatten("", lr.Attributes(), func(k string, v pcommon.Value) {
+				if !ctattr.IsContract(k) && !reserved[k] {
+					e.addField(k, v)
+				}
+			})
+		}
 	} else {
 		e.addField("message", pcommon.NewValueStr(message(lr.Body())))
 		hasTrace, hasSpan := !lr.TraceID().IsEmpty(), !lr.SpanID().IsEmpty()
@@ -108,14 +138,19 @@ func (e *encoder) encode(dst []byte, res pcommon.Resource, lr plog.LogRecord) (o
 
 	start := len(dst)
 	if dst == nil {
-		dst = make([]byte, 0, entrySize(fields, meta))
+		dst = make([]byte, 0, entrySize(e.raw, fields, meta))
 	}
-	dst = appendEntry(dst, fields, meta)
+	dst = appendEntry(dst, e.raw, fields, meta)
 	if len(dst)-start <= maxEntryBytes {
 		return dst, false
 	}
 	dst = dst[:start]
-	names := truncate(fields, maxEntryBytes-(entrySize(nil, meta)+64))
+	if e.raw != nil {
+		// Cut members of the record as those of a map body are.
+		fields = append(e.membersAsFields(), fields...)
+		e.raw = nil
+	}
+	names := truncate(fields, maxEntryBytes-(entrySize(nil, nil, meta)+64))
 	meta = append(meta, field{key: "dd_truncated", value: []byte("true")})
 	list := []byte{'['}
 	for i, n := range names {
@@ -125,7 +160,58 @@ func (e *encoder) encode(dst []byte, res pcommon.Resource, lr plog.LogRecord) (o
 		list = datadog.AppendString(list, n)
 	}
 	meta = append(meta, field{key: "dd_truncated_fields", value: append(list, ']')})
-	return appendEntry(dst, fields, meta), true
+	return appendEntry(dst, nil, fields, meta), true
+}
+
+// addRaw adds the members of the JSON object text b: spliced as they are
+// (e.raw), or as fields when a member must be renamed (a key the exporter
+// sets itself). It reports false, adding nothing, when b is not one JSON
+// object. Invalid UTF-8 in its strings becomes U+FFFD, as in map bodies.
+func (e *encoder) addRaw(b []byte) bool {
+	sc, ok := datadog.ScanObject(b, e.spans)
+	e.spans = sc.Members
+	if !ok {
+		return false
+	}
+	if sc.BadUTF8 {
+		b = datadog.AppendRepairedUTF8(nil, b)
+		sc, _ = datadog.ScanObject(b, e.spans)
+		e.spans = sc.Members
+	}
+	e.text = b
+	if len(sc.Members) == 0 {
+		return true
+	}
+	raw := b[sc.Members[0].KeyStart:sc.Members[len(sc.Members)-1].ValueEnd]
+	for _, m := range sc.Members {
+		if m.Escaped || isReserved(b[m.KeyStart+1:m.KeyEnd-1]) {
+			e.fields = append(e.fields, e.membersAsFields()...)
+			return true
+		}
+	}
+	e.raw = raw
+	return true
+}
+
+// membersAsFields returns the members of the last record addRaw
+// scanned as fields.
+func (e *encoder) membersAsFields() []field {
+	out := make([]field, 0, len(e.spans))
+	for _, m := range e.spans {
+		out = append(out, field{key: fieldName(m.Key(e.text)), value: e.text[m.ValueStart:m.ValueEnd]})
+	}
+	return out
+}
+
+// isReserved reports whether a member's key (unescaped) is one the
+// exporter sets itself, without converting it to a string.
+func isReserved(k []byte) bool {
+	switch string(k) {
+	case "ddsource", "ddsourcecategory", "ddtags", "hostname", "service", "status", "timestamp",
+		"message", "aws", "dd_truncated", "dd_truncated_fields":
+		return true
+	}
+	return false
 }
 
 func fieldName(k string) string {
@@ -164,37 +250,48 @@ func (e *encoder) metadata(rec datadog.Record, res pcommon.Resource, lr plog.Log
 			service = e.ct.Service
 		}
 	}
-	meta := []field{{key: "ddsource", value: datadog.AppendString(nil, source)}}
+	e.meta = e.meta[:0]
+	e.metaStr("ddsource", source)
 	if rec.CloudTrail {
-		meta = append(meta, field{key: "ddsourcecategory", value: []byte(`"aws"`)})
+		e.metaStr("ddsourcecategory", "aws")
 	}
 	if service != "" {
-		meta = append(meta, field{key: "service", value: datadog.AppendString(nil, service)})
+		e.metaStr("service", service)
 	}
 	if host != "" {
-		meta = append(meta, field{key: "hostname", value: datadog.AppendString(nil, host)})
+		e.metaStr("hostname", host)
 	}
-	tags := rec.Tags(e.extraTags)
+	e.tags = e.tags[:0]
 	if !rec.CloudTrail {
-		if rt := datadog.ResourceTags(res); len(rt) > 0 {
-			tags = append(rt, tags...)
+		for _, t := range datadog.ResourceTags(res) {
+			e.tags = append(append(e.tags, t...), ',')
 		}
 	}
-	if len(tags) > 0 {
-		meta = append(meta, field{key: "ddtags", value: datadog.AppendString(nil, strings.Join(tags, ","))})
+	e.tags = bytes.TrimSuffix(rec.AppendTags(e.tags, e.extraTags), []byte(","))
+	if len(e.tags) > 0 {
+		e.metaStr("ddtags", unsafe.String(unsafe.SliceData(e.tags), len(e.tags)))
 	}
 	switch {
 	case !rec.CloudTrail:
 		if st := datadog.LogStatus(lr); st != "" {
-			meta = append(meta, field{key: "status", value: datadog.AppendString(nil, st)})
+			e.metaStr("status", st)
 		}
 	case e.ct.SetStatus:
-		meta = append(meta, field{key: "status", value: datadog.AppendString(nil, datadog.Status(lr))})
+		e.metaStr("status", datadog.Status(lr))
 	}
 	if !rec.Time.IsZero() {
-		meta = append(meta, field{key: "timestamp", value: strconv.AppendInt(nil, rec.Time.UnixMilli(), 10)})
+		start := len(e.buf)
+		e.buf = strconv.AppendInt(e.buf, rec.Time.UnixMilli(), 10)
+		e.meta = append(e.meta, field{key: "timestamp", value: e.buf[start:len(e.buf):len(e.buf)]})
 	}
-	return meta
+	return e.meta
+}
+
+// metaStr adds a reserved field with a string value.
+func (e *encoder) metaStr(key, v string) {
+	start := len(e.buf)
+	e.buf = datadog.AppendString(e.buf, v)
+	e.meta = append(e.meta, field{key: key, value: e.buf[start:len(e.buf):len(e.buf)]})
 }
 
 func message(body pcommon.Value) string {
@@ -210,9 +307,13 @@ func message(body pcommon.Value) string {
 	}
 }
 
-func appendEntry(dst []byte, fields, meta []field) []byte {
+func appendEntry(dst, raw []byte, fields, meta []field) []byte {
 	dst = append(dst, '{')
 	n := 0
+	if len(raw) > 0 {
+		dst = append(dst, raw...)
+		n++
+	}
 	for _, list := range [2][]field{fields, meta} {
 		for _, f := range list {
 			if n > 0 {
@@ -227,8 +328,8 @@ func appendEntry(dst []byte, fields, meta []field) []byte {
 	return append(dst, '}')
 }
 
-func entrySize(fields, meta []field) int {
-	n := 2
+func entrySize(raw []byte, fields, meta []field) int {
+	n := 2 + len(raw) + 1
 	for _, list := range [2][]field{fields, meta} {
 		for _, f := range list {
 			n += len(f.key) + len(f.value) + 4
@@ -248,7 +349,7 @@ func truncate(fields []field, budget int) []string {
 	sort.Slice(order, func(a, b int) bool { return len(fields[order[a]].value) > len(fields[order[b]].value) })
 	var cut []string
 	for _, i := range order {
-		over := entrySize(fields, nil) - budget
+		over := entrySize(nil, fields, nil) - budget
 		if over <= 0 {
 			break
 		}

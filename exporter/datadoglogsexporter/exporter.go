@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"sync"
 	"time"
 
-	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -25,52 +25,40 @@ const (
 )
 
 type logsExporter struct {
-	cfg    *Config
-	set    exporter.Settings
-	client *datadog.Client // made by start
-	logger *zap.Logger
-	tb     *metadata.TelemetryBuilder
-	now    func() time.Time
+	*datadog.Exporter
+	cfg *Config
+	tb  *metadata.TelemetryBuilder
+	now func() time.Time
 }
 
 func newLogsExporter(set exporter.Settings, cfg *Config) (*logsExporter, error) {
+	zip, err := cfg.Compressor()
+	if err != nil {
+		return nil, err
+	}
 	tb, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
 	if err != nil {
 		return nil, err
 	}
+	url := datadog.LogsURL(cfg.API.Site, cfg.ClientConfig.Endpoint)
 	return &logsExporter{
-		cfg:    cfg,
-		set:    set,
-		logger: set.Logger,
-		tb:     tb,
-		now:    time.Now,
+		Exporter: datadog.NewExporter(set, &cfg.ExporterConfig, url, zip, tb.Shutdown),
+		cfg:      cfg,
+		tb:       tb,
+		now:      time.Now,
 	}, nil
 }
 
-// start makes the HTTP client: proxy, TLS, headers and the auth or
-// middleware extensions of the host (confighttp).
-func (e *logsExporter) start(ctx context.Context, host component.Host) error {
-	hc, err := e.cfg.HTTPClient(ctx, host, e.set.TelemetrySettings)
-	if err != nil {
-		return err
-	}
-	e.client = datadog.NewClient(hc, datadog.LogsURL(e.cfg.API.Site, e.cfg.ClientConfig.Endpoint), e.cfg.API.Key, e.cfg.Compression, e.set.BuildInfo.Version)
-	return nil
-}
-
-func (e *logsExporter) shutdown(context.Context) error {
-	if e.client != nil {
-		e.client.Close()
-	}
-	e.tb.Shutdown()
-	return nil
-}
-
-// batch is the entries of one request, in record order.
+// batch is the entries of one request, in record order, encoded in one
+// buffer: "[" then the entries separated by commas (the closing bracket
+// is added when sent); ends holds where each entry ends.
 type batch struct {
-	entries [][]byte
-	size    int
+	buf  []byte
+	ends []int
 }
+
+// payloads reuses request buffers (up to max_payload_bytes each).
+var payloads = sync.Pool{New: func() any { return new(batch) }}
 
 // pushLogs encodes every record as one entry and sends them in requests of
 // at most MaxEntries entries and MaxPayloadBytes bytes. When a request
@@ -78,15 +66,18 @@ type batch struct {
 // (consumererror.Logs), so that what was accepted is not sent again.
 func (e *logsExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 	enc := encoder{ddsource: e.cfg.DDSource, hostname: e.cfg.Hostname, ct: e.cfg.CloudTrail, extraTags: e.cfg.ExtraTags}
-	var b batch
-	sent := 0 // records accepted by the intake
+	b := payloads.Get().(*batch)
+	defer payloads.Put(b)
+	b.buf, b.ends = append(b.buf[:0], '['), b.ends[:0]
+	var spare []byte // an entry moved to the next request
+	sent := 0        // records accepted by the intake
 	truncated := 0
 	outside := 0 // entries Datadog will drop for their timestamp
 	now := e.now()
 	flush := func() error {
-		n, err := e.send(ctx, b.entries)
+		n, err := e.send(ctx, b.buf, b.ends, 0, len(b.ends))
 		sent += n
-		b = batch{}
+		b.buf, b.ends = append(b.buf[:0], '['), b.ends[:0]
 		return err
 	}
 	var err error
@@ -100,32 +91,45 @@ records:
 				if ts := lr.Timestamp(); ts != 0 && (now.Sub(ts.AsTime()) > maxAge || ts.AsTime().Sub(now) > maxAhead) {
 					outside++
 				}
-				entry, cut := enc.encode(nil, rl.Resource(), lr)
+				before := len(b.buf)
+				if len(b.ends) > 0 {
+					b.buf = append(b.buf, ',')
+				}
+				start := len(b.buf)
+				var cut bool
+				b.buf, cut = enc.encode(b.buf, rl.Resource(), lr)
 				if cut {
 					truncated++
 					id := datadog.ReadRecord(rl.Resource(), lr).EventID
-					e.logger.Warn("Log entry larger than the intake's 1 MB limit was truncated; see dd_truncated_fields",
+					e.Logger.Warn("Log entry larger than the intake's 1 MB limit was truncated; see dd_truncated_fields",
 						zap.String("event_id", id))
 				}
-				if len(b.entries) > 0 && (len(b.entries) >= e.cfg.MaxEntries || b.size+len(entry)+1 > e.cfg.MaxPayloadBytes-2) {
+				if len(b.ends) > 0 && (len(b.ends) >= e.cfg.MaxEntries || len(b.buf)+1 > e.cfg.MaxPayloadBytes) {
+					// The entry goes to the next request.
+					spare = append(spare[:0], b.buf[start:]...)
+					b.buf = b.buf[:before]
 					if err = flush(); err != nil {
 						break records
 					}
+					b.buf = append(b.buf, spare...)
 				}
-				b.entries = append(b.entries, entry)
-				b.size += len(entry) + 1
+				b.ends = append(b.ends, len(b.buf))
 			}
 		}
 	}
-	if err == nil && len(b.entries) > 0 {
+	if err == nil && len(b.ends) > 0 {
 		err = flush()
+	}
+	if enc.malformed > 0 {
+		e.Logger.Warn("CloudTrail records whose body was not a JSON object were sent with the fields their attributes carry and the body as message",
+			zap.Int("records", enc.malformed))
 	}
 	if truncated > 0 {
 		e.tb.ExporterDatadoglogsEntriesTruncated.Add(ctx, int64(truncated))
 	}
 	if outside > 0 {
 		e.tb.ExporterDatadoglogsEntriesOutsideWindow.Add(ctx, int64(outside))
-		e.logger.Warn("Sending log entries whose timestamps Datadog does not accept (more than 18 h old or 2 h ahead): the intake drops them",
+		e.Logger.Warn("Sending log entries whose timestamps Datadog does not accept (more than 18 h old or 2 h ahead): the intake drops them",
 			zap.Int("entries", outside))
 	}
 	if err == nil {
@@ -137,40 +141,43 @@ records:
 	return consumererror.NewLogs(err, datadog.SelectLogs(ld, func(i int) bool { return i >= sent }))
 }
 
-// send posts entries as one request; on 413 it splits them in halves and
-// sends each. It returns how many entries (from the first) were accepted.
-func (e *logsExporter) send(ctx context.Context, entries [][]byte) (int, error) {
-	payload := make([]byte, 0, 2+len(entries)*1500)
-	payload = append(payload, '[')
-	for i, en := range entries {
-		if i > 0 {
-			payload = append(payload, ',')
+// send posts entries from to to (of a batch's buf and ends) as one
+// request; on 413 it splits them in halves and sends each. It returns how
+// many entries (from the first) were accepted.
+func (e *logsExporter) send(ctx context.Context, buf []byte, ends []int, from, to int) (int, error) {
+	var payload []byte
+	if from == 0 && to == len(ends) {
+		payload = append(buf, ']') // buf has room or grows; only payload sees the bracket
+	} else {
+		start := 1 // after "["
+		if from > 0 {
+			start = ends[from-1] + 1 // after the comma
 		}
-		payload = append(payload, en...)
+		payload = make([]byte, 0, ends[to-1]-start+2)
+		payload = append(append(append(payload, '['), buf[start:ends[to-1]]...), ']')
 	}
-	payload = append(payload, ']')
 	resp, err := e.post(ctx, payload)
 	e.tb.ExporterDatadoglogsPayloadBytes.Add(ctx, int64(resp.Sent))
 	e.tb.ExporterDatadoglogsPayloads.Add(ctx, 1, metric.WithAttributes(attribute.String("status", statusClass(resp.Status))))
-	if errors.Is(err, datadog.ErrTooLarge) && len(entries) > 1 {
-		half := len(entries) / 2
-		e.logger.Debug("Logs intake answered 413; splitting the request", zap.Int("entries", len(entries)))
-		n, err := e.send(ctx, entries[:half])
+	if n := to - from; errors.Is(err, datadog.ErrTooLarge) && n > 1 {
+		half := from + n/2
+		e.Logger.Debug("Logs intake answered 413; splitting the request", zap.Int("entries", n))
+		k, err := e.send(ctx, buf, ends, from, half)
 		if err != nil {
-			return n, err
+			return k, err
 		}
-		m, err := e.send(ctx, entries[half:])
-		return n + m, err
+		m, err := e.send(ctx, buf, ends, half, to)
+		return k + m, err
 	}
 	if errors.Is(err, datadog.ErrTooLarge) {
 		// One entry alone is refused: it cannot be sent in any request.
-		e.logger.Error("Logs intake refused a single entry as too large; it is dropped", zap.Int("bytes", len(entries[0])), zap.Error(err))
+		e.Logger.Error("Logs intake refused a single entry as too large; it is dropped", zap.Int("bytes", len(payload)-2), zap.Error(err))
 		return 1, nil
 	}
 	if err != nil {
 		return 0, err
 	}
-	return len(entries), nil
+	return to - from, nil
 }
 
 // post sends one request within `timeout`. The timeout is per request, not
@@ -182,7 +189,7 @@ func (e *logsExporter) post(ctx context.Context, payload []byte) (datadog.Respon
 		ctx, cancel = context.WithTimeout(ctx, e.cfg.ClientConfig.Timeout)
 		defer cancel()
 	}
-	return e.client.Post(ctx, payload)
+	return e.Client.Post(ctx, payload)
 }
 
 func statusClass(status int) string {

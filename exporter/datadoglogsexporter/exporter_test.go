@@ -28,8 +28,8 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/datadoglogsexporter/internal/metadata"
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/internal/datadog/datadogtest"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/ctattr"
-	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/ctsample"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/devstack"
 )
 
@@ -71,8 +71,8 @@ func newTestExporter(t testing.TB, cfg *Config) *testExporter {
 	set.Logger = zap.New(core)
 	exp, err := newLogsExporter(set, cfg)
 	require.NoError(t, err)
-	require.NoError(t, exp.start(context.Background(), componenttest.NewNopHost()))
-	t.Cleanup(func() { _ = exp.shutdown(context.Background()) })
+	require.NoError(t, exp.Start(context.Background(), componenttest.NewNopHost()))
+	t.Cleanup(func() { _ = exp.Shutdown(context.Background()) })
 	return &testExporter{exp: exp, tel: tel, logs: logs}
 }
 
@@ -121,7 +121,7 @@ func idCounts(in *devstack.Intake) map[string]int {
 func TestCloudTrailGolden(t *testing.T) {
 	in := startIntake(t)
 	te := newTestExporter(t, testConfig(in.URL))
-	ld := ctsample.Logs(t)
+	ld := datadogtest.Logs(t, false)
 	// An attribute added by a processor travels with the record.
 	for _, rl := range ld.ResourceLogs().All() {
 		for _, sl := range rl.ScopeLogs().All() {
@@ -141,7 +141,7 @@ func TestCloudTrailGolden(t *testing.T) {
 		assert.Contains(t, e, "eventVersion")
 		assert.Contains(t, e, "awsRegion")
 		assert.Equal(t, "cloudtrail", e["ddsource"])
-		assert.Equal(t, map[string]any{"s3": map[string]any{"bucket": ctsample.Bucket, "key": e["aws"].(map[string]any)["s3"].(map[string]any)["key"]}}, e["aws"])
+		assert.Equal(t, map[string]any{"s3": map[string]any{"bucket": datadogtest.Bucket, "key": e["aws"].(map[string]any)["s3"].(map[string]any)["key"]}}, e["aws"])
 		assert.Equal(t, "cloudtrail", e["service"], "as the Forwarder")
 		assert.NotContains(t, e, "status", "as the Forwarder: Datadog's pipeline sets it")
 		assert.Contains(t, e["ddtags"], "aws_account:")
@@ -221,16 +221,20 @@ func TestBatchLimits(t *testing.T) {
 }
 
 func TestSplitOn413(t *testing.T) {
-	in := startIntake(t)
-	in.Fail(devstack.IntakeFault{Path: "/api/v2/logs", Status: 413, Times: 2})
-	te := newTestExporter(t, testConfig(in.URL))
-	require.NoError(t, te.exp.pushLogs(context.Background(), cloudTrailLogs(40, "")))
-	ids := idCounts(in)
-	assert.Len(t, ids, 40)
-	for id, n := range ids {
-		assert.Equal(t, 1, n, id)
+	for _, mode := range bodyModes {
+		t.Run(mode, func(t *testing.T) {
+			in := startIntake(t)
+			in.Fail(devstack.IntakeFault{Path: "/api/v2/logs", Status: 413, Times: 2})
+			te := newTestExporter(t, testConfig(in.URL))
+			require.NoError(t, te.exp.pushLogs(context.Background(), inBodyMode(mode, cloudTrailLogs(40, ""))))
+			ids := idCounts(in)
+			assert.Len(t, ids, 40)
+			for id, n := range ids {
+				assert.Equal(t, 1, n, id)
+			}
+			assert.Equal(t, 2, in.Rejected(413))
+		})
 	}
-	assert.Equal(t, 2, in.Rejected(413))
 }
 
 func TestRetryableFailureReturnsOnlyUnsent(t *testing.T) {
@@ -273,21 +277,29 @@ func TestPermanentErrorHidesKey(t *testing.T) {
 }
 
 func TestOversizedEntryIsTruncated(t *testing.T) {
-	in := startIntake(t)
-	te := newTestExporter(t, testConfig(in.URL))
-	big := strings.Repeat(`{"Effect":"Allow","Action":"s3:*"}`, 60_000) // ~2 MB, quotes to escape
-	require.NoError(t, te.exp.pushLogs(context.Background(), cloudTrailLogs(2, big)))
-	entries := in.Logs()
-	require.Len(t, entries, 2)
-	for _, e := range entries {
-		assert.Equal(t, true, e["dd_truncated"])
-		assert.Equal(t, []any{"requestParameters"}, e["dd_truncated_fields"])
-		s, _ := e["requestParameters"].(string)
-		assert.True(t, strings.HasPrefix(s, `{"policyDocument":"{\"Effect\"`), s[:40])
-		assert.True(t, strings.HasSuffix(s, "…"))
-		assert.Equal(t, "RunInstances", e["eventName"], "the other fields are kept whole")
+	for _, mode := range bodyModes {
+		t.Run(mode, func(t *testing.T) {
+			in := startIntake(t)
+			te := newTestExporter(t, testConfig(in.URL))
+			big := strings.Repeat(`{"Effect":"Allow","Action":"s3:*"}`, 60_000) // ~2 MB, quotes to escape
+			ld := cloudTrailLogs(2, big)
+			ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Attributes().PutStr("team", "security")
+			require.NoError(t, te.exp.pushLogs(context.Background(), inBodyMode(mode, ld)))
+			entries := in.Logs()
+			require.Len(t, entries, 2)
+			for _, e := range entries {
+				assert.Equal(t, true, e["dd_truncated"])
+				assert.Equal(t, []any{"requestParameters"}, e["dd_truncated_fields"])
+				s, _ := e["requestParameters"].(string)
+				assert.True(t, strings.HasPrefix(s, `{"policyDocument":"{\"Effect\"`), s[:40])
+				assert.True(t, strings.HasSuffix(s, "…"))
+				assert.Equal(t, "RunInstances", e["eventName"], "the other fields are kept whole")
+				assert.Equal(t, "2026-11-20T10:00:00Z", e["eventTime"])
+			}
+			assert.Equal(t, "security", entries[0]["team"], "a processor's attribute stays")
+			assert.Equal(t, int64(2), te.counter("otelcol_exporter_datadoglogs_entries_truncated"))
+		})
 	}
-	assert.Equal(t, int64(2), te.counter("otelcol_exporter_datadoglogs_entries_truncated"))
 }
 
 // TestThroughExporterHelper runs the exporter as the collector does: with

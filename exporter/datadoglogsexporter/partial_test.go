@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 	"go.opentelemetry.io/collector/pdata/plog"
 
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/internal/datadog/datadogtest"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/ctattr"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/devstack"
 )
@@ -27,29 +28,13 @@ func (s shape) total() int { return s.resources * s.scopes * s.records }
 // multiResourceLogs returns CloudTrail-shaped records spread over several
 // resources (accounts) and scope logs, with distinct event IDs in order.
 func multiResourceLogs(s shape) plog.Logs {
-	ld := plog.NewLogs()
-	n := 0
-	for r := 0; r < s.resources; r++ {
-		one := cloudTrailLogs(s.scopes*s.records, "")
-		src := one.ResourceLogs().At(0)
-		rl := ld.ResourceLogs().AppendEmpty()
-		src.Resource().CopyTo(rl.Resource())
-		rl.Resource().Attributes().PutStr(ctattr.ResourceAccountID, fmt.Sprintf("%012d", r+1))
-		recs := src.ScopeLogs().At(0).LogRecords()
-		for sc := 0; sc < s.scopes; sc++ {
-			sl := rl.ScopeLogs().AppendEmpty()
-			sl.Scope().SetName(fmt.Sprintf("scope-%d", sc))
-			for i := 0; i < s.records; i++ {
-				lr := sl.LogRecords().AppendEmpty()
-				recs.At(sc*s.records + i).CopyTo(lr)
-				id := fmt.Sprintf("r%d-s%d-%05d", r, sc, n)
-				lr.Body().Map().PutStr("eventID", id)
-				lr.Attributes().PutStr(ctattr.AttrEventID, id)
-				n++
-			}
-		}
-	}
-	return ld
+	template := cloudTrailLogs(1, "").ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0)
+	return datadogtest.MultiResource(s.resources, s.scopes, s.records, "us-east-1", func(n, r, sc int, lr plog.LogRecord) {
+		template.CopyTo(lr)
+		id := fmt.Sprintf("r%d-s%d-%05d", r, sc, n)
+		lr.Body().Map().PutStr("eventID", id)
+		lr.Attributes().PutStr(ctattr.AttrEventID, id)
+	})
 }
 
 // eventIDs returns the eventIDs of ld's records.
@@ -58,7 +43,7 @@ func eventIDs(ld plog.Logs) map[string]int {
 	for _, rl := range ld.ResourceLogs().All() {
 		for _, sl := range rl.ScopeLogs().All() {
 			for _, lr := range sl.LogRecords().All() {
-				v, _ := lr.Body().Map().Get("eventID")
+				v, _ := lr.Attributes().Get(ctattr.AttrEventID)
 				out[v.Str()]++
 			}
 		}
@@ -84,30 +69,32 @@ func TestPartialFailureAcrossResources(t *testing.T) {
 	for _, tt := range partialShapes {
 		requests := (tt.shape.total() + tt.maxEntries - 1) / tt.maxEntries
 		for fail := 0; fail < requests; fail++ {
-			t.Run(fmt.Sprintf("%s/request %d of %d fails", tt.name, fail+1, requests), func(t *testing.T) {
-				in := startIntake(t)
-				in.Fail(devstack.IntakeFault{Path: "/api/v2/logs", Status: 503, After: fail, Times: 1})
-				cfg := testConfig(in.URL)
-				cfg.MaxEntries = tt.maxEntries
-				te := newTestExporter(t, cfg)
-				ld := multiResourceLogs(tt.shape)
-				all := eventIDs(ld)
+			for _, mode := range bodyModes {
+				t.Run(fmt.Sprintf("%s/request %d of %d fails/%s body", tt.name, fail+1, requests, mode), func(t *testing.T) {
+					in := startIntake(t)
+					in.Fail(devstack.IntakeFault{Path: "/api/v2/logs", Status: 503, After: fail, Times: 1})
+					cfg := testConfig(in.URL)
+					cfg.MaxEntries = tt.maxEntries
+					te := newTestExporter(t, cfg)
+					ld := inBodyMode(mode, multiResourceLogs(tt.shape))
+					all := eventIDs(ld)
 
-				err := te.exp.pushLogs(context.Background(), ld)
-				require.Error(t, err, "a failed request is never reported as success")
-				assert.False(t, consumererror.IsPermanent(err))
-				var le consumererror.Logs
-				require.ErrorAs(t, err, &le)
-				accepted := idCounts(in)
-				rest := eventIDs(le.Data())
-				for id := range all {
-					assert.Equal(t, 1, accepted[id]+rest[id], "%s: accepted %d times, returned %d times", id, accepted[id], rest[id])
-				}
-				assert.Equal(t, len(all), len(accepted)+len(rest))
+					err := te.exp.pushLogs(context.Background(), ld)
+					require.Error(t, err, "a failed request is never reported as success")
+					assert.False(t, consumererror.IsPermanent(err))
+					var le consumererror.Logs
+					require.ErrorAs(t, err, &le)
+					accepted := idCounts(in)
+					rest := eventIDs(le.Data())
+					for id := range all {
+						assert.Equal(t, 1, accepted[id]+rest[id], "%s: accepted %d times, returned %d times", id, accepted[id], rest[id])
+					}
+					assert.Equal(t, len(all), len(accepted)+len(rest))
 
-				require.NoError(t, te.exp.pushLogs(context.Background(), le.Data()))
-				assertExactlyOnce(t, in, all)
-			})
+					require.NoError(t, te.exp.pushLogs(context.Background(), le.Data()))
+					assertExactlyOnce(t, in, all)
+				})
+			}
 		}
 	}
 }

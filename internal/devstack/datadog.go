@@ -13,6 +13,9 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"unicode/utf8"
+
+	"github.com/klauspost/compress/zstd"
 )
 
 // Documented limits of the Datadog intakes that the emulator enforces.
@@ -54,7 +57,7 @@ type IntakeFault struct {
 }
 
 // Intake emulates the Datadog logs intake (POST /api/v2/logs) and the v1
-// Events API (POST /api/v1/events): it checks DD-API-KEY, decodes gzip,
+// Events API (POST /api/v1/events): it checks DD-API-KEY, decodes gzip or zstd,
 // enforces the documented limits and records what it accepted.
 type Intake struct {
 	// URL is the base URL to give as the exporters' endpoint.
@@ -69,14 +72,16 @@ type Intake struct {
 	bodies   map[string][]int
 	rejected map[int]int
 	origins  map[string]int
-	faults   []*IntakeFault
-	delay    time.Duration
-	now      func() time.Time
+	// encodings counts decoded requests by Content-Encoding.
+	encodings map[string]int
+	faults    []*IntakeFault
+	delay     time.Duration
+	now       func() time.Time
 }
 
 // StartIntake starts the emulator on addr ("" for any loopback port).
 func StartIntake(addr, apiKey string) (*Intake, error) {
-	in := &Intake{APIKey: apiKey, requests: map[string]int{}, bodies: map[string][]int{}, rejected: map[int]int{}, origins: map[string]int{}, now: time.Now}
+	in := &Intake{APIKey: apiKey, requests: map[string]int{}, bodies: map[string][]int{}, rejected: map[int]int{}, origins: map[string]int{}, encodings: map[string]int{}, now: time.Now}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/v2/logs", in.handleLogs)
 	mux.HandleFunc("POST /api/v1/events", in.handleEvents)
@@ -182,6 +187,14 @@ func (in *Intake) Origins() map[string]int {
 	return maps.Clone(in.origins)
 }
 
+// Encodings counts the requests whose body was decoded (valid key, within
+// the size limit) by Content-Encoding ("" for none).
+func (in *Intake) Encodings() map[string]int {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return maps.Clone(in.encodings)
+}
+
 // Rejected returns how many requests got the given status.
 func (in *Intake) Rejected(status int) int {
 	in.mu.Lock()
@@ -248,6 +261,15 @@ func (in *Intake) body(w http.ResponseWriter, r *http.Request, limit int) []byte
 			return nil
 		}
 		src = zr
+	case "zstd":
+		// Vector's datadog_logs sink and the Datadog Agent send zstd.
+		zr, err := zstd.NewReader(r.Body, zstd.WithDecoderConcurrency(1))
+		if err != nil {
+			in.reject(w, http.StatusBadRequest, "invalid zstd: "+err.Error())
+			return nil
+		}
+		defer zr.Close()
+		src = zr
 	case "", "identity":
 	default:
 		in.reject(w, http.StatusBadRequest, "unsupported Content-Encoding "+enc)
@@ -255,7 +277,12 @@ func (in *Intake) body(w http.ResponseWriter, r *http.Request, limit int) []byte
 	}
 	b, err := io.ReadAll(io.LimitReader(src, int64(limit)+1))
 	if err != nil {
-		in.reject(w, http.StatusBadRequest, "cannot read body: "+err.Error())
+		in.reject(w, http.StatusBadRequest, "cannot read body ("+r.Header.Get("Content-Encoding")+"): "+err.Error())
+		return nil
+	}
+	// JSON is UTF-8 (RFC 8259); Go's decoder would silently repair it.
+	if !utf8.Valid(b) {
+		in.reject(w, http.StatusBadRequest, "body is not valid UTF-8")
 		return nil
 	}
 	if len(b) > limit {
@@ -265,6 +292,7 @@ func (in *Intake) body(w http.ResponseWriter, r *http.Request, limit int) []byte
 	in.mu.Lock()
 	in.bodies[r.URL.Path] = append(in.bodies[r.URL.Path], len(b))
 	in.origins[origin+"/"+version]++
+	in.encodings[r.Header.Get("Content-Encoding")]++
 	in.mu.Unlock()
 	return b
 }

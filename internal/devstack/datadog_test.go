@@ -9,23 +9,31 @@ import (
 	"testing"
 	"time"
 
+	"github.com/klauspost/compress/zstd"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-func post(t *testing.T, url, key, body string, gz bool) int {
+func post(t *testing.T, url, key, body, enc string) int {
 	t.Helper()
-	return postWith(t, url, key, body, gz, http.Header{"Dd-Evp-Origin": {"test"}, "Dd-Evp-Origin-Version": {"1"}})
+	return postWith(t, url, key, body, enc, http.Header{"Dd-Evp-Origin": {"test"}, "Dd-Evp-Origin-Version": {"1"}})
 }
 
-func postWith(t *testing.T, url, key, body string, gz bool, h http.Header) int {
+// postWith posts body compressed with enc: "", gzip, zstd, or
+// "zstd-but-gzip" (gzip bytes labelled zstd).
+func postWith(t *testing.T, url, key, body, enc string, h http.Header) int {
 	t.Helper()
 	var b bytes.Buffer
-	if gz {
+	switch enc {
+	case "gzip", "zstd-but-gzip":
 		zw := gzip.NewWriter(&b)
 		_, _ = zw.Write([]byte(body))
 		_ = zw.Close()
-	} else {
+	case "zstd":
+		zw, _ := zstd.NewWriter(&b)
+		_, _ = zw.Write([]byte(body))
+		_ = zw.Close()
+	default:
 		b.WriteString(body)
 	}
 	req, _ := http.NewRequest(http.MethodPost, url, &b)
@@ -34,8 +42,8 @@ func postWith(t *testing.T, url, key, body string, gz bool, h http.Header) int {
 		req.Header[k] = v
 	}
 	req.Header.Set("DD-API-KEY", key)
-	if gz {
-		req.Header.Set("Content-Encoding", "gzip")
+	if enc != "" {
+		req.Header.Set("Content-Encoding", strings.TrimSuffix(enc, "-but-gzip"))
 	}
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
@@ -63,7 +71,7 @@ func TestIntakeRequiresOrigin(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			assert.Equal(t, tt.want, postWith(t, in.URL+tt.path, "k", tt.body, false, tt.h))
+			assert.Equal(t, tt.want, postWith(t, in.URL+tt.path, "k", tt.body, "", tt.h))
 		})
 	}
 	assert.Equal(t, map[string]int{"otelcol-cloudtrail/1.0": 2}, in.Origins())
@@ -85,34 +93,38 @@ func TestIntakeContract(t *testing.T) {
 	now := time.Now().Unix()
 	tests := []struct {
 		name, url, key, body string
-		gz                   bool
+		enc                  string
 		want                 int
 	}{
-		{"logs accepted", logs, "k", entries(2, 10), true, 202},
-		{"single object accepted", logs, "k", `{"message":"x"}`, false, 202},
-		{"wrong key", logs, "bad", entries(1, 1), true, 403},
-		{"too many entries", logs, "k", entries(1001, 1), true, 413},
-		{"entry over 1 MB", logs, "k", entries(1, 1_000_001), true, 413},
-		{"payload over 5 MB", logs, "k", entries(6, 999_000), true, 413},
-		{"not json", logs, "k", "nope", false, 400},
-		{"event accepted", events, "k", fmt.Sprintf(`{"title":"t","text":"x","priority":"low","date_happened":%d}`, now), false, 202},
-		{"title too long", events, "k", `{"title":"` + strings.Repeat("t", 101) + `","text":"x"}`, false, 400},
-		{"text too long", events, "k", `{"title":"t","text":"` + strings.Repeat("x", 4001) + `"}`, false, 400},
-		{"bad priority", events, "k", `{"title":"t","text":"x","priority":"high"}`, false, 400},
-		{"too old", events, "k", fmt.Sprintf(`{"title":"t","text":"x","date_happened":%d}`, now-19*3600), false, 400},
-		{"aggregation key too long", events, "k", `{"title":"t","text":"x","aggregation_key":"` + strings.Repeat("a", 101) + `"}`, false, 400},
+		{"logs accepted", logs, "k", entries(2, 10), "gzip", 202},
+		{"single object accepted", logs, "k", `{"message":"x"}`, "", 202},
+		{"wrong key", logs, "bad", entries(1, 1), "gzip", 403},
+		{"too many entries", logs, "k", entries(1001, 1), "gzip", 413},
+		{"entry over 1 MB", logs, "k", entries(1, 1_000_001), "gzip", 413},
+		{"payload over 5 MB", logs, "k", entries(6, 999_000), "gzip", 413},
+		{"not json", logs, "k", "nope", "", 400},
+		{"zstd accepted", logs, "k", entries(2, 10), "zstd", 202},
+		{"zstd that is not zstd", logs, "k", entries(1, 1), "zstd-but-gzip", 400},
+		{"invalid UTF-8", logs, "k", "[{\"message\":\"a\xffb\"}]", "gzip", 400},
+		{"event accepted", events, "k", fmt.Sprintf(`{"title":"t","text":"x","priority":"low","date_happened":%d}`, now), "", 202},
+		{"title too long", events, "k", `{"title":"` + strings.Repeat("t", 101) + `","text":"x"}`, "", 400},
+		{"text too long", events, "k", `{"title":"t","text":"` + strings.Repeat("x", 4001) + `"}`, "", 400},
+		{"bad priority", events, "k", `{"title":"t","text":"x","priority":"high"}`, "", 400},
+		{"too old", events, "k", fmt.Sprintf(`{"title":"t","text":"x","date_happened":%d}`, now-19*3600), "", 400},
+		{"aggregation key too long", events, "k", `{"title":"t","text":"x","aggregation_key":"` + strings.Repeat("a", 101) + `"}`, "", 400},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			assert.Equal(t, tt.want, post(t, tt.url, tt.key, tt.body, tt.gz))
+			assert.Equal(t, tt.want, post(t, tt.url, tt.key, tt.body, tt.enc))
 		})
 	}
-	assert.Len(t, in.Logs(), 3)
+	assert.Len(t, in.Logs(), 5)
+	assert.Equal(t, map[string]int{"gzip": 3, "zstd": 1, "": 8}, in.Encodings(), "decoded requests by Content-Encoding")
 	assert.Len(t, in.Events(), 1)
 
 	in.Fail(IntakeFault{Path: "/api/v2/logs", Status: 429, Times: 2, After: 1, RetryAfter: 3})
-	assert.Equal(t, 202, post(t, logs, "k", entries(1, 1), false))
-	assert.Equal(t, 429, post(t, logs, "k", entries(1, 1), false))
-	assert.Equal(t, 429, post(t, logs, "k", entries(1, 1), false))
-	assert.Equal(t, 202, post(t, logs, "k", entries(1, 1), false))
+	assert.Equal(t, 202, post(t, logs, "k", entries(1, 1), ""))
+	assert.Equal(t, 429, post(t, logs, "k", entries(1, 1), ""))
+	assert.Equal(t, 429, post(t, logs, "k", entries(1, 1), ""))
+	assert.Equal(t, 202, post(t, logs, "k", entries(1, 1), ""))
 }

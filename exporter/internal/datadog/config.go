@@ -69,9 +69,14 @@ func NewExporterConfig() ExporterConfig {
 	}
 }
 
+// Compressor returns the compressor of the `compression` setting.
+func (c *ExporterConfig) Compressor() (*Compressor, error) {
+	return NewCompressor(c.ClientConfig.Compression, c.ClientConfig.CompressionParams.Level)
+}
+
 // HTTPClient returns the HTTP client of the configuration (proxy, TLS,
 // timeout, headers, auth and middleware extensions of host). It does not
-// compress: the Client does (gzip or none), once.
+// compress: the Client does (Compressor), once.
 func (c *ExporterConfig) HTTPClient(ctx context.Context, host component.Host, set component.TelemetrySettings) (*http.Client, error) {
 	cc := c.ClientConfig
 	cc.Compression = ""

@@ -14,11 +14,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/klauspost/compress/gzip"
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
@@ -69,18 +67,6 @@ func EventsURL(site, endpoint string) string {
 	return "https://api." + site + "/api/v1/events"
 }
 
-// gzipWriters reuses compressors (each holds about 1 MB of state).
-var gzipWriters = sync.Pool{New: func() any {
-	zw, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed)
-	return zw
-}}
-
-// Compression values.
-const (
-	CompressionGzip = "gzip"
-	CompressionNone = "none"
-)
-
 // Origin is the DD-EVP-ORIGIN header of every request: it tells Datadog
 // which integration sent the data (the Forwarder sends aws_forwarder).
 const Origin = "otelcol-cloudtrail"
@@ -90,20 +76,21 @@ type Client struct {
 	http    *http.Client
 	url     string
 	key     configopaque.String
-	gzip    bool
+	zip     *Compressor // nil: none
 	version string
 	// closed: a request that ends after Close closes its connection too.
 	closed atomic.Bool
 }
 
 // NewClient returns a Client posting to url with the API key through hc
-// (ExporterConfig.HTTPClient); version is the collector's build version,
-// sent in DD-EVP-ORIGIN-VERSION and the User-Agent.
-func NewClient(hc *http.Client, url string, key configopaque.String, compression, version string) *Client {
+// (ExporterConfig.HTTPClient), compressing with zip (nil: none); version
+// is the collector's build version, sent in DD-EVP-ORIGIN-VERSION and the
+// User-Agent.
+func NewClient(hc *http.Client, url string, key configopaque.String, zip *Compressor, version string) *Client {
 	if version == "" {
 		version = "unknown"
 	}
-	return &Client{http: hc, url: url, key: key, gzip: compression == CompressionGzip, version: version}
+	return &Client{http: hc, url: url, key: key, zip: zip, version: version}
 }
 
 // Close releases the client's idle connections. A request still running
@@ -121,22 +108,18 @@ type Response struct {
 	Sent int
 }
 
-// Post sends payload (JSON). A 2xx answer returns nil. Other answers
+// Post sends payload (JSON), which the caller may reuse once Post
+// returned. A 2xx answer returns nil. Other answers
 // become errors that say what happened and never include the API key:
 // 413 wraps ErrTooLarge; 400/401/403 and other 4xx are permanent
 // (consumererror.Permanent); 408, 429, 5xx and network errors are
 // retryable, with a delay from Retry-After or X-RateLimit-Reset when given.
 func (c *Client) Post(ctx context.Context, payload []byte) (Response, error) {
-	body := payload
-	if c.gzip {
-		var buf bytes.Buffer
-		buf.Grow(len(payload) / 4)
-		zw := gzipWriters.Get().(*gzip.Writer)
-		zw.Reset(&buf)
-		_, _ = zw.Write(payload)
-		_ = zw.Close()
-		gzipWriters.Put(zw)
-		body = buf.Bytes()
+	body := c.zip.Compress(payload)
+	if c.zip.Encoding() == "" {
+		// The transport may read a body after Do returned (an early
+		// answer); the caller reuses payload.
+		body = bytes.Clone(payload)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
 	if err != nil {
@@ -147,8 +130,8 @@ func (c *Client) Post(ctx context.Context, payload []byte) (Response, error) {
 	req.Header.Set("User-Agent", Origin+"/"+c.version)
 	req.Header.Set("DD-EVP-ORIGIN", Origin)
 	req.Header.Set("DD-EVP-ORIGIN-VERSION", c.version)
-	if c.gzip {
-		req.Header.Set("Content-Encoding", "gzip")
+	if enc := c.zip.Encoding(); enc != "" {
+		req.Header.Set("Content-Encoding", enc)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {

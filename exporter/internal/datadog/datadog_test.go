@@ -60,7 +60,9 @@ func TestPostClassifiesAnswers(t *testing.T) {
 				_, _ = w.Write([]byte(`{"errors":["echo ` + key + `"]}`))
 			}))
 			defer srv.Close()
-			c := NewClient(http.DefaultClient, srv.URL, key, CompressionGzip, "1.2.3")
+			zip, err := NewCompressor(CompressionGzip, 0)
+			require.NoError(t, err)
+			c := NewClient(http.DefaultClient, srv.URL, key, zip, "1.2.3")
 			defer c.Close()
 			resp, err := c.Post(context.Background(), []byte(`[{"message":"x"}]`))
 			assert.Equal(t, tt.status, resp.Status)
@@ -78,7 +80,7 @@ func TestPostClassifiesAnswers(t *testing.T) {
 }
 
 func TestPostNetworkErrorIsRetryable(t *testing.T) {
-	c := NewClient(http.DefaultClient, "http://127.0.0.1:1/api/v2/logs", "k", CompressionNone, "test")
+	c := NewClient(http.DefaultClient, "http://127.0.0.1:1/api/v2/logs", "k", nil, "test")
 	_, err := c.Post(context.Background(), []byte(`[]`))
 	require.Error(t, err)
 	assert.False(t, consumererror.IsPermanent(err))

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/klauspost/compress/zstd"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
@@ -22,12 +23,13 @@ func TestHTTPClientSettings(t *testing.T) {
 	tests := []struct {
 		name      string
 		viaProxy  bool
-		gzip      bool
+		zip       string // compression
 		wantProxy int32
 	}{
 		{name: "direct", wantProxy: 0},
 		{name: "through proxy_url", viaProxy: true, wantProxy: 1},
-		{name: "through proxy_url, gzip", viaProxy: true, gzip: true, wantProxy: 1},
+		{name: "through proxy_url, gzip", viaProxy: true, zip: "gzip", wantProxy: 1},
+		{name: "zstd", zip: "zstd"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -36,12 +38,21 @@ func TestHTTPClientSettings(t *testing.T) {
 			intake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				got = r.Header.Clone()
 				var src io.Reader = r.Body
-				if r.Header.Get("Content-Encoding") == "gzip" {
+				switch r.Header.Get("Content-Encoding") {
+				case "gzip":
 					zr, err := gzip.NewReader(r.Body)
 					if err != nil {
 						w.WriteHeader(http.StatusBadRequest)
 						return
 					}
+					src = zr
+				case "zstd":
+					zr, err := zstd.NewReader(r.Body)
+					if err != nil {
+						w.WriteHeader(http.StatusBadRequest)
+						return
+					}
+					defer zr.Close()
 					src = zr
 				}
 				body, _ = io.ReadAll(src)
@@ -70,17 +81,15 @@ func TestHTTPClientSettings(t *testing.T) {
 				cfg.ClientConfig.ProxyURL = proxy.URL
 			}
 			cfg.ClientConfig.Headers.Set("X-Team", configopaque.String("security"))
-			if tt.gzip {
-				require.NoError(t, cfg.ClientConfig.Compression.UnmarshalText([]byte("gzip")))
+			if tt.zip != "" {
+				require.NoError(t, cfg.ClientConfig.Compression.UnmarshalText([]byte(tt.zip)))
 			}
 			hc, err := cfg.HTTPClient(context.Background(), componenttest.NewNopHost(), componenttest.NewNopTelemetrySettings())
 			require.NoError(t, err)
 			assert.Equal(t, cfg.ClientConfig.Timeout, hc.Timeout, "timeout bounds each request")
-			compression := CompressionNone
-			if tt.gzip {
-				compression = CompressionGzip
-			}
-			c := NewClient(hc, LogsURL("", intake.URL), "k", compression, "1.0")
+			zip, err := cfg.Compressor()
+			require.NoError(t, err)
+			c := NewClient(hc, LogsURL("", intake.URL), "k", zip, "1.0")
 			defer c.Close()
 			_, err = c.Post(context.Background(), []byte(`[{"message":"x"}]`))
 			require.NoError(t, err)
@@ -88,9 +97,7 @@ func TestHTTPClientSettings(t *testing.T) {
 			assert.Equal(t, "security", got.Get("X-Team"))
 			assert.Equal(t, "k", got.Get("DD-API-KEY"))
 			assert.JSONEq(t, `[{"message":"x"}]`, string(body), "compressed once at most")
-			if tt.gzip {
-				assert.Equal(t, "gzip", got.Get("Content-Encoding"), "compressed once")
-			}
+			assert.Equal(t, tt.zip, got.Get("Content-Encoding"), "compressed once, as configured")
 		})
 	}
 }

@@ -13,11 +13,14 @@ import (
 // Record is what the exporters read from one log record: the CloudTrail
 // fields when the record comes from the awscloudtrail receiver.
 type Record struct {
-	// CloudTrail reports a record of the awscloudtrail receiver (it has
-	// aws.cloudtrail.event_id and a map body).
+	// CloudTrail reports a record of the awscloudtrail receiver: it has
+	// aws.cloudtrail.event_id and a body of one of the receiver's modes
+	// (Mode).
 	CloudTrail bool
-	EventID    string
-	EventName  string
+	// Mode is the record's body mode when CloudTrail.
+	Mode      BodyMode
+	EventID   string
+	EventName string
 	// Service is the AWS service short name (ec2), else service.name.
 	Service     string
 	EventSource string
@@ -41,23 +44,75 @@ type Record struct {
 	InsightType, InsightState string
 	// Time is the record's Timestamp, or its ObservedTimestamp.
 	Time time.Time
+	// Extra reports an attribute that is not the receiver's (a
+	// processor's), which the logs entry carries.
+	Extra bool
 }
 
-// ReadRecord extracts the fields of lr (and its resource) that the exporters use.
+// ReadRecord extracts the fields of lr (and its resource) that the
+// exporters use, in one pass over the attributes.
 func ReadRecord(res pcommon.Resource, lr plog.LogRecord) Record {
-	attrs := lr.Attributes()
+	var r Record
+	var rpcSystem, issuerUserName, serviceName string
+	for k, v := range lr.Attributes().All() {
+		switch k {
+		case ctattr.AttrEventID:
+			r.EventID = v.AsString()
+		case ctattr.AttrPriority:
+			r.Priority = v.AsString()
+		case ctattr.AttrRPCMethod:
+			r.EventName = v.AsString()
+		case ctattr.AttrRPCService:
+			r.EventSource = v.AsString()
+		case ctattr.AttrService:
+			r.Service = v.AsString()
+		case ctattr.AttrErrorCode:
+			r.ErrorCode = v.AsString()
+		case ctattr.AttrErrorMessage:
+			r.ErrorMsg = v.AsString()
+		case ctattr.AttrReadOnly:
+			r.ReadOnly = v.Type() == pcommon.ValueTypeBool && v.Bool()
+		case ctattr.AttrPrincipalARN:
+			r.PrincipalARN = v.AsString()
+		case ctattr.AttrPrincipalType:
+			r.PrincipalType = v.AsString()
+		case ctattr.AttrUserName:
+			r.UserName = v.AsString()
+		case ctattr.AttrIssuerUserName:
+			issuerUserName = v.AsString()
+		case ctattr.AttrInvokedBy:
+			r.InvokedBy = v.AsString()
+		case ctattr.AttrSourceAddress:
+			r.SourceAddress = v.AsString()
+		case ctattr.AttrUserAgent:
+			r.UserAgent = v.AsString()
+		case ctattr.AttrS3Bucket:
+			r.Bucket = v.AsString()
+		case ctattr.AttrS3Key:
+			r.Key = v.AsString()
+		case ctattr.AttrRPCSystem:
+			rpcSystem = v.AsString()
+		case "service.name":
+			serviceName = v.AsString()
+			r.Extra = true
+		default:
+			if !r.Extra && !ctattr.IsContract(k) {
+				r.Extra = true
+			}
+		}
+	}
+	resAttrs := res.Attributes()
 	get := func(m pcommon.Map, k string) string {
 		if v, ok := m.Get(k); ok {
 			return v.AsString()
 		}
 		return ""
 	}
-	r := Record{
-		EventID:  get(attrs, ctattr.AttrEventID),
-		Priority: get(attrs, ctattr.AttrPriority),
-		Hostname: get(res.Attributes(), "host.name"),
+	r.Hostname = get(resAttrs, "host.name")
+	if r.EventID != "" {
+		r.Mode = ModeOf(lr.Body())
+		r.CloudTrail = r.Mode != BodyOther
 	}
-	r.CloudTrail = r.EventID != "" && lr.Body().Type() == pcommon.ValueTypeMap
 	ts := lr.Timestamp()
 	if ts == 0 {
 		ts = lr.ObservedTimestamp()
@@ -66,35 +121,21 @@ func ReadRecord(res pcommon.Resource, lr plog.LogRecord) Record {
 		r.Time = ts.AsTime()
 	}
 	if !r.CloudTrail {
-		r.Service = get(res.Attributes(), "service.name")
+		// Only the service and the time matter for other records.
+		r = Record{EventID: r.EventID, Priority: r.Priority, Hostname: r.Hostname, Time: r.Time, Extra: r.Extra}
+		r.Service = get(resAttrs, "service.name")
 		if r.Service == "" {
-			r.Service = get(attrs, "service.name")
+			r.Service = serviceName
 		}
 		return r
 	}
-	r.EventName = get(attrs, ctattr.AttrRPCMethod)
-	r.EventSource = get(attrs, ctattr.AttrRPCService)
-	r.Service = get(attrs, ctattr.AttrService)
-	r.Account = get(res.Attributes(), ctattr.ResourceAccountID)
-	r.Region = get(res.Attributes(), ctattr.ResourceRegion)
-	r.ErrorCode = get(attrs, ctattr.AttrErrorCode)
-	r.ErrorMsg = get(attrs, ctattr.AttrErrorMessage)
-	if v, ok := attrs.Get(ctattr.AttrReadOnly); ok && v.Type() == pcommon.ValueTypeBool {
-		r.ReadOnly = v.Bool()
-	}
-	r.PrincipalARN = get(attrs, ctattr.AttrPrincipalARN)
-	r.PrincipalType = get(attrs, ctattr.AttrPrincipalType)
-	r.UserName = get(attrs, ctattr.AttrUserName)
+	r.Account = get(resAttrs, ctattr.ResourceAccountID)
+	r.Region = get(resAttrs, ctattr.ResourceRegion)
 	if r.UserName == "" {
-		r.UserName = get(attrs, ctattr.AttrIssuerUserName)
+		r.UserName = issuerUserName
 	}
-	r.InvokedBy = get(attrs, ctattr.AttrInvokedBy)
-	r.SourceAddress = get(attrs, ctattr.AttrSourceAddress)
-	r.UserAgent = get(attrs, ctattr.AttrUserAgent)
-	r.Bucket = get(attrs, ctattr.AttrS3Bucket)
-	r.Key = get(attrs, ctattr.AttrS3Key)
-	if get(attrs, ctattr.AttrRPCSystem) == "AwsCloudTrailInsight" {
-		if d, ok := lr.Body().Map().Get("insightDetails"); ok && d.Type() == pcommon.ValueTypeMap {
+	if rpcSystem == "AwsCloudTrailInsight" {
+		if d, ok := RecordMap(res, lr).Get("insightDetails"); ok && d.Type() == pcommon.ValueTypeMap {
 			r.EventName = get(d.Map(), "eventName")
 			r.EventSource = get(d.Map(), "eventSource")
 			r.InsightType = get(d.Map(), "insightType")
@@ -102,6 +143,55 @@ func ReadRecord(res pcommon.Resource, lr plog.LogRecord) Record {
 		}
 	}
 	return r
+}
+
+// BodyMode is how a log record of the awscloudtrail receiver holds its
+// CloudTrail record (the receiver's `body:` setting).
+type BodyMode int
+
+// Body modes.
+const (
+	// BodyOther: not a body of the receiver's modes.
+	BodyOther BodyMode = iota
+	// BodyMap: the record as a map (`body: map`).
+	BodyMap
+	// BodyJSON: the record's JSON text as a string (`body: json`).
+	BodyJSON
+	// BodyNone: no body, the attributes only (`body: none`).
+	BodyNone
+)
+
+// ModeOf returns the body mode a CloudTrail record's body has.
+func ModeOf(body pcommon.Value) BodyMode {
+	switch body.Type() {
+	case pcommon.ValueTypeMap:
+		return BodyMap
+	case pcommon.ValueTypeStr:
+		return BodyJSON
+	case pcommon.ValueTypeEmpty:
+		return BodyNone
+	}
+	return BodyOther
+}
+
+// RecordMap returns the CloudTrail record of lr as a map, whatever its
+// body mode: the body itself (map), the body's JSON text decoded (json),
+// or the record its attributes carry (none, or a JSON text that is not a
+// JSON object). It serves the rare reads of payload fields (Insight
+// details, the events' request parameters), not the logs' hot path.
+func RecordMap(res pcommon.Resource, lr plog.LogRecord) pcommon.Map {
+	body := lr.Body()
+	if body.Type() == pcommon.ValueTypeMap {
+		return body.Map()
+	}
+	v := pcommon.NewValueEmpty()
+	if body.Type() == pcommon.ValueTypeStr {
+		if err := ParseJSON([]byte(body.Str()), v); err == nil && v.Type() == pcommon.ValueTypeMap {
+			return v.Map()
+		}
+	}
+	_ = ParseJSON(AppendRecordFromAttributes(nil, res, lr), v)
+	return v.Map()
 }
 
 // Actor names who made a CloudTrail call, for titles: the user name, the
@@ -134,14 +224,40 @@ func (r Record) Actor() string {
 // event_name and priority.
 func (r Record) Tags(extra []string) []string {
 	tags := make([]string, 0, 5+len(extra))
-	if r.CloudTrail {
-		for _, kv := range [][2]string{{"aws_account", r.Account}, {"region", r.Region}, {"aws_service", r.Service}, {"event_name", r.EventName}, {"priority", r.Priority}} {
-			if kv[1] != "" {
-				tags = append(tags, kv[0]+":"+kv[1])
-			}
+	r.eachTag(func(k, v string) { tags = append(tags, k+":"+v) })
+	return append(tags, extra...)
+}
+
+// AppendTags appends Tags(extra) joined by commas, without allocating.
+func (r Record) AppendTags(dst []byte, extra []string) []byte {
+	n := 0
+	r.eachTag(func(k, v string) {
+		if n > 0 {
+			dst = append(dst, ',')
+		}
+		n++
+		dst = append(append(append(dst, k...), ':'), v...)
+	})
+	for _, t := range extra {
+		if n > 0 {
+			dst = append(dst, ',')
+		}
+		n++
+		dst = append(dst, t...)
+	}
+	return dst
+}
+
+// eachTag calls f with each tag of a CloudTrail record that has a value.
+func (r Record) eachTag(f func(k, v string)) {
+	if !r.CloudTrail {
+		return
+	}
+	for _, kv := range [...][2]string{{"aws_account", r.Account}, {"region", r.Region}, {"aws_service", r.Service}, {"event_name", r.EventName}, {"priority", r.Priority}} {
+		if kv[1] != "" {
+			f(kv[0], kv[1])
 		}
 	}
-	return append(tags, extra...)
 }
 
 // InstanceFromARN returns the EC2 instance ID of an instance-role session

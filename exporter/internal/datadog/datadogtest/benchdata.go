@@ -1,10 +1,12 @@
-package datadog
+package datadogtest
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"syscall"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -15,9 +17,10 @@ import (
 )
 
 // BenchLogs returns n generated CloudTrail log records shaped as the
-// receiver emits them (body = record, the attributes the exporters read),
-// timed at now, for the exporters' benchmarks.
-func BenchLogs(n int, now time.Time) plog.Logs {
+// receiver emits them in a body mode (ModeMap: the record as a map,
+// ModeJSON: its JSON text, ModeNone: no body) with the attributes the
+// exporters read, timed at now, for the exporters' benchmarks.
+func BenchLogs(n int, now time.Time, mode string) plog.Logs {
 	g := trailgen.New(7, "123456789012", "us-east-1")
 	ld := plog.NewLogs()
 	rl := ld.ResourceLogs().AppendEmpty()
@@ -28,7 +31,13 @@ func BenchLogs(n int, now time.Time) plog.Logs {
 	for i := 0; i < n; i++ {
 		rec := g.Record(now.Add(-time.Duration(i) * time.Millisecond))
 		lr := lrs.AppendEmpty()
-		_ = lr.Body().SetEmptyMap().FromRaw(rec)
+		switch mode {
+		case ModeMap:
+			_ = lr.Body().SetEmptyMap().FromRaw(rec)
+		case ModeJSON:
+			text, _ := json.Marshal(rec)
+			lr.Body().SetStr(string(text))
+		}
 		a := lr.Attributes()
 		src := rec["eventSource"].(string)
 		a.PutStr(ctattr.AttrEventID, rec["eventID"].(string))
@@ -53,4 +62,15 @@ func DiscardServer() *httptest.Server {
 		_, _ = io.Copy(io.Discard, r.Body)
 		w.WriteHeader(http.StatusAccepted)
 	}))
+}
+
+// CPUTime returns the CPU time (user + system) the process used so far.
+// Benchmarks on a shared machine report CPU per record from it: wall time
+// counts the time other processes held the cores.
+func CPUTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -1,7 +1,8 @@
-// Package ctsample produces CloudTrail log records the way the collector
-// does: it stores CloudTrail files in the local S3 server and reads them
-// with the awscloudtrail receiver. Exporter tests use it for realistic input.
-package ctsample
+// Package datadogtest holds the Datadog exporters' test fixtures: CloudTrail
+// log records read by the awscloudtrail receiver from the public samples,
+// in each of the receiver's body modes; generated records for benchmarks;
+// records spread over resources and scopes; a discarding intake.
+package datadogtest
 
 import (
 	"context"
@@ -27,7 +28,7 @@ const Bucket = "sample-trail"
 // SamplesDir returns the repository's testdata/samples folder.
 func SamplesDir() string {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..", "testdata", "samples")
+	return filepath.Join(filepath.Dir(file), "..", "..", "..", "..", "testdata", "samples")
 }
 
 // Seed stores the public sample records (testdata/samples) as CloudTrail log
@@ -58,9 +59,10 @@ func Seed(s3srv *devstack.S3Server, bucket string) (int, error) {
 	return total, nil
 }
 
-// Logs reads the public samples through the awscloudtrail receiver and
-// returns the log records it emitted, in one plog.Logs.
-func Logs(t testing.TB) plog.Logs {
+// Logs reads the public samples through the awscloudtrail receiver
+// (`body: map`) and returns the log records it emitted, in one plog.Logs;
+// copyPayload sets copy_payload_attributes.
+func Logs(t testing.TB, copyPayload bool) plog.Logs {
 	t.Helper()
 	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDTEST")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
@@ -81,6 +83,7 @@ func Logs(t testing.TB) plog.Logs {
 	cfg.PollInterval = 50 * time.Millisecond
 	cfg.StartTime = "2026-11-20T00:00:00Z"
 	cfg.Trails = []awscloudtrailreceiver.TrailConfig{{Bucket: Bucket}}
+	cfg.CopyPayloadAttributes = copyPayload
 	sink := &consumertest.LogsSink{}
 	rcv, err := f.CreateLogs(context.Background(), receivertest.NewNopSettings(f.Type()), cfg, sink)
 	if err != nil {
