@@ -101,7 +101,7 @@ func (r *cloudtrailReceiver) refreshFolders(ctx context.Context) {
 		delete(r.folders, id)
 	}
 	r.folderCount.Store(int64(len(r.folders)))
-	r.lastRefresh = time.Now()
+	r.lastRefresh = refreshedAt(time.Now(), discoveryOK && len(unlisted) == 0)
 	if len(r.folders) == 0 {
 		r.logger.Warn("No CloudTrail folders found; check the trails (bucket, prefix, organization_id, accounts, regions) or discovery",
 			zap.Int("trails", len(sources)))

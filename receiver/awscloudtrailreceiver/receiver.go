@@ -343,8 +343,8 @@ func (r *cloudtrailReceiver) noteError(err error) {
 	}
 }
 
-// reportStatus reports a recoverable error when the poll had failures, and
-// OK when a clean poll follows failures.
+// reportStatus reports a recoverable error when a poll has failures after
+// clean ones, and OK when a clean poll follows failures.
 func (r *cloudtrailReceiver) reportStatus() {
 	r.statusMu.Lock()
 	err := r.pollErr
@@ -353,9 +353,9 @@ func (r *cloudtrailReceiver) reportStatus() {
 	r.inErrState = err != nil
 	r.statusMu.Unlock()
 	switch {
-	case err != nil:
+	case err != nil && !was: // see errorOnEntry
 		componentstatus.ReportStatus(r.host, componentstatus.NewRecoverableErrorEvent(err))
-	case was:
+	case err == nil && was:
 		componentstatus.ReportStatus(r.host, componentstatus.NewEvent(componentstatus.StatusOK))
 	}
 }
