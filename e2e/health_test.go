@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -55,11 +56,11 @@ func getHealth(port int) (healthStatus, error) {
 	return st, nil
 }
 
-// TestHealthStatus: /health/status of the built collector turns unhealthy
-// while the trail's bucket is missing and while listing it is denied, and
-// healthy again once each is fixed.
-func TestHealthStatus(t *testing.T) {
-	s := &stack{bin: binary(t), start: time.Now().UTC().Add(-time.Hour)}
+// healthCollector starts the built collector with testdata/health.yaml on
+// a local stack whose bucket does not exist yet; port serves /health/status.
+func healthCollector(t *testing.T) (s *stack, col *devstack.Collector, port int) {
+
+	s = &stack{bin: binary(t), start: time.Now().UTC().Add(-time.Hour)}
 	var err error
 	s.s3, err = devstack.StartS3("127.0.0.1:0")
 	require.NoError(t, err)
@@ -67,13 +68,13 @@ func TestHealthStatus(t *testing.T) {
 	s.intake, err = devstack.StartIntake("127.0.0.1:0", apiKey)
 	require.NoError(t, err)
 	t.Cleanup(s.intake.Close)
-	port, err := devstack.FreePort()
+	port, err = devstack.FreePort()
 	require.NoError(t, err)
 
 	logPath := filepath.Join(t.TempDir(), "collector.log")
 	out, err := os.Create(logPath)
 	require.NoError(t, err)
-	col, err := devstack.StartCollector(s.bin, filepath.Join("testdata", "health.yaml"), map[string]string{
+	col, err = devstack.StartCollector(s.bin, filepath.Join("testdata", "health.yaml"), map[string]string{
 		"E2E_S3": s.s3.URL, "E2E_DD": s.intake.URL, "DD_API_KEY": apiKey, "E2E_HEALTH_PORT": strconv.Itoa(port),
 		"E2E_START_TIME": s.start.Format(time.RFC3339), "AWS_ACCESS_KEY_ID": "e2e", "AWS_SECRET_ACCESS_KEY": "e2e",
 		"AWS_EC2_METADATA_DISABLED": "true",
@@ -87,6 +88,14 @@ func TestHealthStatus(t *testing.T) {
 			t.Logf("collector log:\n%s", tail(b, 8<<10))
 		}
 	})
+	return s, col, port
+}
+
+// TestHealthStatus: /health/status of the built collector turns unhealthy
+// while the trail's bucket is missing and while listing it is denied, and
+// healthy again once each is fixed.
+func TestHealthStatus(t *testing.T) {
+	s, col, port := healthCollector(t)
 	waitHealth := func(what string, cond func(healthStatus) bool) healthStatus {
 		t.Helper()
 		var last healthStatus
@@ -117,4 +126,34 @@ func TestHealthStatus(t *testing.T) {
 	waitHealth("unhealthy while listing is denied", unhealthy("AccessDenied"))
 	s.s3.FailList(bucket, devstack.Fault{Status: 403, Code: "AccessDenied", Times: 1}) // the last denial
 	waitHealth("healthy once access is granted again", healthy)
+}
+
+// TestLagThroughBinary: the built collector's lag gauge, per trail, is
+// now − the newest eventTime delivered, computed when scraped: it grows
+// while the trail delivers nothing.
+func TestLagThroughBinary(t *testing.T) {
+	s, col, _ := healthCollector(t)
+	tree := s.seed(t, 2, 5)
+	waitFor(t, col, 60*time.Second, "the records", func() bool { return len(s.intake.Logs()) >= len(tree.IDs) })
+	var newest time.Time
+	for _, e := range s.intake.Logs() {
+		et, _ := time.Parse(time.RFC3339, fmt.Sprint(e["eventTime"]))
+		newest = maxTime(newest, et)
+	}
+	lag := func() float64 {
+		v, err := col.Metrics(context.Background(), "otelcol_receiver_awscloudtrail_lag", `trail="e2e-bucket/"`)
+		require.NoError(t, err)
+		return v
+	}
+	var first float64
+	waitFor(t, col, 30*time.Second, "the lag gauge", func() bool { first = lag(); return first > 0 })
+	require.InDelta(t, time.Since(newest).Seconds(), first, 30)
+	waitFor(t, col, 30*time.Second, "the lag to grow while nothing is delivered", func() bool { return lag() >= first+1 })
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }

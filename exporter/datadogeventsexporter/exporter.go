@@ -20,6 +20,7 @@ import (
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/datadogeventsexporter/internal/metadata"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/internal/datadog"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/ctattr"
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/ratelog"
 )
 
 // maxAge is how old an event may be for the Events API.
@@ -38,6 +39,7 @@ type eventsExporter struct {
 	set    exporter.Settings
 	client *datadog.Client // made by start
 	logger *zap.Logger
+	warn   *ratelog.Limiter // repeated warnings once per minute, with a count
 	tb     *metadata.TelemetryBuilder
 	now    func() time.Time
 }
@@ -51,6 +53,7 @@ func newEventsExporter(set exporter.Settings, cfg *Config) (*eventsExporter, err
 		cfg:    cfg,
 		set:    set,
 		logger: set.Logger,
+		warn:   ratelog.New(set.Logger, time.Minute),
 		tb:     tb,
 		now:    time.Now,
 	}, nil
@@ -71,6 +74,7 @@ func (e *eventsExporter) shutdown(context.Context) error {
 	if e.client != nil {
 		e.client.Close()
 	}
+	e.warn.Stop()
 	e.tb.Shutdown()
 	return nil
 }
@@ -103,7 +107,7 @@ func (e *eventsExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 		}
 	}
 	if n := skipped[skipTooOld]; n > 0 {
-		e.logger.Warn("Records older than the Events API accepts (18 h) make no event; they are still sent as logs by datadoglogs",
+		e.warn.Warn("Records older than the Events API accepts (18 h) make no event; they are still sent as logs by datadoglogs",
 			zap.Int64("records", n))
 	}
 

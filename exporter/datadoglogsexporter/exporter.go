@@ -16,6 +16,7 @@ import (
 
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/datadoglogsexporter/internal/metadata"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/internal/datadog"
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/ratelog"
 )
 
 // Datadog accepts log timestamps from 18 h in the past to 2 h ahead.
@@ -29,6 +30,7 @@ type logsExporter struct {
 	set    exporter.Settings
 	client *datadog.Client // made by start
 	logger *zap.Logger
+	warn   *ratelog.Limiter // repeated warnings once per minute, with a count
 	tb     *metadata.TelemetryBuilder
 	now    func() time.Time
 }
@@ -42,6 +44,7 @@ func newLogsExporter(set exporter.Settings, cfg *Config) (*logsExporter, error) 
 		cfg:    cfg,
 		set:    set,
 		logger: set.Logger,
+		warn:   ratelog.New(set.Logger, time.Minute),
 		tb:     tb,
 		now:    time.Now,
 	}, nil
@@ -62,6 +65,7 @@ func (e *logsExporter) shutdown(context.Context) error {
 	if e.client != nil {
 		e.client.Close()
 	}
+	e.warn.Stop()
 	e.tb.Shutdown()
 	return nil
 }
@@ -104,7 +108,7 @@ records:
 				if cut {
 					truncated++
 					id := datadog.ReadRecord(rl.Resource(), lr).EventID
-					e.logger.Warn("Log entry larger than the intake's 1 MB limit was truncated; see dd_truncated_fields",
+					e.warn.Warn("Log entry larger than the intake's 1 MB limit was truncated; see dd_truncated_fields",
 						zap.String("event_id", id))
 				}
 				if len(b.entries) > 0 && (len(b.entries) >= e.cfg.MaxEntries || b.size+len(entry)+1 > e.cfg.MaxPayloadBytes-2) {
@@ -125,7 +129,7 @@ records:
 	}
 	if outside > 0 {
 		e.tb.ExporterDatadoglogsEntriesOutsideWindow.Add(ctx, int64(outside))
-		e.logger.Warn("Sending log entries whose timestamps Datadog does not accept (more than 18 h old or 2 h ahead): the intake drops them",
+		e.warn.Warn("Sending log entries whose timestamps Datadog does not accept (more than 18 h old or 2 h ahead): the intake drops them",
 			zap.Int("entries", outside))
 	}
 	if err == nil {

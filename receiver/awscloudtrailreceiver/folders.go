@@ -99,6 +99,7 @@ func (r *cloudtrailReceiver) refreshFolders(ctx context.Context) {
 			zap.String("folder", id))
 		r.stopFolder(f)
 		delete(r.folders, id)
+		r.watch.unwatchFolder(id)
 	}
 	r.folderCount.Store(int64(len(r.folders)))
 	r.lastRefresh = refreshedAt(time.Now(), discoveryOK && len(unlisted) == 0)
@@ -252,6 +253,7 @@ func (r *cloudtrailReceiver) addFolder(ctx context.Context, store objectStore, s
 	}
 	f := &folder{id: id, bucket: src.Bucket, prefix: p, source: src.key(), s3: store, state: st, inflight: map[string]bool{}}
 	r.folders[id] = f
+	r.watch.watchFolder(id, trailOf(src.Bucket, p.Root), f.view)
 	r.startFolder(ctx, f)
 	return id
 }

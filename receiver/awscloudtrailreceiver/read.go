@@ -101,9 +101,7 @@ func (r *cloudtrailReceiver) read(ctx context.Context, rd *objectreader.Reader, 
 	switch {
 	case err == nil:
 		r.tb.ReceiverAwscloudtrailObjectsRead.Add(ctx, 1)
-		if !lastModified.IsZero() {
-			r.tb.ReceiverAwscloudtrailObjectLag.Record(ctx, time.Since(lastModified).Seconds())
-		}
+		r.watch.deliveredObject(trailOf(t.bucket, t.key), lastModified)
 		r.addProgress(1, 0, time.Time{})
 		return readDone
 	case ctx.Err() != nil:
@@ -176,9 +174,7 @@ func (r *cloudtrailReceiver) deliver(ctx context.Context, t objectTask, b object
 	t.delivered(b.Next)
 	r.tb.ReceiverAwscloudtrailRecords.Add(ctx, int64(b.Normal), metric.WithAttributes(attribute.String("priority", ctattr.PriorityNormal)))
 	r.tb.ReceiverAwscloudtrailRecords.Add(ctx, int64(b.Low), metric.WithAttributes(attribute.String("priority", ctattr.PriorityLow)))
-	if !b.NewestEventTime.IsZero() {
-		r.tb.ReceiverAwscloudtrailLag.Record(ctx, time.Since(b.NewestEventTime).Seconds())
-	}
+	r.watch.deliveredEvents(trailOf(t.bucket, t.key), b.NewestEventTime)
 	r.addProgress(0, int64(b.Records), b.NewestEventTime)
 	return nil
 }

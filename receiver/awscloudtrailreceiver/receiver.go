@@ -27,9 +27,6 @@ import (
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/objectreader"
 )
 
-// progressEvery is how often progress is logged while objects are read.
-const progressEvery = 30 * time.Second
-
 // Checkpoint writes and retries of failing objects.
 const (
 	// saveEvery bounds how often a folder's checkpoint is written for
@@ -103,9 +100,9 @@ type cloudtrailReceiver struct {
 	startFloor    time.Time
 	readers       chan *objectreader.Reader
 
-	progressMu   sync.Mutex
-	progress     progressCounts
-	lastProgress time.Time
+	// progress writes the progress line; watch feeds it and the lag gauges.
+	progress *progressLog
+	watch    *trailWatch
 
 	// statusMu guards the errors of the current poll, reported as the
 	// component's status (recoverable error, then OK once a poll is clean).
@@ -132,11 +129,6 @@ type cloudtrailReceiver struct {
 	wrapS3 func(objectStore) objectStore
 }
 
-type progressCounts struct {
-	objects, records int64
-	newest           time.Time
-}
-
 func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*cloudtrailReceiver, error) {
 	obsrecv, err := receiverhelper.NewObsReport(receiverhelper.ObsReportSettings{
 		ReceiverID:             set.ID,
@@ -150,7 +142,13 @@ func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*cloud
 	if err != nil {
 		return nil, err
 	}
+	watch := newTrailWatch()
+	if err := watch.registerLag(tb, time.Now); err != nil {
+		return nil, err
+	}
 	return &cloudtrailReceiver{
+		progress:      newProgressLog(time.Now(), 2*cfg.PollInterval, watch.positions),
+		watch:         watch,
 		cfg:           cfg,
 		set:           set,
 		next:          next,
@@ -439,6 +437,7 @@ func (r *cloudtrailReceiver) pollFolder(ctx context.Context, f *folder, reads *s
 			f.mu.Lock()
 			f.state.Release()
 			f.mu.Unlock()
+			r.watch.listedAll(f.id, now)
 			return
 		}
 		in.ContinuationToken = out.NextContinuationToken
@@ -591,35 +590,4 @@ func (r *cloudtrailReceiver) saveSoon(f *folder) {
 
 func (r *cloudtrailReceiver) countFailed(ctx context.Context, reason string) {
 	r.tb.ReceiverAwscloudtrailObjectsFailed.Add(ctx, 1, metric.WithAttributes(attribute.String("reason", reason)))
-}
-
-func (r *cloudtrailReceiver) addProgress(objects, records int64, newest time.Time) {
-	r.progressMu.Lock()
-	r.progress.objects += objects
-	r.progress.records += records
-	if newest.After(r.progress.newest) {
-		r.progress.newest = newest
-	}
-	r.progressMu.Unlock()
-	r.logProgress(false)
-}
-
-// logProgress logs what was read since the last progress line, every
-// progressEvery while reading (backfills), and at the end of a poll.
-func (r *cloudtrailReceiver) logProgress(endOfPoll bool) {
-	r.progressMu.Lock()
-	defer r.progressMu.Unlock()
-	if r.progress.objects == 0 && r.progress.records == 0 {
-		return
-	}
-	if !endOfPoll && time.Since(r.lastProgress) < progressEvery {
-		return
-	}
-	fields := []zap.Field{zap.Int64("objects", r.progress.objects), zap.Int64("records", r.progress.records)}
-	if !r.progress.newest.IsZero() {
-		fields = append(fields, zap.Time("newest_event_time", r.progress.newest))
-	}
-	r.logger.Info("CloudTrail progress", fields...)
-	r.progress = progressCounts{}
-	r.lastProgress = time.Now()
 }
