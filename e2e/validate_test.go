@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
@@ -40,6 +41,16 @@ func TestValidate(t *testing.T) {
 			}
 		})
 	}
+	t.Run("shipped configurations", func(t *testing.T) {
+		for _, config := range []string{"../examples/aws.yaml", "../testdata/demo/config.yaml"} {
+			cmd := exec.Command(bin, "validate", "--config", config, healthGate)
+			cmd.Env = append(os.Environ(), "DD_API_KEY=0123456789abcdef0123456789abcdef", "DEMO_STORAGE_DIR=/tmp",
+				"DEMO_S3_ENDPOINT=http://127.0.0.1:9", "DEMO_DD_ENDPOINT=http://127.0.0.1:9", "DEMO_START_TIME=2026-11-01T00:00:00Z",
+				"DEMO_HEALTH_PORT=13133", "DEMO_METRICS_PORT=8888")
+			out, err := cmd.CombinedOutput()
+			require.NoError(t, err, "%s: %s", config, out)
+		}
+	})
 	t.Run("component mistakes", func(t *testing.T) {
 		// mistakes.yaml with its extensions enabled: the receiver's own checks.
 		out, err := exec.Command(bin, "validate", "--config", filepath.Join("testdata", "validate", "mistakes.yaml"),
