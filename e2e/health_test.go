@@ -149,6 +149,7 @@ func TestLagThroughBinary(t *testing.T) {
 	waitFor(t, col, 30*time.Second, "the lag gauge", func() bool { first = lag(); return first > 0 })
 	require.InDelta(t, time.Since(newest).Seconds(), first, 30)
 	waitFor(t, col, 30*time.Second, "the lag to grow while nothing is delivered", func() bool { return lag() >= first+1 })
+	checkDashboard(t, col)
 }
 
 func maxTime(a, b time.Time) time.Time {
