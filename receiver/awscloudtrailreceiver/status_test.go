@@ -25,6 +25,9 @@ func TestStatusMissingBucket(t *testing.T) {
 	host := &deliveryStatusHost{Host: componenttest.NewNopHost(), delivered: func() bool { return true }}
 	cfg := testConfig(s3srv.URL)
 	cfg.Trails = []TrailConfig{{Bucket: missing}}
+	// A refresh between the bucket's creation and its first file finds no
+	// folder: the next one, soon, finds it.
+	cfg.Discovery.RefreshInterval = 200 * time.Millisecond
 	h := startReceiver(t, cfg, sk, host)
 
 	require.Eventually(t, func() bool { return s3srv.Lists(missing, "AWSLogs/") >= 4 }, waitFor, 5*time.Millisecond,
