@@ -111,6 +111,8 @@ func TestValidateFiles(t *testing.T) {
 		is   []error
 		// errText: every part must appear in the error.
 		errText []string
+		// notText: parts that must not appear (values that are right).
+		notText []string
 		check   func(t *testing.T, cfg *Config)
 	}{
 		{file: "poll_interval_no_unit.yaml", errText: []string{"poll_interval 5 is a number without a unit"}},
@@ -130,7 +132,8 @@ func TestValidateFiles(t *testing.T) {
 		{file: "bucket_slash.yaml", is: []error{ErrBucket}, errText: []string{
 			`trails::1: bucket "my-bucket/AWSLogs" is not an S3 bucket name (the name only, without s3:// or a key: bucket: my-bucket, prefix: "")`,
 		}},
-		{file: "bucket_name.yaml", is: []error{ErrBucket}, errText: []string{`trails::0: bucket "My_Bucket" is not an S3 bucket name (3 to 63`}},
+		{file: "bucket_name.yaml", is: []error{ErrBucket}, errText: []string{`trails::0: bucket "my trail bucket" is not an S3 bucket name (3 to 63`},
+			notText: []string{"My_Legacy_Bucket", "trails::1"}},
 		{file: "start_time_unquoted.yaml", check: func(t *testing.T, cfg *Config) {
 			assert.Equal(t, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), cfg.startTime(time.Now()))
 		}},
@@ -163,6 +166,9 @@ func TestValidateFiles(t *testing.T) {
 			}
 			for _, e := range tt.errText {
 				assert.Contains(t, err.Error(), e)
+			}
+			for _, e := range tt.notText {
+				assert.NotContains(t, err.Error(), e)
 			}
 		})
 	}

@@ -47,9 +47,10 @@ var (
 	orgRe     = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
 	regionRe  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
 	roleARNRe = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/.+$`)
-	// bucketRe: 3 to 63 lower-case letters, digits, dots and hyphens,
-	// beginning and ending with a letter or digit.
-	bucketRe = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+	// bucketRe: today's rules are 3 to 63 lower-case letters, digits, dots
+	// and hyphens; buckets made in us-east-1 before March 2018 may also have
+	// upper-case letters and underscores, up to 255 characters.
+	bucketRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{1,253}[A-Za-z0-9]$`)
 )
 
 // durationKeys are the duration settings, as confmap paths.
