@@ -210,7 +210,7 @@ func (r *cloudtrailReceiver) subfolders(ctx context.Context, store objectStore, 
 			if ctx.Err() == nil {
 				r.noteError(err)
 				reason, _ := classifyS3Error(err)
-				msg := "Cannot list CloudTrail bucket; it is tried again at the next refresh"
+				msg := "Cannot list CloudTrail bucket; it is tried again at the next poll"
 				if reason == reasonAccessDenied {
 					msg = denied("ListObjectsV2", "s3://"+bucket+"/"+prefix, "s3:ListBucket")
 				}
