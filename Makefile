@@ -19,8 +19,9 @@ build:
 	$(TOOL) builder --config builder-config.yaml
 
 ## run: build, start the local S3 server and Datadog intake emulator, run the collector on them.
+## Ctrl-C stops it (exit status 0). DEMO_FLAGS passes flags to cmd/demo.
 run: build
-	$(GO) run ./cmd/demo
+	$(GO) run ./cmd/demo $(DEMO_FLAGS)
 
 ## test: lint, unit and integration tests (the concurrent components also
 ## under the race detector), then end-to-end tests of the built collector.

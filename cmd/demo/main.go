@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -21,6 +22,10 @@ import (
 )
 
 const apiKey = "demo-api-key-0000000000000000000"
+
+// HealthFeatureGate makes the health_check extension report the components'
+// status (the v2 configuration under http:) instead of a constant 200.
+const HealthFeatureGate = "--feature-gates=+extension.healthcheck.useComponentStatus"
 
 func main() {
 	collector := flag.String("collector", "./dist/otelcol-cloudtrail", "the collector binary built by ocb")
@@ -36,7 +41,8 @@ func main() {
 }
 
 func run(collector, config, logFile string, exitAfter bool, timeout time.Duration) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer takeTerminal()()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 
 	s3srv, err := devstack.StartS3("127.0.0.1:0")
@@ -63,7 +69,7 @@ func run(collector, config, logFile string, exitAfter bool, timeout time.Duratio
 		s3srv.URL, tree.Bucket, tree.Objects, len(tree.IDs))
 	fmt.Printf("             Datadog intake emulator %s\n", intake.URL)
 
-	storage, err := os.MkdirTemp("", "otelcol-cloudtrail-demo-")
+	storage, err := makeStorage()
 	if err != nil {
 		return err
 	}
@@ -76,16 +82,22 @@ func run(collector, config, logFile string, exitAfter bool, timeout time.Duratio
 		return err
 	}
 	defer out.Close()
+	healthPort, err := devstack.FreePort()
+	if err != nil {
+		return err
+	}
 	col, err := devstack.StartCollector(collector, config, map[string]string{
 		"DEMO_S3_ENDPOINT": s3srv.URL, "DEMO_DD_ENDPOINT": intake.URL, "DD_API_KEY": apiKey,
 		"DEMO_START_TIME": now.Add(-2 * time.Hour).Format(time.RFC3339), "DEMO_STORAGE_DIR": storage,
 		"AWS_ACCESS_KEY_ID": "demo", "AWS_SECRET_ACCESS_KEY": "demo", "AWS_EC2_METADATA_DISABLED": "true",
-	}, out)
+		"DEMO_HEALTH_PORT": strconv.Itoa(healthPort),
+	}, out, HealthFeatureGate)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = col.Stop(syscall.SIGTERM, 30*time.Second) }()
-	fmt.Printf("Collector:   %s --config %s (output in %s)\n\nWaiting for the records to reach the intake", collector, config, logFile)
+	fmt.Printf("Collector:   %s --config %s (pid %d, output in %s)\n", collector, config, col.Pid(), logFile)
+	fmt.Printf("             metrics http://127.0.0.1:%d/metrics, health http://127.0.0.1:%d/health/status\n\nWaiting for the records to reach the intake", col.MetricsPort, healthPort)
 
 	deadline := time.Now().Add(timeout)
 	for len(intake.Logs()) < len(tree.IDs) {

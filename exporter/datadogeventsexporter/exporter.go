@@ -81,7 +81,7 @@ func (e *eventsExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 		}
 	}
 	if n := skipped[skipTooOld]; n > 0 {
-		e.Logger.Warn("Records older than the Events API accepts (18 h) make no event; they are still sent as logs by datadoglogs",
+		e.Warn.Warn("Records older than the Events API accepts (18 h) make no event; they are still sent as logs by datadoglogs",
 			zap.Int64("records", n))
 	}
 

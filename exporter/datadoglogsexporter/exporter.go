@@ -101,7 +101,7 @@ records:
 				if cut {
 					truncated++
 					id := datadog.ReadRecord(rl.Resource(), lr).EventID
-					e.Logger.Warn("Log entry larger than the intake's 1 MB limit was truncated; see dd_truncated_fields",
+					e.Warn.Warn("Log entry larger than the intake's 1 MB limit was truncated; see dd_truncated_fields",
 						zap.String("event_id", id))
 				}
 				if len(b.ends) > 0 && (len(b.ends) >= e.cfg.MaxEntries || len(b.buf)+1 > e.cfg.MaxPayloadBytes) {
@@ -129,7 +129,7 @@ records:
 	}
 	if outside > 0 {
 		e.tb.ExporterDatadoglogsEntriesOutsideWindow.Add(ctx, int64(outside))
-		e.Logger.Warn("Sending log entries whose timestamps Datadog does not accept (more than 18 h old or 2 h ahead): the intake drops them",
+		e.Warn.Warn("Sending log entries whose timestamps Datadog does not accept (more than 18 h old or 2 h ahead): the intake drops them",
 			zap.Int("entries", outside))
 	}
 	if err == nil {

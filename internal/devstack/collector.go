@@ -33,21 +33,22 @@ func FreePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// StartCollector runs binary with --config config, the environment env
-// added to this process's, and its output written to out. The collector's
-// own metrics are served on MetricsPort (DEMO_METRICS_PORT in env).
-func StartCollector(binary, config string, env map[string]string, out io.Writer) (*Collector, error) {
+// StartCollector runs binary with --config config and args, the environment
+// env added to this process's, and its output written to out. The
+// collector's own metrics are served on MetricsPort (DEMO_METRICS_PORT in env).
+func StartCollector(binary, config string, env map[string]string, out io.Writer, args ...string) (*Collector, error) {
 	port, err := FreePort()
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(binary, "--config", config)
+	cmd := exec.Command(binary, append([]string{"--config", config}, args...)...)
 	cmd.Env = os.Environ()
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
 	cmd.Env = append(cmd.Env, "DEMO_METRICS_PORT="+strconv.Itoa(port))
 	cmd.Stdout, cmd.Stderr = out, out
+	cmd.SysProcAttr = childAttr()
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}

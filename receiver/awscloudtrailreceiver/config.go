@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"regexp"
 	"strings"
 	"time"
 
@@ -33,8 +32,8 @@ type Config struct {
 	SQS SQSConfig `mapstructure:"sqs"`
 	// PollInterval is the time between two listings of every prefix.
 	PollInterval time.Duration `mapstructure:"poll_interval"`
-	// StartTime (RFC 3339) is where a prefix without a checkpoint starts;
-	// empty means one hour before the receiver starts.
+	// StartTime (RFC 3339, quoted or not in YAML) is where a prefix without
+	// a checkpoint starts; empty means one hour before the receiver starts.
 	StartTime string `mapstructure:"start_time"`
 	// Lookback is how long files delivered late (whose keys sort behind the
 	// newest file read) are still looked for.
@@ -124,97 +123,123 @@ type PriorityConfig struct {
 	NormalServices []string `mapstructure:"normal_services"`
 }
 
-var (
-	accountRe = regexp.MustCompile(`^\d{12}$`)
-	orgRe     = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
-	regionRe  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
-	roleARNRe = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/.+$`)
-)
-
-// Validate checks the configuration.
+// Validate checks the configuration. The sections (discovery, sqs, each
+// trail, priority) validate themselves, so the collector names their path.
 func (c *Config) Validate() error {
 	var errs []error
-	if c.Region == "" {
-		errs = append(errs, errors.New("region must be set"))
+	if err := checkRegion("region", c.Region); err != nil {
+		errs = append(errs, err)
 	}
-	if c.PollInterval <= 0 {
-		errs = append(errs, errors.New("poll_interval must be positive"))
+	if err := c.checkPollInterval(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.Lookback < 0 {
-		errs = append(errs, errors.New("lookback must not be negative"))
+		errs = append(errs, fmt.Errorf("lookback %s %w", c.Lookback, ErrNegative))
 	}
 	if c.Workers < 1 {
-		errs = append(errs, errors.New("workers must be at least 1"))
+		errs = append(errs, fmt.Errorf("workers %d %w", c.Workers, ErrAtLeastOne))
 	}
 	if c.MaxBatchRecords < 1 {
-		errs = append(errs, errors.New("max_batch_records must be at least 1"))
+		errs = append(errs, fmt.Errorf("max_batch_records %d %w", c.MaxBatchRecords, ErrAtLeastOne))
 	}
 	if _, ok := objectreader.BodyModes[c.Body]; !ok {
 		errs = append(errs, fmt.Errorf("body must be map, json or none, not %q", c.Body))
 	}
 	if c.StartTime != "" {
 		if _, err := time.Parse(time.RFC3339, c.StartTime); err != nil {
-			errs = append(errs, fmt.Errorf("start_time must be RFC 3339 (2006-01-02T15:04:05Z): %w", err))
+			errs = append(errs, fmt.Errorf("start_time %q %w", c.StartTime, ErrStartTime))
 		}
 	}
 	if len(c.Trails) == 0 && !c.Discovery.Enabled && c.SQS.QueueURL == "" {
-		errs = append(errs, errors.New("at least one entry in trails is required, or discovery.enabled: true, or sqs.queue_url"))
-	}
-	if c.SQS.QueueURL != "" {
-		if u, err := url.Parse(c.SQS.QueueURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			errs = append(errs, fmt.Errorf("sqs.queue_url %q is not a queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)", c.SQS.QueueURL))
-		}
-		if c.SQS.WaitTime < 0 || c.SQS.WaitTime > 20*time.Second {
-			errs = append(errs, errors.New("sqs.wait_time must be between 0s and 20s"))
-		}
-		if c.SQS.MaxMessages < 1 || c.SQS.MaxMessages > 10 {
-			errs = append(errs, errors.New("sqs.max_messages must be between 1 and 10"))
-		}
-		if c.SQS.VisibilityTimeout < time.Second || c.SQS.VisibilityTimeout > 12*time.Hour {
-			errs = append(errs, errors.New("sqs.visibility_timeout must be between 1s and 12h"))
-		}
-		if c.SQS.DoneWindow < 0 {
-			errs = append(errs, errors.New("sqs.done_window must not be negative"))
-		}
-		if c.SQS.MaxReceiveCount < 1 {
-			errs = append(errs, errors.New("sqs.max_receive_count must be at least 1"))
-		}
-	}
-	if c.Discovery.RefreshInterval <= 0 {
-		errs = append(errs, errors.New("discovery.refresh_interval must be positive"))
-	}
-	for _, r := range c.Discovery.Regions {
-		if !regionRe.MatchString(r) {
-			errs = append(errs, fmt.Errorf("discovery.regions: %q is not a region name", r))
-		}
+		errs = append(errs, ErrNoSource)
 	}
 	if c.RoleARN != "" && !roleARNRe.MatchString(c.RoleARN) {
-		errs = append(errs, fmt.Errorf("role_arn %q is not an IAM role ARN (arn:aws:iam::123456789012:role/name)", c.RoleARN))
+		errs = append(errs, fmt.Errorf("role_arn %q %w", c.RoleARN, ErrRoleARN))
 	}
 	if c.ExternalID != "" && c.RoleARN == "" {
-		errs = append(errs, errors.New("external_id needs role_arn"))
+		errs = append(errs, ErrExternalIDWithoutRole)
 	}
-	for i, t := range c.Trails {
-		if t.Bucket == "" {
-			errs = append(errs, fmt.Errorf("trails[%d]: bucket must be set", i))
-		}
-		if t.OrganizationID != "" && !orgRe.MatchString(t.OrganizationID) {
-			errs = append(errs, fmt.Errorf("trails[%d]: organization_id %q is not an organization ID (o-xxxxxxxxxx)", i, t.OrganizationID))
-		}
-		for _, a := range t.Accounts {
-			if !accountRe.MatchString(a) {
-				errs = append(errs, fmt.Errorf("trails[%d]: account %q is not a 12-digit account ID", i, a))
-			}
-		}
-		for _, r := range t.Regions {
-			if !regionRe.MatchString(r) {
-				errs = append(errs, fmt.Errorf("trails[%d]: %q is not a region name", i, r))
-			}
+	return errors.Join(errs...)
+}
+
+// checkPollInterval refuses a poll interval that would list S3 (paid LIST
+// calls) almost continuously. Against an S3-compatible store of one's own
+// (an endpoint outside amazonaws.com, tests) a shorter one is allowed.
+func (c *Config) checkPollInterval() error {
+	floor := minPollInterval
+	if c.Endpoint != "" && !isAWSEndpoint(c.Endpoint) {
+		floor = minPollIntervalLocal
+	}
+	if c.PollInterval < floor {
+		return fmt.Errorf("poll_interval %s %w (%s, or %s with an endpoint outside AWS)", c.PollInterval, ErrPollInterval, minPollInterval, minPollIntervalLocal)
+	}
+	return nil
+}
+
+// Validate checks the discovery section.
+func (d *DiscoveryConfig) Validate() error {
+	var errs []error
+	if d.RefreshInterval <= 0 {
+		errs = append(errs, fmt.Errorf("refresh_interval %s %w", d.RefreshInterval, ErrNotPositive))
+	}
+	errs = append(errs, checkRegions(d.Regions)...)
+	return errors.Join(errs...)
+}
+
+// Validate checks the sqs section when sqs.queue_url is set.
+func (s *SQSConfig) Validate() error {
+	if s.QueueURL == "" {
+		return nil
+	}
+	var errs []error
+	if u, err := url.Parse(s.QueueURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("queue_url %q %w", s.QueueURL, ErrQueueURL))
+	}
+	if s.WaitTime < 0 || s.WaitTime > 20*time.Second {
+		errs = append(errs, fmt.Errorf("wait_time %s %w 0s and 20s", s.WaitTime, ErrOutOfRange))
+	}
+	if s.MaxMessages < 1 || s.MaxMessages > 10 {
+		errs = append(errs, fmt.Errorf("max_messages %d %w 1 and 10", s.MaxMessages, ErrOutOfRange))
+	}
+	if s.VisibilityTimeout < time.Second || s.VisibilityTimeout > 12*time.Hour {
+		errs = append(errs, fmt.Errorf("visibility_timeout %s %w 1s and 12h", s.VisibilityTimeout, ErrOutOfRange))
+	}
+	if s.DoneWindow < 0 {
+		errs = append(errs, fmt.Errorf("done_window %s %w", s.DoneWindow, ErrNegative))
+	}
+	if s.MaxReceiveCount < 1 {
+		errs = append(errs, fmt.Errorf("max_receive_count %d %w", s.MaxReceiveCount, ErrAtLeastOne))
+	}
+	return errors.Join(errs...)
+}
+
+// Validate checks one trails entry.
+func (t *TrailConfig) Validate() error {
+	var errs []error
+	if err := checkBucket(t.Bucket); err != nil {
+		errs = append(errs, err)
+	}
+	if strings.HasPrefix(t.Prefix, "/") {
+		errs = append(errs, fmt.Errorf("prefix %q %w", t.Prefix, ErrPrefix))
+	}
+	if t.OrganizationID != "" && !orgRe.MatchString(t.OrganizationID) {
+		errs = append(errs, fmt.Errorf("organization_id %q %w", t.OrganizationID, ErrOrganizationID))
+	}
+	for i, a := range t.Accounts {
+		if !accountRe.MatchString(a) {
+			errs = append(errs, fmt.Errorf("accounts[%d] %q %w", i, a, ErrAccount))
 		}
 	}
-	for _, s := range c.Priority.NormalServices {
+	errs = append(errs, checkRegions(t.Regions)...)
+	return errors.Join(errs...)
+}
+
+// Validate checks the priority section.
+func (p *PriorityConfig) Validate() error {
+	var errs []error
+	for i, s := range p.NormalServices {
 		if s == "" || strings.ContainsAny(s, ". ") {
-			errs = append(errs, fmt.Errorf("priority.normal_services: %q is not a service short name (such as ec2)", s))
+			errs = append(errs, fmt.Errorf("normal_services[%d] %q %w", i, s, ErrServiceName))
 		}
 	}
 	return errors.Join(errs...)

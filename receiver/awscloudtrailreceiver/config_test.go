@@ -60,10 +60,16 @@ func TestLoadConfig(t *testing.T) {
 			}(),
 		},
 		{id: component.NewIDWithName(metadata.Type, "invalid"), errText: []string{
-			"poll_interval must be positive", "workers must be at least 1", "max_batch_records must be at least 1",
-			"start_time must be RFC 3339", "trails[0]: bucket must be set", "organization_id \"org\"",
-			"account \"12345\"", "\"Mars\" is not a region", "\"ec2.amazonaws.com\" is not a service short name",
-			"sqs.done_window must not be negative", `body must be map, json or none, not "raw"`,
+			"poll_interval 0s is shorter than the minimum", "workers 0 must be at least 1", "max_batch_records 0 must be at least 1",
+			`start_time "yesterday" is not an RFC 3339 time`, `role_arn "arn:aws:iam::123:user/x" is not an IAM role ARN`,
+			"discovery: refresh_interval 0s must be positive", `regions[0] "Moon" is not an AWS region name`,
+			`sqs: queue_url "not a url" is not a queue URL`, "wait_time 30s must be between 0s and 20s",
+			"max_messages 11 must be between 1 and 10", "visibility_timeout 0s must be between 1s and 12h",
+			"done_window -1h0m0s must not be negative", "max_receive_count 0 must be at least 1",
+			`trails::0: bucket "" is not an S3 bucket name (it must be set)`, `organization_id "org" is not an organization ID`,
+			`accounts[0] "12345" is not a 12-digit account ID`, `regions[0] "Mars" is not an AWS region name`,
+			`priority: normal_services[0] "ec2.amazonaws.com" is not a service short name`,
+			`body must be map, json or none, not "raw"`,
 		}},
 	}
 	for _, tt := range tests {
@@ -96,4 +102,76 @@ func TestDefaultConfig(t *testing.T) {
 	assert.Equal(t, now.Add(-time.Hour), cfg.startTime(now))
 	cfg.StartTime = "2026-01-02T03:04:05Z"
 	assert.Equal(t, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), cfg.startTime(now))
+}
+
+// TestValidateFiles loads each file of testdata/validate as a receiver
+// configuration: the mistakes that cost money or hours are refused with the
+// key named and the bad value shown, and the forms that are right pass.
+func TestValidateFiles(t *testing.T) {
+	tests := []struct {
+		file string
+		is   []error
+		// errText: every part must appear in the error.
+		errText []string
+		// notText: parts that must not appear (values that are right).
+		notText []string
+		check   func(t *testing.T, cfg *Config)
+	}{
+		{file: "poll_interval_no_unit.yaml", errText: []string{"poll_interval 5 is a number without a unit"}},
+		{file: "poll_interval_too_short.yaml", is: []error{ErrPollInterval}, errText: []string{"poll_interval 2s is shorter than the minimum (10s"}},
+		{file: "poll_interval_vpc_endpoint.yaml", is: []error{ErrPollInterval}, errText: []string{"poll_interval 1s"}},
+		{file: "poll_interval_local.yaml", check: func(t *testing.T, cfg *Config) {
+			assert.Equal(t, 100*time.Millisecond, cfg.PollInterval)
+		}},
+		{file: "region.yaml", is: []error{ErrRegion}, errText: []string{
+			`region "us-east1" is not an AWS region name`,
+			`discovery: regions[1] "eu-west1" is not an AWS region name`,
+			`trails::0: regions[1] "EU-WEST-1" is not an AWS region name`,
+		}},
+		{file: "bucket_url.yaml", is: []error{ErrBucket}, errText: []string{
+			`trails::0: bucket "s3://my-bucket/security/AWSLogs/" is not an S3 bucket name (the name only, without s3:// or a key: bucket: my-bucket, prefix: "security")`,
+		}},
+		{file: "bucket_slash.yaml", is: []error{ErrBucket}, errText: []string{
+			`trails::1: bucket "my-bucket/AWSLogs" is not an S3 bucket name (the name only, without s3:// or a key: bucket: my-bucket, prefix: "")`,
+		}},
+		{file: "bucket_name.yaml", is: []error{ErrBucket}, errText: []string{`trails::0: bucket "my trail bucket" is not an S3 bucket name (3 to 63`},
+			notText: []string{"My_Legacy_Bucket", "trails::1"}},
+		{file: "start_time_unquoted.yaml", check: func(t *testing.T, cfg *Config) {
+			assert.Equal(t, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), cfg.startTime(time.Now()))
+		}},
+		{file: "start_time_quoted.yaml", check: func(t *testing.T, cfg *Config) {
+			assert.Equal(t, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), cfg.startTime(time.Now()))
+		}},
+		{file: "start_time_offset.yaml", check: func(t *testing.T, cfg *Config) {
+			assert.True(t, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC).Equal(cfg.startTime(time.Now())))
+		}},
+		{file: "start_time_invalid.yaml", is: []error{ErrStartTime}, errText: []string{`start_time "yesterday" is not an RFC 3339 time`}},
+		{file: "sqs_durations_no_unit.yaml", errText: []string{"sqs.visibility_timeout 300 is a number without a unit"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			cm, err := confmaptest.LoadConf(filepath.Join("testdata", "validate", tt.file))
+			require.NoError(t, err)
+			cfg := NewFactory().CreateDefaultConfig().(*Config)
+			err = cm.Unmarshal(cfg)
+			if err == nil {
+				err = confmap.Validate(cfg)
+			}
+			if tt.check != nil {
+				require.NoError(t, err)
+				tt.check(t, cfg)
+				return
+			}
+			require.Error(t, err)
+			for _, target := range tt.is {
+				assert.ErrorIs(t, err, target)
+			}
+			for _, e := range tt.errText {
+				assert.Contains(t, err.Error(), e)
+			}
+			for _, e := range tt.notText {
+				assert.NotContains(t, err.Error(), e)
+			}
+		})
+	}
 }

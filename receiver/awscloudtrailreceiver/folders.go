@@ -86,8 +86,10 @@ func (t *trailFinder) trails(ctx context.Context) (sources []trailSource, seen m
 // refresh gathers the trails (configured and discovered), finds the
 // account/kind/region folders of each by listing with a delimiter, loads
 // the checkpoints of new folders and stops polling the folders of trails
-// that are gone or stopped (their checkpoints are kept). It reports false
-// when the poller stopped first.
+// that are gone or stopped (their checkpoints are kept). It reports
+// whether the refresh is complete: false when the poller stopped first or
+// a trail (or discovery) could not be listed, so that the next poll tries
+// again instead of waiting refresh_interval (see status.go).
 func (p *poller) refresh(ctx context.Context) bool {
 	sources, seen, discoveryOK := p.finder.trails(ctx)
 	if ctx.Err() != nil {
@@ -124,6 +126,7 @@ func (p *poller) refresh(ctx context.Context) bool {
 			zap.String("folder", id))
 		p.stopFolder(f)
 		delete(p.folders, id)
+		p.tel.watch.unwatchFolder(id)
 	}
 	p.folderCount.Store(int64(len(p.folders)))
 	if len(p.folders) == 0 {
@@ -132,7 +135,7 @@ func (p *poller) refresh(ctx context.Context) bool {
 	} else {
 		p.tel.logger.Info("CloudTrail folders found", zap.Int("trails", len(sources)), zap.Int("folders", len(p.folders)))
 	}
-	return true
+	return discoveryOK && len(unlisted) == 0
 }
 
 // trailFolders lists the folders of one trail.
@@ -200,7 +203,7 @@ func (t *trailFinder) subfolders(ctx context.Context, store objectStore, bucket,
 			if ctx.Err() == nil {
 				t.tel.noteError(err)
 				logAWSError(t.tel.logger, zapcore.ErrorLevel,
-					awsCall{"ListObjectsV2", "s3://" + bucket + "/" + prefix, "s3:ListBucket", "it is tried again at the next refresh"},
+					awsCall{"ListObjectsV2", "s3://" + bucket + "/" + prefix, "s3:ListBucket", "it is tried again at the next poll"},
 					err, zap.String("bucket", bucket), zap.String("prefix", prefix))
 			}
 			return nil, false
@@ -234,6 +237,7 @@ func (p *poller) addFolder(ctx context.Context, store objectStore, src trailSour
 	f := &folder{cp: cp, bucket: src.Bucket, prefix: prefix, source: src.key()}
 	f.s3.Store(&storeRef{store})
 	p.folders[id] = f
+	p.tel.watch.watchFolder(id, trailOf(src.Bucket, prefix.Root), viewOf(cp))
 	p.startFolder(ctx, f)
 	return id
 }

@@ -30,7 +30,8 @@ type job struct {
 // dispatched again. Dispatching waits for a free reader; the reads go on
 // after pollFolder returns. (design.md, poll cycle steps 1–4.)
 func (p *poller) pollFolder(ctx context.Context, f *folder, reads *sync.WaitGroup) {
-	from, retries := f.cp.Plan(time.Now(), p.cfg.Lookback)
+	now := time.Now()
+	from, retries := f.cp.Plan(now, p.cfg.Lookback)
 	for _, r := range retries {
 		if !p.dispatch(ctx, job{folder: f, key: r.Key, fileTime: r.FileTime}, reads) {
 			return
@@ -82,6 +83,7 @@ func (p *poller) pollFolder(ctx context.Context, f *folder, reads *sync.WaitGrou
 	}
 	// A whole listing without refusal: no object is held back.
 	f.cp.ListedAll()
+	p.tel.watch.listedAll(f.cp.ID(), now)
 }
 
 // dispatch waits for a free reader and reads j (already pending in the

@@ -147,9 +147,7 @@ func (p *readerPool) read(ctx context.Context, rd *objectreader.Reader, t object
 	switch {
 	case err == nil:
 		p.tel.tb.ReceiverAwscloudtrailObjectsRead.Add(ctx, 1)
-		if !lastModified.IsZero() {
-			p.tel.tb.ReceiverAwscloudtrailObjectLag.Record(ctx, time.Since(lastModified).Seconds())
-		}
+		p.tel.watch.deliveredObject(trailOf(t.bucket, t.key), lastModified)
 		p.tel.addProgress(1, 0, time.Time{})
 		return readDone
 	case ctx.Err() != nil:
@@ -222,9 +220,7 @@ func (p *readerPool) deliver(ctx context.Context, t objectTask, b objectreader.B
 	t.delivered(b.Next)
 	p.tel.tb.ReceiverAwscloudtrailRecords.Add(ctx, int64(b.Normal), metric.WithAttributes(attribute.String("priority", ctattr.PriorityNormal)))
 	p.tel.tb.ReceiverAwscloudtrailRecords.Add(ctx, int64(b.Low), metric.WithAttributes(attribute.String("priority", ctattr.PriorityLow)))
-	if !b.NewestEventTime.IsZero() {
-		p.tel.tb.ReceiverAwscloudtrailLag.Record(ctx, time.Since(b.NewestEventTime).Seconds())
-	}
+	p.tel.watch.deliveredEvents(trailOf(t.bucket, t.key), b.NewestEventTime)
 	p.tel.addProgress(0, int64(b.Records), b.NewestEventTime)
 	return nil
 }

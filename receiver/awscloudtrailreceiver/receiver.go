@@ -63,11 +63,16 @@ func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*cloud
 	if err != nil {
 		return nil, err
 	}
+	watch := newTrailWatch()
+	if err := watch.registerLag(tb, time.Now); err != nil {
+		return nil, err
+	}
+	tel := &telemetry{logger: set.Logger, tb: tb, watch: watch, progress: newProgressLog(time.Now(), 2*cfg.PollInterval, watch.positions)}
 	return &cloudtrailReceiver{
 		cfg:     cfg,
 		set:     set,
 		next:    next,
-		tel:     &telemetry{logger: set.Logger, tb: tb},
+		tel:     tel,
 		obsrecv: obsrecv,
 		drain:   drainTimeout,
 		tune:    tuning{retryBase: cfg.PollInterval},

@@ -3,7 +3,6 @@ package awscloudtrailreceiver // import "github.com/otelcol-cloudtrail/otelcol-c
 import (
 	"context"
 	"sync"
-	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componentstatus"
@@ -13,9 +12,6 @@ import (
 
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/metadata"
 )
-
-// progressEvery is how often progress is logged while objects are read.
-const progressEvery = 30 * time.Second
 
 // telemetry is what the receiver's parts report through: logs, metrics,
 // the component status and the progress lines.
@@ -30,14 +26,9 @@ type telemetry struct {
 	pollErr    error
 	inErrState bool
 
-	progressMu   sync.Mutex
-	progress     progressCounts
-	lastProgress time.Time
-}
-
-type progressCounts struct {
-	objects, records int64
-	newest           time.Time
+	// progress writes the progress line; watch feeds it and the lag gauges.
+	progress *progressLog
+	watch    *trailWatch
 }
 
 // noteError records a failure of the current poll for the component status.
@@ -49,8 +40,9 @@ func (t *telemetry) noteError(err error) {
 	}
 }
 
-// reportStatus reports a recoverable error when the poll had failures, and
-// OK when a clean poll follows failures.
+// reportStatus reports a recoverable error when a poll has failures after
+// clean ones, and OK when a clean poll follows failures (see status.go:
+// errorOnEntry).
 func (t *telemetry) reportStatus() {
 	t.statusMu.Lock()
 	err := t.pollErr
@@ -59,9 +51,9 @@ func (t *telemetry) reportStatus() {
 	t.inErrState = err != nil
 	t.statusMu.Unlock()
 	switch {
-	case err != nil:
+	case err != nil && !was:
 		componentstatus.ReportStatus(t.host, componentstatus.NewRecoverableErrorEvent(err))
-	case was:
+	case err == nil && was:
 		componentstatus.ReportStatus(t.host, componentstatus.NewEvent(componentstatus.StatusOK))
 	}
 }
@@ -77,35 +69,4 @@ func (t *telemetry) saveFailed(id string) func(error) {
 
 func (t *telemetry) countFailed(ctx context.Context, reason string) {
 	t.tb.ReceiverAwscloudtrailObjectsFailed.Add(ctx, 1, metric.WithAttributes(attribute.String("reason", reason)))
-}
-
-func (t *telemetry) addProgress(objects, records int64, newest time.Time) {
-	t.progressMu.Lock()
-	t.progress.objects += objects
-	t.progress.records += records
-	if newest.After(t.progress.newest) {
-		t.progress.newest = newest
-	}
-	t.progressMu.Unlock()
-	t.logProgress(false)
-}
-
-// logProgress logs what was read since the last progress line, every
-// progressEvery while reading (backfills), and at the end of a poll.
-func (t *telemetry) logProgress(endOfPoll bool) {
-	t.progressMu.Lock()
-	defer t.progressMu.Unlock()
-	if t.progress.objects == 0 && t.progress.records == 0 {
-		return
-	}
-	if !endOfPoll && time.Since(t.lastProgress) < progressEvery {
-		return
-	}
-	fields := []zap.Field{zap.Int64("objects", t.progress.objects), zap.Int64("records", t.progress.records)}
-	if !t.progress.newest.IsZero() {
-		fields = append(fields, zap.Time("newest_event_time", t.progress.newest))
-	}
-	t.logger.Info("CloudTrail progress", fields...)
-	t.progress = progressCounts{}
-	t.lastProgress = time.Now()
 }

@@ -2,12 +2,15 @@ package datadog
 
 import (
 	"context"
+	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 	"go.uber.org/zap"
+
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/ratelog"
 )
 
 // Exporter is the run-time part both exporters share: their settings and
@@ -15,6 +18,8 @@ import (
 type Exporter struct {
 	Set    exporter.Settings
 	Logger *zap.Logger
+	// Warn writes repeated warnings once per minute, with a count.
+	Warn *ratelog.Limiter
 	// Client posts to the intake; nil before Start.
 	Client *Client
 
@@ -28,7 +33,7 @@ type Exporter struct {
 // compressing with zip (nil: none); onShutdown (optional) runs at
 // Shutdown, after the client is closed.
 func NewExporter(set exporter.Settings, cfg *ExporterConfig, url string, zip *Compressor, onShutdown func()) *Exporter {
-	return &Exporter{Set: set, Logger: set.Logger, cfg: cfg, url: url, zip: zip, onShutdown: onShutdown}
+	return &Exporter{Set: set, Logger: set.Logger, Warn: ratelog.New(set.Logger, time.Minute), cfg: cfg, url: url, zip: zip, onShutdown: onShutdown}
 }
 
 // Start makes the HTTP client: proxy, TLS, headers and the auth or
@@ -47,6 +52,7 @@ func (e *Exporter) Shutdown(context.Context) error {
 	if e.Client != nil {
 		e.Client.Close()
 	}
+	e.Warn.Stop()
 	if e.onShutdown != nil {
 		e.onShutdown()
 	}

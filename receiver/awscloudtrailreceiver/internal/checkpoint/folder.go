@@ -51,6 +51,20 @@ func (st *Store) OpenFolder(ctx context.Context, id string, floor time.Time, onE
 // ID is the folder's id (its storage key without the prefix).
 func (f *Folder) ID() string { return f.id }
 
+// Span reports where the folder's reading stands: the floor it began at,
+// the newest object finished, and the name time of the oldest object
+// listed but not finished (zero when none). It writes nothing.
+func (f *Folder) Span() (floor, newest, oldestPending time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, p := range f.state.Pending {
+		if oldestPending.IsZero() || p.FileTime.Before(oldestPending) {
+			oldestPending = p.FileTime
+		}
+	}
+	return f.state.Floor, f.state.Newest, oldestPending
+}
+
 // Retry is a pending object due for another attempt.
 type Retry struct {
 	Key      string

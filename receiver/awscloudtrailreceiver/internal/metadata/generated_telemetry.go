@@ -3,10 +3,12 @@
 package metadata
 
 import (
+	"context"
 	"errors"
 	"sync"
 
 	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/metric/embedded"
 	"go.opentelemetry.io/otel/trace"
 
 	"go.opentelemetry.io/collector/component"
@@ -27,11 +29,12 @@ type TelemetryBuilder struct {
 	mu                                   sync.Mutex
 	registrations                        []metric.Registration
 	ReceiverAwscloudtrailBytesRead       metric.Int64Counter
-	ReceiverAwscloudtrailLag             metric.Float64Gauge
-	ReceiverAwscloudtrailObjectLag       metric.Float64Gauge
+	ReceiverAwscloudtrailLag             metric.Float64ObservableGauge
+	ReceiverAwscloudtrailObjectLag       metric.Float64ObservableGauge
 	ReceiverAwscloudtrailObjectsFailed   metric.Int64Counter
 	ReceiverAwscloudtrailObjectsInFlight metric.Int64UpDownCounter
 	ReceiverAwscloudtrailObjectsRead     metric.Int64Counter
+	ReceiverAwscloudtrailOldestUnreadAge metric.Float64ObservableGauge
 	ReceiverAwscloudtrailRecords         metric.Int64Counter
 	ReceiverAwscloudtrailRecordsInvalid  metric.Int64Counter
 	ReceiverAwscloudtrailSqsMessageAge   metric.Float64Gauge
@@ -48,6 +51,61 @@ type telemetryBuilderOptionFunc func(mb *TelemetryBuilder)
 
 func (tbof telemetryBuilderOptionFunc) apply(mb *TelemetryBuilder) {
 	tbof(mb)
+}
+
+// RegisterReceiverAwscloudtrailLagCallback sets callback for observable ReceiverAwscloudtrailLag metric.
+func (builder *TelemetryBuilder) RegisterReceiverAwscloudtrailLagCallback(cb metric.Float64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerFloat64{inst: builder.ReceiverAwscloudtrailLag, obs: o})
+		return nil
+	}, builder.ReceiverAwscloudtrailLag)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
+}
+
+// RegisterReceiverAwscloudtrailObjectLagCallback sets callback for observable ReceiverAwscloudtrailObjectLag metric.
+func (builder *TelemetryBuilder) RegisterReceiverAwscloudtrailObjectLagCallback(cb metric.Float64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerFloat64{inst: builder.ReceiverAwscloudtrailObjectLag, obs: o})
+		return nil
+	}, builder.ReceiverAwscloudtrailObjectLag)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
+}
+
+// RegisterReceiverAwscloudtrailOldestUnreadAgeCallback sets callback for observable ReceiverAwscloudtrailOldestUnreadAge metric.
+func (builder *TelemetryBuilder) RegisterReceiverAwscloudtrailOldestUnreadAgeCallback(cb metric.Float64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerFloat64{inst: builder.ReceiverAwscloudtrailOldestUnreadAge, obs: o})
+		return nil
+	}, builder.ReceiverAwscloudtrailOldestUnreadAge)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
+}
+
+type observerFloat64 struct {
+	embedded.Float64Observer
+	inst metric.Float64Observable
+	obs  metric.Observer
+}
+
+func (oi *observerFloat64) Observe(value float64, opts ...metric.ObserveOption) {
+	oi.obs.ObserveFloat64(oi.inst, value, opts...)
 }
 
 // Shutdown unregister all registered callbacks for async instruments.
@@ -74,15 +132,15 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		metric.WithUnit("By"),
 	)
 	errs = errors.Join(errs, err)
-	builder.ReceiverAwscloudtrailLag, err = builder.meter.Float64Gauge(
+	builder.ReceiverAwscloudtrailLag, err = builder.meter.Float64ObservableGauge(
 		"otelcol_receiver_awscloudtrail_lag",
-		metric.WithDescription("Now minus the newest eventTime delivered. [Alpha]"),
+		metric.WithDescription("Per trail (attribute trail: bucket/prefix), now minus the newest eventTime delivered, computed when scraped: it grows while a trail delivers nothing. [Alpha]"),
 		metric.WithUnit("s"),
 	)
 	errs = errors.Join(errs, err)
-	builder.ReceiverAwscloudtrailObjectLag, err = builder.meter.Float64Gauge(
+	builder.ReceiverAwscloudtrailObjectLag, err = builder.meter.Float64ObservableGauge(
 		"otelcol_receiver_awscloudtrail_object_lag",
-		metric.WithDescription("Now minus the LastModified time of the newest object delivered. [Alpha]"),
+		metric.WithDescription("Per trail (attribute trail), now minus the LastModified time of the newest object delivered, computed when scraped. [Alpha]"),
 		metric.WithUnit("s"),
 	)
 	errs = errors.Join(errs, err)
@@ -102,6 +160,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_receiver_awscloudtrail_objects_read",
 		metric.WithDescription("CloudTrail log objects read to the end and delivered. [Alpha]"),
 		metric.WithUnit("{object}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ReceiverAwscloudtrailOldestUnreadAge, err = builder.meter.Float64ObservableGauge(
+		"otelcol_receiver_awscloudtrail_oldest_unread_age",
+		metric.WithDescription("Per trail (attribute trail), in polling mode: now minus the time (from its name) of the oldest object listed but not yet read to the end; 0 when none waits. Computed when scraped. [Alpha]"),
+		metric.WithUnit("s"),
 	)
 	errs = errors.Join(errs, err)
 	builder.ReceiverAwscloudtrailRecords, err = builder.meter.Int64Counter(

@@ -40,7 +40,7 @@ func AssertEqualReceiverAwscloudtrailBytesRead(t *testing.T, tt *componenttest.T
 func AssertEqualReceiverAwscloudtrailLag(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[float64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_receiver_awscloudtrail_lag",
-		Description: "Now minus the newest eventTime delivered. [Alpha]",
+		Description: "Per trail (attribute trail: bucket/prefix), now minus the newest eventTime delivered, computed when scraped: it grows while a trail delivers nothing. [Alpha]",
 		Unit:        "s",
 		Data: metricdata.Gauge[float64]{
 			DataPoints: dps,
@@ -54,7 +54,7 @@ func AssertEqualReceiverAwscloudtrailLag(t *testing.T, tt *componenttest.Telemet
 func AssertEqualReceiverAwscloudtrailObjectLag(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[float64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_receiver_awscloudtrail_object_lag",
-		Description: "Now minus the LastModified time of the newest object delivered. [Alpha]",
+		Description: "Per trail (attribute trail), now minus the LastModified time of the newest object delivered, computed when scraped. [Alpha]",
 		Unit:        "s",
 		Data: metricdata.Gauge[float64]{
 			DataPoints: dps,
@@ -109,6 +109,20 @@ func AssertEqualReceiverAwscloudtrailObjectsRead(t *testing.T, tt *componenttest
 		},
 	}
 	got, err := tt.GetMetric("otelcol_receiver_awscloudtrail_objects_read")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
+func AssertEqualReceiverAwscloudtrailOldestUnreadAge(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[float64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "otelcol_receiver_awscloudtrail_oldest_unread_age",
+		Description: "Per trail (attribute trail), in polling mode: now minus the time (from its name) of the oldest object listed but not yet read to the end; 0 when none waits. Computed when scraped. [Alpha]",
+		Unit:        "s",
+		Data: metricdata.Gauge[float64]{
+			DataPoints: dps,
+		},
+	}
+	got, err := tt.GetMetric("otelcol_receiver_awscloudtrail_oldest_unread_age")
 	require.NoError(t, err)
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 
@@ -19,9 +20,19 @@ func TestSetupTelemetry(t *testing.T) {
 	tb, err := metadata.NewTelemetryBuilder(testTel.NewTelemetrySettings())
 	require.NoError(t, err)
 	defer tb.Shutdown()
+	require.NoError(t, tb.RegisterReceiverAwscloudtrailLagCallback(func(_ context.Context, observer metric.Float64Observer) error {
+		observer.Observe(1)
+		return nil
+	}))
+	require.NoError(t, tb.RegisterReceiverAwscloudtrailObjectLagCallback(func(_ context.Context, observer metric.Float64Observer) error {
+		observer.Observe(1)
+		return nil
+	}))
+	require.NoError(t, tb.RegisterReceiverAwscloudtrailOldestUnreadAgeCallback(func(_ context.Context, observer metric.Float64Observer) error {
+		observer.Observe(1)
+		return nil
+	}))
 	tb.ReceiverAwscloudtrailBytesRead.Add(context.Background(), 1)
-	tb.ReceiverAwscloudtrailLag.Record(context.Background(), 1)
-	tb.ReceiverAwscloudtrailObjectLag.Record(context.Background(), 1)
 	tb.ReceiverAwscloudtrailObjectsFailed.Add(context.Background(), 1)
 	tb.ReceiverAwscloudtrailObjectsInFlight.Add(context.Background(), 1)
 	tb.ReceiverAwscloudtrailObjectsRead.Add(context.Background(), 1)
@@ -47,6 +58,9 @@ func TestSetupTelemetry(t *testing.T) {
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualReceiverAwscloudtrailObjectsRead(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualReceiverAwscloudtrailOldestUnreadAge(t, testTel,
+		[]metricdata.DataPoint[float64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualReceiverAwscloudtrailRecords(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},

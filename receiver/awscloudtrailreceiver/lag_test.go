@@ -1,0 +1,74 @@
+package awscloudtrailreceiver
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/devstack"
+)
+
+// gauge scrapes a gauge of the receiver's telemetry, by trail.
+func (h *harness) gauge(t testing.TB, name string) map[string]float64 {
+	t.Helper()
+	out := map[string]float64{}
+	m, err := h.tel.GetMetric(name)
+	if err != nil {
+		return out
+	}
+	g, ok := m.Data.(metricdata.Gauge[float64])
+	require.True(t, ok, "%s is a float gauge", name)
+	for _, dp := range g.DataPoints {
+		trail, _ := dp.Attributes.Value("trail")
+		out[trail.AsString()] = dp.Value
+	}
+	return out
+}
+
+const testTrail = testBucket + "/"
+
+// TestLagGrowsWhileStalled: the lag is computed when scraped, from the
+// newest eventTime delivered, so it grows while nothing new is delivered
+// instead of freezing at its last value.
+func TestLagGrowsWhileStalled(t *testing.T) {
+	s3srv := startS3(t)
+	_, ids := putFolder(t, s3srv, "333333333333", t0, 3, 1)
+	sk := newSink()
+	h := startReceiver(t, testConfig(s3srv.URL), sk, componenttest.NewNopHost())
+	require.Eventually(t, func() bool { return hasAll(sk, ids) }, waitFor, 5*time.Millisecond)
+
+	newest := t0.Add(2*time.Minute + time.Second) // genRecords: one record per file, at its minute
+	first := h.gauge(t, "otelcol_receiver_awscloudtrail_lag")[testTrail]
+	assert.InDelta(t, time.Since(newest).Seconds(), first, 60, "now − the newest eventTime delivered")
+	require.Eventually(t, func() bool {
+		return h.gauge(t, "otelcol_receiver_awscloudtrail_lag")[testTrail] > first+0.05
+	}, waitFor, 10*time.Millisecond, "the lag grows while the trail delivers nothing")
+	assert.Positive(t, h.gauge(t, "otelcol_receiver_awscloudtrail_object_lag")[testTrail])
+	require.NoError(t, h.stop())
+}
+
+// TestOldestUnreadAge: an object listed but not read (its GET denied) shows
+// as the age of the oldest unread object of its trail; 0 once it is read.
+func TestOldestUnreadAge(t *testing.T) {
+	s3srv := startS3(t)
+	keys, ids := putFolder(t, s3srv, "333333333333", t0, 3, 1)
+	s3srv.FailGet(testBucket, keys[1], devstack.Fault{Status: 403, Code: "AccessDenied"})
+	sk := newSink()
+	cfg := testConfig(s3srv.URL)
+	h := startReceiver(t, cfg, sk, componenttest.NewNopHost())
+	require.Eventually(t, func() bool { return s3srv.Gets(testBucket, keys[1]) >= 2 }, waitFor, 5*time.Millisecond)
+	age := h.gauge(t, "otelcol_receiver_awscloudtrail_oldest_unread_age")[testTrail]
+	assert.InDelta(t, time.Since(t0.Add(time.Minute)).Seconds(), age, 5, "the age of the denied object, from its name")
+
+	s3srv.FailGet(testBucket, keys[1], devstack.Fault{Status: 403, Code: "AccessDenied", Times: 1}) // the last denial
+	require.Eventually(t, func() bool { return hasAll(sk, ids) }, waitFor, 5*time.Millisecond)
+	require.Eventually(t, func() bool {
+		v, ok := h.gauge(t, "otelcol_receiver_awscloudtrail_oldest_unread_age")[testTrail]
+		return ok && v == 0
+	}, waitFor, 5*time.Millisecond, "nothing waits")
+	require.NoError(t, h.stop())
+}

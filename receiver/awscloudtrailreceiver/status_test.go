@@ -1,0 +1,82 @@
+package awscloudtrailreceiver
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componentstatus"
+	"go.opentelemetry.io/collector/component/componenttest"
+
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/devstack"
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/trailgen"
+)
+
+// TestStatusMissingBucket: while the bucket is missing the receiver lists it
+// again at every poll (not at the next refresh, 15 minutes later) and stays
+// in one recoverable error, reported once (so that health_check's
+// recovery_duration can run out); once the bucket exists its records are
+// read and the status is OK.
+func TestStatusMissingBucket(t *testing.T) {
+	s3srv := startS3(t)
+	const missing = "missing-bucket"
+	sk := newSink()
+	host := &deliveryStatusHost{Host: componenttest.NewNopHost(), delivered: func() bool { return true }}
+	cfg := testConfig(s3srv.URL)
+	cfg.Trails = []TrailConfig{{Bucket: missing}}
+	// A refresh between the bucket's creation and its first file finds no
+	// folder: the next one, soon, finds it.
+	cfg.Discovery.RefreshInterval = 200 * time.Millisecond
+	h := startReceiver(t, cfg, sk, host)
+
+	require.Eventually(t, func() bool { return s3srv.Lists(missing, "AWSLogs/") >= 4 }, waitFor, 5*time.Millisecond,
+		"the missing bucket is listed again at every poll")
+	errorsReported := 0
+	for _, ev := range host.all() {
+		assert.NotEqual(t, componentstatus.StatusOK, ev.status, "no OK while the bucket is missing: %v", host.all())
+		if ev.status == componentstatus.StatusRecoverableError {
+			errorsReported++
+		}
+	}
+	assert.Equal(t, 1, errorsReported, "one recoverable error for the whole outage: %v", host.all())
+
+	require.NoError(t, s3srv.CreateBucket(missing))
+	records := genRecords(trailgen.New(2, "333333333333", "us-east-1"), t0, 3)
+	key := trailgen.Key("", "", "333333333333", "CloudTrail", "us-east-1", t0, "late")
+	require.NoError(t, s3srv.Put(missing, key, trailgen.LogFile(records, true)))
+	var ids []string
+	for _, r := range records {
+		ids = append(ids, r["eventID"].(string))
+	}
+	require.Eventually(t, func() bool {
+		ev := host.all()
+		return hasAll(sk, ids) && ev[len(ev)-1].status == componentstatus.StatusOK
+	}, waitFor, 5*time.Millisecond)
+	require.NoError(t, h.stop())
+}
+
+// TestStatusAccessDenied: a folder whose listing is denied keeps the
+// receiver in one recoverable error until access is granted again.
+func TestStatusAccessDenied(t *testing.T) {
+	s3srv := startS3(t)
+	_, ids := putFolder(t, s3srv, "333333333333", t0, 1, 2)
+	sk := newSink()
+	host := &deliveryStatusHost{Host: componenttest.NewNopHost(), delivered: func() bool { return true }}
+	cfg := testConfig(s3srv.URL)
+	s3srv.FailList(testBucket, devstack.Fault{Status: 403, Code: "AccessDenied"})
+	h := startReceiver(t, cfg, sk, host)
+	require.Eventually(t, func() bool { return s3srv.Lists(testBucket, "AWSLogs/") >= 4 }, waitFor, 5*time.Millisecond)
+	var statuses []componentstatus.Status
+	for _, ev := range host.all() {
+		statuses = append(statuses, ev.status)
+	}
+	assert.Equal(t, []componentstatus.Status{componentstatus.StatusRecoverableError}, statuses)
+
+	s3srv.FailList(testBucket, devstack.Fault{Status: 403, Code: "AccessDenied", Times: 1}) // the last denial
+	require.Eventually(t, func() bool {
+		ev := host.all()
+		return hasAll(sk, ids) && ev[len(ev)-1].status == componentstatus.StatusOK
+	}, waitFor, 5*time.Millisecond)
+	require.NoError(t, h.stop())
+}
