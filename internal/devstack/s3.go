@@ -80,6 +80,13 @@ func (s *S3Server) Put(bucket, key string, data []byte) error {
 	return err
 }
 
+// PutWithMetadata stores an object with user metadata (keys as S3 sends
+// them: "X-Amz-Meta-Signature"…).
+func (s *S3Server) PutWithMetadata(bucket, key string, data []byte, meta map[string]string) error {
+	_, err := s.backend.PutObject(bucket, key, meta, bytes.NewReader(data), int64(len(data)), nil)
+	return err
+}
+
 // Get returns the content of an object.
 func (s *S3Server) Get(bucket, key string) ([]byte, error) {
 	obj, err := s.backend.GetObject(bucket, key, nil)
