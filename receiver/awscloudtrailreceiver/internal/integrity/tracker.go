@@ -1,0 +1,247 @@
+package integrity
+
+import (
+	"time"
+)
+
+// Values of the aws.cloudtrail.integrity.status attribute.
+const (
+	StatusValid        = "valid"
+	StatusModified     = "modified"
+	StatusMissing      = "missing"
+	StatusUnsigned     = "unsigned"
+	StatusBadSignature = "bad_signature"
+	StatusChainBroken  = "chain_broken"
+)
+
+// damaged stands for the hash of a log file that could not be read to the
+// end (corrupt gzip or JSON): it matches no digest.
+const damaged = "damaged"
+
+// Finding is one integrity problem. Bucket and Key name the log file (or,
+// for bad_signature and chain_broken, the digest file).
+type Finding struct {
+	Status      string
+	Bucket, Key string
+	// DigestKey is the digest that lists the file or that failed.
+	DigestKey string
+	// Start and End are the digest's time range (for unsigned files, the
+	// file's time).
+	Start, End time.Time
+	Reason     string
+}
+
+// Expected is a log file listed in a verified digest, not read yet.
+type Expected struct {
+	Hash   string    `json:"h"`
+	Digest string    `json:"d"`
+	Start  time.Time `json:"s"`
+	End    time.Time `json:"e"`
+}
+
+// Seen is a log file read (with its hash), not listed in a digest yet.
+type Seen struct {
+	Hash     string    `json:"h"`
+	FileTime time.Time `json:"t"`
+}
+
+// FolderState is the integrity state of one log folder (account and
+// region), kept in the storage extension. Every entry expires after the
+// window (Sweep), so the state stays bounded.
+type FolderState struct {
+	// Expected, Seen and Verified are keyed by "bucket/key".
+	Expected map[string]Expected `json:"expected"`
+	Seen     map[string]Seen     `json:"seen"`
+	// Verified holds the files whose hash matched, so that reading one
+	// again (a restart before its checkpoint was saved) raises nothing.
+	Verified map[string]time.Time `json:"verified"`
+	// Digests holds the processed digest keys with their end.
+	Digests map[string]time.Time `json:"digests"`
+	// Links is the last verified digest of each chain.
+	Links map[string]Link `json:"links"`
+	// Newest is the newest end of a verified (non-backfill) digest.
+	Newest time.Time `json:"newest"`
+}
+
+// NewFolderState returns an empty state.
+func NewFolderState() *FolderState {
+	s := &FolderState{}
+	s.init()
+	return s
+}
+
+func (s *FolderState) init() {
+	if s.Expected == nil {
+		s.Expected = map[string]Expected{}
+	}
+	if s.Seen == nil {
+		s.Seen = map[string]Seen{}
+	}
+	if s.Verified == nil {
+		s.Verified = map[string]time.Time{}
+	}
+	if s.Digests == nil {
+		s.Digests = map[string]time.Time{}
+	}
+	if s.Links == nil {
+		s.Links = map[string]Link{}
+	}
+}
+
+// Outcome is what a state change concluded.
+type Outcome struct {
+	Findings []Finding
+	// FilesVerified counts the log files whose hash matched their digest.
+	FilesVerified int
+}
+
+func id(bucket, key string) string { return bucket + "/" + key }
+
+// FileRead records the hash (hex SHA-256 of the uncompressed content) of a
+// log file read to the end; hash "" means it could not be read to the end.
+func (s *FolderState) FileRead(bucket, key string, fileTime time.Time, hash string) Outcome {
+	s.init()
+	if hash == "" {
+		hash = damaged
+	}
+	k := id(bucket, key)
+	if e, ok := s.Expected[k]; ok {
+		delete(s.Expected, k)
+		return s.match(bucket, key, hash, e, fileTime)
+	}
+	if _, ok := s.Verified[k]; ok && hash != damaged {
+		return Outcome{}
+	}
+	s.Seen[k] = Seen{Hash: hash, FileTime: fileTime}
+	return Outcome{}
+}
+
+func (s *FolderState) match(bucket, key, hash string, e Expected, fileTime time.Time) Outcome {
+	if hash == e.Hash {
+		s.Verified[id(bucket, key)] = fileTime
+		return Outcome{FilesVerified: 1}
+	}
+	reason := "the SHA-256 of the file's uncompressed content differs from the hash its digest lists"
+	if hash == damaged {
+		reason = "the file cannot be read to the end (corrupt gzip or JSON)"
+	}
+	return Outcome{Findings: []Finding{{Status: StatusModified, Bucket: bucket, Key: key, DigestKey: e.Digest, Start: e.Start, End: e.End, Reason: reason}}}
+}
+
+// FileGone records that a log file was found deleted while reading it.
+func (s *FolderState) FileGone(bucket, key string) Outcome {
+	s.init()
+	k := id(bucket, key)
+	e, ok := s.Expected[k]
+	if !ok {
+		return Outcome{}
+	}
+	delete(s.Expected, k)
+	return Outcome{Findings: []Finding{Missing(bucket, key, e.Digest, e.Start, e.End)}}
+}
+
+// Missing is the finding of a log file a digest lists that does not exist.
+func Missing(bucket, key, digest string, start, end time.Time) Finding {
+	return Finding{Status: StatusMissing, Bucket: bucket, Key: key, DigestKey: digest, Start: start, End: end,
+		Reason: "the digest lists this log file but it does not exist (deleted)"}
+}
+
+// Processed reports whether a digest was processed already.
+func (s *FolderState) Processed(digestKey string) bool {
+	_, ok := s.Digests[digestKey]
+	return ok
+}
+
+// ApplyDigest applies a verified digest: the files it lists that were read
+// are compared; it returns the others (unseen), which the caller checks
+// for existence (Missing, or Expect when they exist).
+func (s *FolderState) ApplyDigest(sd Signed, dk DigestKey) (out Outcome, unseen []LogFile) {
+	s.init()
+	d := sd.Digest
+	s.Digests[sd.Key] = d.End
+	if !dk.Backfill {
+		s.Links[dk.Chain()] = LinkOf(sd)
+		if d.End.After(s.Newest) {
+			s.Newest = d.End
+		}
+	}
+	for _, f := range d.LogFiles {
+		k := id(f.S3Bucket, f.S3Object)
+		e := Expected{Hash: f.HashValue, Digest: sd.Key, Start: d.Start, End: d.End}
+		if seen, ok := s.Seen[k]; ok {
+			delete(s.Seen, k)
+			o := s.match(f.S3Bucket, f.S3Object, seen.Hash, e, seen.FileTime)
+			out.Findings = append(out.Findings, o.Findings...)
+			out.FilesVerified += o.FilesVerified
+			continue
+		}
+		if _, ok := s.Verified[k]; ok {
+			continue
+		}
+		unseen = append(unseen, f)
+	}
+	return out, unseen
+}
+
+// Expect records a listed log file that exists and was not read yet.
+func (s *FolderState) Expect(f LogFile, sd Signed) {
+	s.init()
+	s.Expected[id(f.S3Bucket, f.S3Object)] = Expected{Hash: f.HashValue, Digest: sd.Key, Start: sd.Digest.Start, End: sd.Digest.End}
+}
+
+// MarkDigest records a digest that failed verification as processed, so
+// that it is reported once.
+func (s *FolderState) MarkDigest(key string, end time.Time) {
+	s.init()
+	s.Digests[key] = end
+}
+
+// Sweep reports as unsigned the files read whose time is more than grace
+// before the newest verified digest's end (the digest of their hour came
+// and did not list them), and forgets entries older than now − window.
+func (s *FolderState) Sweep(now time.Time, grace, window time.Duration) Outcome {
+	s.init()
+	var out Outcome
+	for k, seen := range s.Seen {
+		if !s.Newest.IsZero() && seen.FileTime.Add(grace).Before(s.Newest) {
+			bucket, key := split(k)
+			reason := "no digest lists this log file (injected, or written by something other than CloudTrail)"
+			if seen.Hash == damaged {
+				reason = "no digest lists this log file, which cannot be read to the end"
+			}
+			out.Findings = append(out.Findings, Finding{Status: StatusUnsigned, Bucket: bucket, Key: key, Start: seen.FileTime, End: seen.FileTime, Reason: reason})
+			delete(s.Seen, k)
+			continue
+		}
+		if seen.FileTime.Before(now.Add(-window)) {
+			delete(s.Seen, k)
+		}
+	}
+	cut := now.Add(-window)
+	for k, e := range s.Expected {
+		if e.End.Before(cut) {
+			delete(s.Expected, k)
+		}
+	}
+	for k, t := range s.Verified {
+		if t.Before(cut) {
+			delete(s.Verified, k)
+		}
+	}
+	for k, t := range s.Digests {
+		if t.Before(cut) {
+			delete(s.Digests, k)
+		}
+	}
+	return out
+}
+
+// split cuts "bucket/key" (bucket names hold no '/').
+func split(k string) (bucket, key string) {
+	for i := 0; i < len(k); i++ {
+		if k[i] == '/' {
+			return k[:i], k[i+1:]
+		}
+	}
+	return k, ""
+}
