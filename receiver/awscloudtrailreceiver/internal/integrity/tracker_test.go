@@ -18,7 +18,9 @@ func TestFolderState(t *testing.T) {
 	kp, _ := keys(t)
 	end := t0.Add(time.Hour)
 	content := map[string][]byte{"a": []byte(`{"Records":[{"eventID":"a"}]}`), "b": []byte(`{"Records":[{"eventID":"b"}]}`)}
-	fkey := func(n string) string { return trailgen.Key("", "", acct, "CloudTrail", region, end.Add(-30*time.Minute), n) }
+	fkey := func(n string) string {
+		return trailgen.Key("", "", acct, "CloudTrail", region, end.Add(-30*time.Minute), n)
+	}
 	hash := func(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
 	mkDigest := func(end time.Time, prev *trailgen.SignedDigest, names ...string) trailgen.SignedDigest {
 		spec := trailgen.DigestSpec{Bucket: bucket, Key: trailgen.DigestKey("", "", acct, region, "t", region, end, false), Account: acct, Start: end.Add(-time.Hour), End: end, Previous: prev}
