@@ -97,6 +97,15 @@ func (s *S3Server) Get(bucket, key string) ([]byte, error) {
 	return io.ReadAll(obj.Contents)
 }
 
+// Metadata returns the user metadata of an object.
+func (s *S3Server) Metadata(bucket, key string) (map[string]string, error) {
+	obj, err := s.backend.HeadObject(bucket, key)
+	if err != nil {
+		return nil, err
+	}
+	return obj.Metadata, nil
+}
+
 // Delete removes an object.
 func (s *S3Server) Delete(bucket, key string) error {
 	_, err := s.backend.DeleteObject(bucket, key)

@@ -47,7 +47,8 @@ func TestLoadConfig(t *testing.T) {
 				Workers: 8, MaxBatchRecords: 500, Storage: &storageID, IncludeInsights: false, CopyPayloadAttributes: true,
 				Trails: []TrailConfig{{Bucket: "org-trail-bucket", Prefix: "security", OrganizationID: "o-exampleorg1",
 					Accounts: []string{"111111111111", "222222222222"}, Regions: []string{"us-east-1", "eu-west-1"}}},
-				Priority: PriorityConfig{NormalServices: []string{"ec2", "iam", "sts"}},
+				Priority:  PriorityConfig{NormalServices: []string{"ec2", "iam", "sts"}},
+				Integrity: IntegrityConfig{Enabled: true, GracePeriod: 3 * time.Hour, Window: 72 * time.Hour},
 			},
 		},
 		{id: component.NewIDWithName(metadata.Type, "no_trails"), errText: []string{"at least one entry in trails is required, or discovery.enabled: true, or sqs.queue_url"}},
@@ -64,6 +65,7 @@ func TestLoadConfig(t *testing.T) {
 			"start_time must be RFC 3339", "trails[0]: bucket must be set", "organization_id \"org\"",
 			"account \"12345\"", "\"Mars\" is not a region", "\"ec2.amazonaws.com\" is not a service short name",
 			"sqs.done_window must not be negative",
+			"integrity.grace_period must be at least 1h", "integrity.window must be at least twice integrity.grace_period",
 		}},
 	}
 	for _, tt := range tests {

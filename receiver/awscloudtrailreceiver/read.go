@@ -59,6 +59,7 @@ func (r *cloudtrailReceiver) read(ctx context.Context, rd *objectreader.Reader, 
 		reason, retryable := classifyS3Error(err)
 		r.countFailed(ctx, reason)
 		if !retryable {
+			r.integrityRead(ctx, t, nil, nil, reason == reasonNotFound)
 			r.logger.Warn("CloudTrail object vanished between its announcement and its reading; skipping it",
 				append(logFields, zap.String("reason", reason), zap.Error(err))...)
 			return readGiveUp
@@ -77,10 +78,11 @@ func (r *cloudtrailReceiver) read(ctx context.Context, rd *objectreader.Reader, 
 		lastModified = aws.ToTime(out.LastModified)
 	}
 
-	obj := objectreader.Object{Bucket: t.bucket, Key: t.key, Account: t.account, Region: t.region}
+	obj := objectreader.Object{Bucket: t.bucket, Key: t.key, Account: t.account, Region: t.region, Hash: r.integrityHash(t)}
 	stats, err := rd.Read(out.Body, obj, t.skip, func(b objectreader.Batch) error {
 		return r.deliver(ctx, t, b)
 	})
+	r.integrityRead(ctx, t, obj.Hash, err, false)
 	r.tb.ReceiverAwscloudtrailBytesRead.Add(ctx, stats.BytesRead)
 	if len(stats.Skipped) > 0 {
 		skipped := 0

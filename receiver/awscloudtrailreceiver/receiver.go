@@ -130,6 +130,9 @@ type cloudtrailReceiver struct {
 
 	// wrapS3, in tests, wraps the S3 client of every folder (fault injection).
 	wrapS3 func(objectStore) objectStore
+
+	// integrity validates digests and log files (integrity.go); nil when disabled.
+	integrity *verifier
 }
 
 type progressCounts struct {
@@ -204,6 +207,9 @@ func (r *cloudtrailReceiver) Start(ctx context.Context, host component.Host) err
 	}
 
 	r.consumeCtx, r.stopConsume = context.WithCancel(context.Background())
+	if err := r.startIntegrity(); err != nil {
+		return err
+	}
 	if r.cfg.SQS.QueueURL != "" {
 		if r.cfg.Discovery.Enabled {
 			r.logger.Warn("sqs.queue_url is set: notifications drive the receiver, and discovery is not used")
@@ -220,6 +226,7 @@ func (r *cloudtrailReceiver) Start(ctx context.Context, host component.Host) err
 
 // Shutdown stops polling, waits for the reads in flight and closes storage.
 func (r *cloudtrailReceiver) Shutdown(ctx context.Context) error {
+	r.stopIntegrity()
 	if r.cancel != nil {
 		r.cancel()
 		// Polling: the reads in flight stop after the batch in hand is
@@ -295,12 +302,14 @@ func (r *cloudtrailReceiver) failingObjects() int {
 func (r *cloudtrailReceiver) startFolder(ctx context.Context, f *folder) {
 	fctx, cancel := context.WithCancel(ctx)
 	f.cancel, f.done = cancel, make(chan struct{})
+	r.watchIntegrity(f)
 	go r.pollLoop(fctx, f)
 }
 
 // stopFolder stops the loop of a folder and waits until its reads ended
 // and its state was written.
 func (r *cloudtrailReceiver) stopFolder(f *folder) {
+	r.unwatchIntegrity(f)
 	f.cancel()
 	<-f.done
 }

@@ -385,6 +385,9 @@ func (m *sqsMode) retryDelay(receiveCount int) time.Duration {
 // this collector already delivered of it.
 func (m *sqsMode) readAnnounced(ctx context.Context, rd *objectreader.Reader, o notification.Object) readResult {
 	r := m.r
+	if res, ok := m.integrityAnnounced(ctx, o); ok {
+		return res
+	}
 	p, _, ok := keylayout.Parse(o.Key)
 	if !ok || !keylayout.IsLogFile(o.Key) || p.Kind == keylayout.KindDigest || (p.Kind == keylayout.KindInsight && !r.cfg.IncludeInsights) ||
 		(p.Kind != keylayout.KindLog && p.Kind != keylayout.KindInsight) {

@@ -57,10 +57,17 @@ type FolderState struct {
 	Verified map[string]time.Time `json:"verified"`
 	// Digests holds the processed digest keys with their end.
 	Digests map[string]time.Time `json:"digests"`
+	// Invalid holds the digests that failed verification (reported once:
+	// the next digest's chain check does not report them again).
+	Invalid map[string]time.Time `json:"invalid"`
 	// Links is the last verified digest of each chain.
 	Links map[string]Link `json:"links"`
 	// Newest is the newest end of a verified (non-backfill) digest.
 	Newest time.Time `json:"newest"`
+	// Latest is the newest time of a log file read. The window is measured
+	// back from the later of Newest and Latest, on the trail's own clock, so
+	// that a backfill of old files keeps its state as long as a live trail.
+	Latest time.Time `json:"latest"`
 }
 
 // NewFolderState returns an empty state.
@@ -86,6 +93,9 @@ func (s *FolderState) init() {
 	if s.Links == nil {
 		s.Links = map[string]Link{}
 	}
+	if s.Invalid == nil {
+		s.Invalid = map[string]time.Time{}
+	}
 }
 
 // Outcome is what a state change concluded.
@@ -103,6 +113,9 @@ func (s *FolderState) FileRead(bucket, key string, fileTime time.Time, hash stri
 	s.init()
 	if hash == "" {
 		hash = damaged
+	}
+	if fileTime.After(s.Latest) {
+		s.Latest = fileTime
 	}
 	k := id(bucket, key)
 	if e, ok := s.Expected[k]; ok {
@@ -189,18 +202,32 @@ func (s *FolderState) Expect(f LogFile, sd Signed) {
 	s.Expected[id(f.S3Bucket, f.S3Object)] = Expected{Hash: f.HashValue, Digest: sd.Key, Start: sd.Digest.Start, End: sd.Digest.End}
 }
 
-// MarkDigest records a digest that failed verification as processed, so
-// that it is reported once.
-func (s *FolderState) MarkDigest(key string, end time.Time) {
+// MarkInvalid records a digest that failed verification (already reported
+// as such) as processed. The files it lists are not checked further: their
+// hashes cannot be trusted, and reporting them unsigned would repeat the
+// finding.
+func (s *FolderState) MarkInvalid(key string, end time.Time, files []LogFile) {
 	s.init()
 	s.Digests[key] = end
+	s.Invalid[key] = end
+	for _, f := range files {
+		k := id(f.S3Bucket, f.S3Object)
+		delete(s.Seen, k)
+		delete(s.Expected, k)
+		s.Verified[k] = end
+	}
 }
 
 // Sweep reports as unsigned the files read whose time is more than grace
 // before the newest verified digest's end (the digest of their hour came
-// and did not list them), and forgets entries older than now − window.
-func (s *FolderState) Sweep(now time.Time, grace, window time.Duration) Outcome {
+// and did not list them), and forgets entries older than the window (back
+// from the newest digest or file).
+func (s *FolderState) Sweep(grace, window time.Duration) Outcome {
 	s.init()
+	now := s.Newest
+	if s.Latest.After(now) {
+		now = s.Latest
+	}
 	var out Outcome
 	for k, seen := range s.Seen {
 		if !s.Newest.IsZero() && seen.FileTime.Add(grace).Before(s.Newest) {
@@ -228,9 +255,11 @@ func (s *FolderState) Sweep(now time.Time, grace, window time.Duration) Outcome 
 			delete(s.Verified, k)
 		}
 	}
-	for k, t := range s.Digests {
-		if t.Before(cut) {
-			delete(s.Digests, k)
+	for _, m := range []map[string]time.Time{s.Digests, s.Invalid} {
+		for k, t := range m {
+			if t.Before(cut) {
+				delete(m, k)
+			}
 		}
 	}
 	return out

@@ -126,7 +126,7 @@ func TestFolderState(t *testing.T) {
 				case st.gone != "":
 					collect(s.FileGone(bucket, fkey(st.gone)))
 				default:
-					collect(s.Sweep(st.sweepAt, time.Hour, 48*time.Hour))
+					collect(s.Sweep(time.Hour, 48*time.Hour))
 				}
 			}
 			sort.Strings(got)
@@ -150,7 +150,8 @@ func TestFolderStateWindow(t *testing.T) {
 	s.Expected["b/k2"] = Expected{Hash: "h", End: ft}
 	s.Verified["b/k3"] = ft
 	s.Digests["d"] = ft
-	s.Sweep(ft.Add(49*time.Hour), time.Hour, 48*time.Hour)
+	s.Latest = ft.Add(49 * time.Hour)
+	s.Sweep(time.Hour, 48*time.Hour)
 	if len(s.Seen)+len(s.Expected)+len(s.Verified)+len(s.Digests) != 0 {
 		t.Fatalf("entries left after the window: %+v", s)
 	}

@@ -1,0 +1,241 @@
+package awscloudtrailreceiver
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"io"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.uber.org/zap"
+
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/ctattr"
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/devstack"
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/trailgen"
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/integrity"
+)
+
+const signedBucket = "signed-trail"
+
+var signingKeys = sync.OnceValues(func() ([]*trailgen.KeyPair, error) {
+	a, err := trailgen.NewKeyPair(t0.Add(-48*time.Hour), t0.Add(3*time.Hour))
+	if err != nil {
+		return nil, err
+	}
+	b, err := trailgen.NewKeyPair(t0.Add(3*time.Hour), time.Time{})
+	return []*trailgen.KeyPair{a, b}, err
+})
+
+// signedTree seeds a trail with log file validation: two regions, a file
+// every 20 minutes for 6 hours, hourly digests signed with a key that
+// rotates at t0+3h.
+func signedTree(t *testing.T, s3srv *devstack.S3Server) devstack.Tree {
+	t.Helper()
+	keys, err := signingKeys()
+	require.NoError(t, err)
+	for _, k := range keys {
+		s3srv.AWS().AddPublicKey(k)
+	}
+	tree, err := devstack.SeedTrailTree(s3srv, devstack.TreeSpec{Bucket: signedBucket, Accounts: []string{"111111111111"}, Regions: []string{"us-east-1", "eu-west-1"},
+		Files: 18, Every: 20 * time.Minute, End: t0.Add(6 * time.Hour), RecordsPerFile: 4, Keys: keys, Trail: "management_events", Seed: 9})
+	require.NoError(t, err)
+	return tree
+}
+
+// findingSink collects records and, apart, the integrity findings.
+type findingSink struct {
+	*sink
+	mu       sync.Mutex
+	findings []string // "status key"
+}
+
+func (s *findingSink) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
+	rest := plog.NewLogs()
+	ld.CopyTo(rest)
+	s.mu.Lock()
+	rest.ResourceLogs().RemoveIf(func(rl plog.ResourceLogs) bool {
+		rl.ScopeLogs().RemoveIf(func(sl plog.ScopeLogs) bool {
+			sl.LogRecords().RemoveIf(func(lr plog.LogRecord) bool {
+				st, ok := lr.Attributes().Get(ctattr.AttrIntegrityStatus)
+				if ok {
+					key, _ := lr.Attributes().Get(ctattr.AttrS3Key)
+					s.findings = append(s.findings, st.Str()+" "+key.Str())
+				}
+				return ok
+			})
+			return sl.LogRecords().Len() == 0
+		})
+		return rl.ScopeLogs().Len() == 0
+	})
+	s.mu.Unlock()
+	return s.sink.ConsumeLogs(ctx, rest)
+}
+
+func (s *findingSink) got() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := append([]string(nil), s.findings...)
+	sort.Strings(out)
+	return out
+}
+
+var _ consumer.Logs = (*findingSink)(nil)
+
+func integrityConfig(endpoint string) *Config {
+	cfg := testConfig(endpoint)
+	cfg.Trails = []TrailConfig{{Bucket: signedBucket}}
+	cfg.Integrity.Enabled = true
+	return cfg
+}
+
+// runUntilDigests runs a receiver until it checked want digests (counter)
+// and delivered records records, then stops it.
+func runUntilDigests(t *testing.T, cfg *Config, next consumer.Logs, host component.Host, digests int, records func() bool) *harness {
+	t.Helper()
+	h := startReceiver(t, cfg, next, host)
+	defer func() {
+		if t.Failed() {
+			for _, e := range h.logs.All() {
+				if e.Level >= zap.WarnLevel {
+					t.Log(e.Message, e.ContextMap())
+				}
+			}
+		}
+	}()
+	checked := func() int64 { return h.counter(t, "otelcol_receiver_awscloudtrail_integrity_digests", "", "") }
+	if !assert.Eventually(t, func() bool { return records() && checked() >= int64(digests) }, 30*time.Second, 20*time.Millisecond) {
+		t.Fatalf("records delivered: %v, digests checked %d of %d", records(), checked(), digests)
+	}
+	return h
+}
+
+// TestIntegrityUntouchedTree: a signed tree read twice (a restart in
+// between, state in the storage extension) raises no finding, and every
+// digest and file is verified once.
+func TestIntegrityUntouchedTree(t *testing.T) {
+	s3srv := startS3(t)
+	tree := signedTree(t, s3srv)
+	st := newMemStorage()
+	host, id := memStorageHost(st)
+	cfg := integrityConfig(s3srv.URL)
+	cfg.Storage = &id
+	sk := &findingSink{sink: newSink()}
+	h := runUntilDigests(t, cfg, sk, host, len(tree.Digests), func() bool { return sk.count() >= len(tree.IDs) })
+	require.Eventually(t, func() bool {
+		return h.counter(t, "otelcol_receiver_awscloudtrail_integrity_files_verified", "", "") == int64(len(tree.Keys))
+	}, 10*time.Second, 20*time.Millisecond, "files verified %d of %d, digests %d of %d, findings %v",
+		h.counter(t, "otelcol_receiver_awscloudtrail_integrity_files_verified", "", ""), len(tree.Keys),
+		h.counter(t, "otelcol_receiver_awscloudtrail_integrity_digests", "", ""), len(tree.Digests), sk.got())
+	assert.Equal(t, int64(len(tree.Digests)), h.counter(t, "otelcol_receiver_awscloudtrail_integrity_digests", "result", "verified"))
+	require.NoError(t, h.stop())
+
+	// Restart on the same storage; more polls; one more hour of files and its digest.
+	h2 := startReceiver(t, cfg, sk, host)
+	waitPolls(t, s3srv, signedBucket, "AWSLogs/111111111111/CloudTrail-Digest/us-east-1/")
+	waitPolls(t, s3srv, signedBucket, "AWSLogs/111111111111/CloudTrail-Digest/us-east-1/")
+	require.NoError(t, h2.stop())
+	assert.Empty(t, sk.got(), "findings on an untouched tree")
+	assert.Empty(t, sk.duplicates())
+}
+
+// TestIntegrityTampering: each kind of tampering is reported once, with
+// its status and key, and nothing else.
+func TestIntegrityTampering(t *testing.T) {
+	s3srv := startS3(t)
+	tree := signedTree(t, s3srv)
+	sort.Strings(tree.Digests)
+	var east []string
+	for _, d := range tree.Digests {
+		if dk, _ := integrity.ParseDigestKey(d); dk.Folder.Region == "us-east-1" {
+			east = append(east, d)
+		}
+	}
+	require.GreaterOrEqual(t, len(east), 6)
+	eastFiles := func(digest string) []string {
+		body, err := s3srv.Get(signedBucket, digest)
+		require.NoError(t, err)
+		d, _, err := integrity.ParseDigest(body)
+		require.NoError(t, err)
+		var keys []string
+		for _, f := range d.LogFiles {
+			keys = append(keys, f.S3Object)
+		}
+		return keys
+	}
+	var want []string
+	// Modified: a file's records changed (re-gzipped).
+	modified := eastFiles(east[0])[0]
+	body, err := s3srv.Get(signedBucket, modified)
+	require.NoError(t, err)
+	raw := gunzip(t, body)
+	require.NoError(t, s3srv.Put(signedBucket, modified, devstack.Gzip(bytes.Replace(raw, []byte(`"eventVersion":"1.09"`), []byte(`"eventVersion":"1.10"`), 1))))
+	want = append(want, integrity.StatusModified+" "+modified)
+	// Missing: a file deleted.
+	deleted := eastFiles(east[1])[1]
+	require.NoError(t, s3srv.Delete(signedBucket, deleted))
+	want = append(want, integrity.StatusMissing+" "+deleted)
+	// Unsigned: a file injected into the first hour.
+	injected := trailgen.Key("", "", "111111111111", "CloudTrail", "us-east-1", t0.Add(10*time.Minute), "injected")
+	require.NoError(t, s3srv.Put(signedBucket, injected, trailgen.LogFile(genRecords(trailgen.New(77, "111111111111", "us-east-1"), t0.Add(10*time.Minute), 2), true)))
+	want = append(want, integrity.StatusUnsigned+" "+injected)
+	// Forged digest: a listed hash replaced, the signature kept.
+	forged := east[2]
+	fbody, err := s3srv.Get(signedBucket, forged)
+	require.NoError(t, err)
+	d, fraw, err := integrity.ParseDigest(fbody)
+	require.NoError(t, err)
+	sig := trailgenSignature(t, s3srv, forged)
+	fraw = bytes.Replace(fraw, []byte(d.LogFiles[0].HashValue), bytes.Repeat([]byte("0"), 64), 1)
+	require.NoError(t, s3srv.PutWithMetadata(signedBucket, forged, devstack.Gzip(fraw), map[string]string{"X-Amz-Meta-Signature": sig, "X-Amz-Meta-Signature-Algorithm": "SHA256withRSA"}))
+	want = append(want, integrity.StatusBadSignature+" "+forged)
+	// Broken chain: a digest deleted; the next one names it. The files it
+	// listed are then listed by no digest.
+	gone := east[3]
+	goneFiles := eastFiles(gone)
+	require.NoError(t, s3srv.Delete(signedBucket, gone))
+	want = append(want, integrity.StatusChainBroken+" "+east[4])
+	for _, k := range goneFiles {
+		want = append(want, integrity.StatusUnsigned+" "+k)
+	}
+	sort.Strings(want)
+
+	st := newMemStorage()
+	host, id := memStorageHost(st)
+	cfg := integrityConfig(s3srv.URL)
+	cfg.Storage = &id
+	sk := &findingSink{sink: newSink()}
+	h := runUntilDigests(t, cfg, sk, host, len(tree.Digests)-1, func() bool { return sk.count() >= len(tree.IDs)-4+2 })
+	require.Eventually(t, func() bool { return len(sk.got()) >= len(want) }, 20*time.Second, 20*time.Millisecond, "findings %v", sk.got())
+	assert.Equal(t, int64(1), h.counter(t, "otelcol_receiver_awscloudtrail_integrity_findings", "status", integrity.StatusModified))
+	require.NoError(t, h.stop())
+	// A restart reports nothing again.
+	h2 := startReceiver(t, cfg, sk, host)
+	waitPolls(t, s3srv, signedBucket, "AWSLogs/111111111111/CloudTrail-Digest/us-east-1/")
+	require.NoError(t, h2.stop())
+	assert.Equal(t, want, sk.got())
+}
+
+// trailgenSignature returns the x-amz-meta-signature of a stored digest.
+func trailgenSignature(t *testing.T, s3srv *devstack.S3Server, key string) string {
+	t.Helper()
+	meta, err := s3srv.Metadata(signedBucket, key)
+	require.NoError(t, err)
+	return meta["X-Amz-Meta-Signature"]
+}
+
+func gunzip(t *testing.T, b []byte) []byte {
+	t.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	require.NoError(t, err)
+	out, err := io.ReadAll(zr)
+	require.NoError(t, err)
+	return out
+}
