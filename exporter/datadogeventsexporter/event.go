@@ -47,6 +47,9 @@ func buildEvent(rec datadog.Record, lr plog.LogRecord, cfg *Config) event {
 	if !rec.Time.IsZero() {
 		ev.DateHappened = rec.Time.Unix()
 	}
+	if integrityEvent(lr, &ev) {
+		return ev
+	}
 	if !rec.CloudTrail {
 		ev.Tags = ev.Tags[1:]
 		msg := lr.Body().AsString()

@@ -55,6 +55,8 @@ type findingSink struct {
 	*sink
 	mu       sync.Mutex
 	findings []string // "status key"
+	// records are the finding records by "status key", with their resource.
+	records map[string]plog.ResourceLogs
 }
 
 func (s *findingSink) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
@@ -68,6 +70,13 @@ func (s *findingSink) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 				if ok {
 					key, _ := lr.Attributes().Get(ctattr.AttrS3Key)
 					s.findings = append(s.findings, st.Str()+" "+key.Str())
+					if s.records == nil {
+						s.records = map[string]plog.ResourceLogs{}
+					}
+					cp := plog.NewResourceLogs()
+					rl.Resource().CopyTo(cp.Resource())
+					lr.CopyTo(cp.ScopeLogs().AppendEmpty().LogRecords().AppendEmpty())
+					s.records[st.Str()+" "+key.Str()] = cp
 				}
 				return ok
 			})
@@ -221,6 +230,19 @@ func TestIntegrityTampering(t *testing.T) {
 	waitPolls(t, s3srv, signedBucket, "AWSLogs/111111111111/CloudTrail-Digest/us-east-1/")
 	require.NoError(t, h2.stop())
 	assert.Equal(t, want, sk.got())
+
+	// A finding's record: what, where, which digest and time range.
+	rl := sk.records[integrity.StatusModified+" "+modified]
+	assert.Equal(t, map[string]any{ctattr.ResourceCloudProvider: "aws", ctattr.ResourceAccountID: "111111111111", ctattr.ResourceRegion: "us-east-1"}, rl.Resource().Attributes().AsRaw())
+	lr := rl.ScopeLogs().At(0).LogRecords().At(0)
+	assert.Equal(t, plog.SeverityNumberError, lr.SeverityNumber())
+	attrs := lr.Attributes().AsRaw()
+	assert.Equal(t, signedBucket, attrs[ctattr.AttrS3Bucket])
+	assert.Equal(t, east[0], attrs[ctattr.AttrIntegrityDigestKey])
+	assert.Equal(t, "2026-11-20T10:01:31Z", attrs[ctattr.AttrIntegrityStart])
+	assert.Equal(t, "2026-11-20T11:01:31Z", attrs[ctattr.AttrIntegrityEnd])
+	assert.Equal(t, ctattr.PriorityNormal, attrs[ctattr.AttrPriority])
+	assert.Contains(t, lr.Body().Str(), "CloudTrail integrity: log file modified in 111111111111 us-east-1\n")
 }
 
 // trailgenSignature returns the x-amz-meta-signature of a stored digest.
