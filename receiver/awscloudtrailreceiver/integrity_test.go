@@ -21,6 +21,7 @@ import (
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/devstack"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/trailgen"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/integrity"
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/keylayout"
 )
 
 const signedBucket = "signed-trail"
@@ -260,4 +261,45 @@ func gunzip(t *testing.T, b []byte) []byte {
 	out, err := io.ReadAll(zr)
 	require.NoError(t, err)
 	return out
+}
+
+// TestIntegritySQS: in SQS mode, digests announced in the queue between
+// the log files (as CloudTrail delivers them) are verified, and a modified
+// and a deleted file are reported, once each.
+func TestIntegritySQS(t *testing.T) {
+	s3srv := startS3(t)
+	tree := signedTree(t, s3srv)
+	qc := queueClient(s3srv.URL)
+	queueURL, _ := createQueue(t, qc, "cloudtrail", 30*time.Second, 2)
+	// Announce every object in delivery order: by the time in its name.
+	objs := append(append([]string(nil), tree.Keys...), tree.Digests...)
+	at := func(k string) string {
+		if dk, ok := integrity.ParseDigestKey(k); ok {
+			return dk.End.Format(time.RFC3339)
+		}
+		_, ft, _ := keylayout.Parse(k)
+		return ft.Format(time.RFC3339)
+	}
+	sort.Slice(objs, func(i, j int) bool { return at(objs[i]) < at(objs[j]) })
+	var bodies []string
+	for _, k := range objs {
+		bodies = append(bodies, s3Notification(signedBucket, k))
+	}
+	sort.Strings(tree.Keys)
+	modified, deleted := tree.Keys[2], tree.Keys[7]
+	body, err := s3srv.Get(signedBucket, modified)
+	require.NoError(t, err)
+	require.NoError(t, s3srv.Put(signedBucket, modified, devstack.Gzip(append(gunzip(t, body), '\n'))))
+	require.NoError(t, s3srv.Delete(signedBucket, deleted))
+	sendMessages(t, qc, queueURL, bodies)
+
+	cfg := sqsConfig(s3srv.URL, queueURL)
+	cfg.Integrity.Enabled = true
+	sk := &findingSink{sink: newSink()}
+	h := runUntilDigests(t, cfg, sk, nil, len(tree.Digests), func() bool { return sk.count() >= len(tree.IDs)-4 })
+	want := []string{integrity.StatusMissing + " " + deleted, integrity.StatusModified + " " + modified}
+	require.Eventually(t, func() bool { return len(sk.got()) >= len(want) }, 20*time.Second, 20*time.Millisecond)
+	require.NoError(t, h.stop())
+	assert.Equal(t, want, sk.got())
+	assert.Equal(t, int64(len(tree.Digests)), h.counter(t, "otelcol_receiver_awscloudtrail_integrity_digests", "result", "verified"))
 }
