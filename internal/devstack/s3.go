@@ -259,3 +259,12 @@ func NDJSONToLogFile(ndjson []byte) ([]byte, int) {
 	_ = zw.Close()
 	return buf.Bytes(), n
 }
+
+// Gunzip decompresses b.
+func Gunzip(b []byte) ([]byte, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	return io.ReadAll(zr)
+}
