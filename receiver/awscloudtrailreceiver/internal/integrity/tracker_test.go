@@ -39,16 +39,15 @@ func TestFolderState(t *testing.T) {
 	fileTime := end.Add(-30 * time.Minute)
 
 	type step struct {
-		read      string // file read, with its content (or "x:" + name for modified content, "!" + name for damaged)
-		digest    *trailgen.SignedDigest
-		exists    map[string]bool // for unseen files of a digest (default true)
-		gone      string
-		sweepAt   time.Time
-		restarted bool
+		read   string // file read, with its content (or "x:" + name for modified content, "!" + name for damaged)
+		digest *trailgen.SignedDigest
+		exists map[string]bool // for unseen files of a digest (default true)
+		gone   string
+		sweep  bool
 	}
 	read := func(n string) step { return step{read: n} }
 	apply := func(d trailgen.SignedDigest) step { return step{digest: &d} }
-	sweep := func(at time.Time) step { return step{sweepAt: at} }
+	sweep := func(time.Time) step { return step{sweep: true} }
 	tests := []struct {
 		name     string
 		steps    []step
@@ -125,7 +124,7 @@ func TestFolderState(t *testing.T) {
 					}
 				case st.gone != "":
 					collect(s.FileGone(bucket, fkey(st.gone)))
-				default:
+				case st.sweep:
 					collect(s.Sweep(time.Hour, 48*time.Hour))
 				}
 			}
@@ -154,5 +153,23 @@ func TestFolderStateWindow(t *testing.T) {
 	s.Sweep(time.Hour, 48*time.Hour)
 	if len(s.Seen)+len(s.Expected)+len(s.Verified)+len(s.Digests) != 0 {
 		t.Fatalf("entries left after the window: %+v", s)
+	}
+}
+
+// TestFolderStateInvalidDigest: the files of a digest that failed
+// verification (reported as bad_signature) are not reported again as
+// unsigned, whether read before or after it.
+func TestFolderStateInvalidDigest(t *testing.T) {
+	s := NewFolderState()
+	files := []LogFile{{S3Bucket: bucket, S3Object: "a"}, {S3Bucket: bucket, S3Object: "b"}}
+	s.FileRead(bucket, "a", t0, "h")
+	s.MarkInvalid("d1", t0.Add(time.Hour), files)
+	s.FileRead(bucket, "b", t0, "h")
+	s.Newest = t0.Add(5 * time.Hour)
+	if o := s.Sweep(time.Hour, 48*time.Hour); len(o.Findings) != 0 {
+		t.Fatalf("findings %+v", o.Findings)
+	}
+	if !s.Processed("d1") {
+		t.Fatal("an invalid digest is processed (reported once)")
 	}
 }
