@@ -362,7 +362,11 @@ func (v *verifier) processDigest(ctx context.Context, store objectStore, bucket,
 		return verr
 	case verr != nil:
 		v.digests.Add(ctx, 1, metric.WithAttributes(attribute.String("result", "invalid")))
-		f.state.MarkInvalid(key, dk.End, s.Digest.LogFiles)
+		start := s.Digest.Start
+		if s.parseErr != nil {
+			start = dk.End.Add(-time.Hour)
+		}
+		f.state.MarkInvalid(key, start, dk.End, s.Digest.LogFiles)
 		out.Findings = append(out.Findings, integrity.Finding{Status: integrity.StatusBadSignature, Bucket: bucket, Key: key, DigestKey: key,
 			Start: s.Digest.Start, End: dk.End, Reason: verr.Error()})
 	default:

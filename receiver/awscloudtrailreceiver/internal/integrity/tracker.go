@@ -1,6 +1,7 @@
 package integrity
 
 import (
+	"sort"
 	"time"
 )
 
@@ -57,6 +58,10 @@ type FolderState struct {
 	Verified map[string]time.Time `json:"verified"`
 	// Digests holds the processed digest keys with their end.
 	Digests map[string]time.Time `json:"digests"`
+	// Spans holds the time range of each processed digest: a file is
+	// reported unsigned only once digests cover its time and the grace
+	// period after it (digests may be processed out of order in SQS mode).
+	Spans map[string]Span `json:"spans"`
 	// Invalid holds the digests that failed verification (reported once:
 	// the next digest's chain check does not report them again).
 	Invalid map[string]time.Time `json:"invalid"`
@@ -96,6 +101,42 @@ func (s *FolderState) init() {
 	if s.Invalid == nil {
 		s.Invalid = map[string]time.Time{}
 	}
+	if s.Spans == nil {
+		s.Spans = map[string]Span{}
+	}
+}
+
+// Span is the time range of a digest.
+type Span struct {
+	Start time.Time `json:"s"`
+	End   time.Time `json:"e"`
+}
+
+// spanTolerance is the gap allowed between consecutive digests' ranges.
+const spanTolerance = time.Minute
+
+// covered reports whether the processed digests' ranges cover [from, to].
+func (s *FolderState) covered(from, to time.Time) bool {
+	spans := make([]Span, 0, len(s.Spans))
+	for _, sp := range s.Spans {
+		if sp.End.After(from) {
+			spans = append(spans, sp)
+		}
+	}
+	sort.Slice(spans, func(i, j int) bool { return spans[i].Start.Before(spans[j].Start) })
+	cur := from
+	for _, sp := range spans {
+		if sp.Start.After(cur.Add(spanTolerance)) {
+			return false
+		}
+		if sp.End.After(cur) {
+			cur = sp.End
+		}
+		if !cur.Before(to) {
+			return true
+		}
+	}
+	return false
 }
 
 // Outcome is what a state change concluded.
@@ -172,6 +213,7 @@ func (s *FolderState) ApplyDigest(sd Signed, dk DigestKey) (out Outcome, unseen 
 	s.init()
 	d := sd.Digest
 	s.Digests[sd.Key] = d.End
+	s.Spans[sd.Key] = Span{Start: d.Start, End: d.End}
 	if !dk.Backfill {
 		s.Links[dk.Chain()] = LinkOf(sd)
 		if d.End.After(s.Newest) {
@@ -206,9 +248,10 @@ func (s *FolderState) Expect(f LogFile, sd Signed) {
 // as such) as processed. The files it lists are not checked further: their
 // hashes cannot be trusted, and reporting them unsigned would repeat the
 // finding.
-func (s *FolderState) MarkInvalid(key string, end time.Time, files []LogFile) {
+func (s *FolderState) MarkInvalid(key string, start, end time.Time, files []LogFile) {
 	s.init()
 	s.Digests[key] = end
+	s.Spans[key] = Span{Start: start, End: end}
 	s.Invalid[key] = end
 	for _, f := range files {
 		k := id(f.S3Bucket, f.S3Object)
@@ -218,10 +261,10 @@ func (s *FolderState) MarkInvalid(key string, end time.Time, files []LogFile) {
 	}
 }
 
-// Sweep reports as unsigned the files read whose time is more than grace
-// before the newest verified digest's end (the digest of their hour came
-// and did not list them), and forgets entries older than the window (back
-// from the newest digest or file).
+// Sweep reports as unsigned the files read that no digest listed although
+// the processed digests cover their time and the grace period after it
+// (the digest of their hour came and did not list them), and forgets
+// entries older than the window (back from the newest digest or file).
 func (s *FolderState) Sweep(grace, window time.Duration) Outcome {
 	s.init()
 	now := s.Newest
@@ -230,7 +273,7 @@ func (s *FolderState) Sweep(grace, window time.Duration) Outcome {
 	}
 	var out Outcome
 	for k, seen := range s.Seen {
-		if !s.Newest.IsZero() && seen.FileTime.Add(grace).Before(s.Newest) {
+		if s.covered(seen.FileTime, seen.FileTime.Add(grace)) {
 			bucket, key := split(k)
 			reason := "no digest lists this log file (injected, or written by something other than CloudTrail)"
 			if seen.Hash == damaged {
@@ -260,6 +303,11 @@ func (s *FolderState) Sweep(grace, window time.Duration) Outcome {
 			if t.Before(cut) {
 				delete(m, k)
 			}
+		}
+	}
+	for k, sp := range s.Spans {
+		if sp.End.Before(cut) {
+			delete(s.Spans, k)
 		}
 	}
 	return out

@@ -62,6 +62,7 @@ func TestFolderState(t *testing.T) {
 		{"deleted before the digest came", []step{read("a"), {digest: &d1, exists: map[string]bool{"b": false}}}, []string{"missing b"}, 1},
 		{"deleted between digest and read", []step{apply(d1), read("a"), {gone: "b"}}, []string{"missing b"}, 1},
 		{"injected file: no digest lists it", []step{read("a"), read("b"), read("c"), apply(d1), sweep(end), apply(d2), apply(d4), sweep(end.Add(4 * time.Hour))}, []string{"unsigned c"}, 2},
+		{"digests processed out of order (SQS): no alarm before the file's hours are covered", []step{read("a"), read("b"), read("c"), apply(d4), sweep(end.Add(4 * time.Hour))}, nil, 0},
 		{"no false alarm before the grace period", []step{read("a"), read("b"), read("c"), apply(d1), sweep(end.Add(2 * time.Hour))}, nil, 2},
 		{"no digests at all (validation off): nothing", []step{read("a"), read("c"), sweep(end.Add(5 * time.Hour))}, nil, 0},
 		{"file read again after its verification (restart)", []step{read("a"), read("b"), apply(d1), read("a"), apply(d4), sweep(end.Add(4 * time.Hour))}, nil, 2},
@@ -163,9 +164,9 @@ func TestFolderStateInvalidDigest(t *testing.T) {
 	s := NewFolderState()
 	files := []LogFile{{S3Bucket: bucket, S3Object: "a"}, {S3Bucket: bucket, S3Object: "b"}}
 	s.FileRead(bucket, "a", t0, "h")
-	s.MarkInvalid("d1", t0.Add(time.Hour), files)
+	s.MarkInvalid("d1", t0, t0.Add(time.Hour), files)
 	s.FileRead(bucket, "b", t0, "h")
-	s.Newest = t0.Add(5 * time.Hour)
+	s.Spans["d2"] = Span{Start: t0.Add(time.Hour), End: t0.Add(5 * time.Hour)}
 	if o := s.Sweep(time.Hour, 48*time.Hour); len(o.Findings) != 0 {
 		t.Fatalf("findings %+v", o.Findings)
 	}
