@@ -47,6 +47,9 @@ func buildEvent(rec datadog.Record, res pcommon.Resource, lr plog.LogRecord, cfg
 	if !rec.Time.IsZero() {
 		ev.DateHappened = rec.Time.Unix()
 	}
+	if integrityEvent(lr, &ev) {
+		return ev
+	}
 	if !rec.CloudTrail {
 		ev.Tags = ev.Tags[1:]
 		msg := lr.Body().AsString()

@@ -28,7 +28,7 @@ func (t Trail) ARN() string {
 
 // AWSAPIs emulates, on the S3 server's endpoint, the calls of other AWS
 // services the receiver makes, each in its real wire protocol:
-// CloudTrail DescribeTrails and GetTrailStatus and Organizations
+// CloudTrail DescribeTrails, GetTrailStatus and ListPublicKeys and Organizations
 // DescribeOrganization (AWS JSON 1.1, X-Amz-Target), STS AssumeRole (query
 // protocol, XML answer). It also answers GetBucketLocation with a region
 // set per bucket, and records the region and access key of every signed request.
@@ -46,6 +46,8 @@ type AWSAPIs struct {
 	// signed counts requests by "service/region/access key".
 	signed map[string]int
 	sqs    *SQS
+	// publicKeys are served by ListPublicKeys (publickeys.go).
+	publicKeys []publicKey
 }
 
 func newAWSAPIs() *AWSAPIs {
@@ -238,6 +240,8 @@ func (a *AWSAPIs) cloudTrail(w http.ResponseWriter, req *http.Request, op, regio
 			out["LatestDeliveryError"] = t.LatestDeliveryError
 		}
 		jsonReply(w, out)
+	case "ListPublicKeys":
+		a.listPublicKeys(w, body)
 	default:
 		jsonError(w, http.StatusBadRequest, "UnknownOperationException", op+" is not emulated")
 	}

@@ -80,6 +80,13 @@ func (s *S3Server) Put(bucket, key string, data []byte) error {
 	return err
 }
 
+// PutWithMetadata stores an object with user metadata (keys as S3 sends
+// them: "X-Amz-Meta-Signature"…).
+func (s *S3Server) PutWithMetadata(bucket, key string, data []byte, meta map[string]string) error {
+	_, err := s.backend.PutObject(bucket, key, meta, bytes.NewReader(data), int64(len(data)), nil)
+	return err
+}
+
 // Get returns the content of an object.
 func (s *S3Server) Get(bucket, key string) ([]byte, error) {
 	obj, err := s.backend.GetObject(bucket, key, nil)
@@ -88,6 +95,15 @@ func (s *S3Server) Get(bucket, key string) ([]byte, error) {
 	}
 	defer obj.Contents.Close()
 	return io.ReadAll(obj.Contents)
+}
+
+// Metadata returns the user metadata of an object.
+func (s *S3Server) Metadata(bucket, key string) (map[string]string, error) {
+	obj, err := s.backend.HeadObject(bucket, key)
+	if err != nil {
+		return nil, err
+	}
+	return obj.Metadata, nil
 }
 
 // Delete removes an object.
@@ -242,4 +258,13 @@ func NDJSONToLogFile(ndjson []byte) ([]byte, int) {
 	_, _ = zw.Write([]byte("]}"))
 	_ = zw.Close()
 	return buf.Bytes(), n
+}
+
+// Gunzip decompresses b.
+func Gunzip(b []byte) ([]byte, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	return io.ReadAll(zr)
 }

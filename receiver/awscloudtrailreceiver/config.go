@@ -57,6 +57,8 @@ type Config struct {
 	Trails []TrailConfig `mapstructure:"trails"`
 	// Priority sets which records have normal priority.
 	Priority PriorityConfig `mapstructure:"priority"`
+	// Integrity verifies the trails' digest files (integrity.go).
+	Integrity IntegrityConfig `mapstructure:"integrity"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}
@@ -266,6 +268,7 @@ func createDefaultConfig() component.Config {
 		Discovery:       DiscoveryConfig{RefreshInterval: 15 * time.Minute},
 		SQS: SQSConfig{WaitTime: 20 * time.Second, MaxMessages: 10, VisibilityTimeout: 5 * time.Minute,
 			MaxReceiveCount: 5, DeleteAfterDelivery: true},
-		Priority: PriorityConfig{NormalServices: append([]string(nil), ctattr.DefaultNormalServices...)},
+		Priority:  PriorityConfig{NormalServices: append([]string(nil), ctattr.DefaultNormalServices...)},
+		Integrity: IntegrityConfig{GracePeriod: 2 * time.Hour, Window: 48 * time.Hour},
 	}
 }

@@ -47,7 +47,8 @@ func TestLoadConfig(t *testing.T) {
 				Workers: 8, MaxBatchRecords: 500, Storage: &storageID, IncludeInsights: false, CopyPayloadAttributes: true, Body: "json",
 				Trails: []TrailConfig{{Bucket: "org-trail-bucket", Prefix: "security", OrganizationID: "o-exampleorg1",
 					Accounts: []string{"111111111111", "222222222222"}, Regions: []string{"us-east-1", "eu-west-1"}}},
-				Priority: PriorityConfig{NormalServices: []string{"ec2", "iam", "sts"}},
+				Priority:  PriorityConfig{NormalServices: []string{"ec2", "iam", "sts"}},
+				Integrity: IntegrityConfig{Enabled: true, GracePeriod: 3 * time.Hour, Window: 72 * time.Hour},
 			},
 		},
 		{id: component.NewIDWithName(metadata.Type, "no_trails"), errText: []string{"at least one entry in trails is required, or discovery.enabled: true, or sqs.queue_url"}},
@@ -70,6 +71,7 @@ func TestLoadConfig(t *testing.T) {
 			`accounts[0] "12345" is not a 12-digit account ID`, `regions[0] "Mars" is not an AWS region name`,
 			`priority: normal_services[0] "ec2.amazonaws.com" is not a service short name`,
 			`body must be map, json or none, not "raw"`,
+			"integrity: grace_period 10m0s must be at least 1h", "window 15m0s must be at least twice grace_period (10m0s)",
 		}},
 	}
 	for _, tt := range tests {

@@ -128,12 +128,14 @@ func (p *poller) failingObjects() int {
 func (p *poller) startFolder(ctx context.Context, f *folder) {
 	fctx, cancel := context.WithCancel(ctx)
 	f.cancel, f.done = cancel, make(chan struct{})
+	p.pool.integrity.watch(f)
 	go p.pollLoop(fctx, f)
 }
 
 // stopFolder stops the loop of a folder and waits until its reads ended
 // and its state was written.
 func (p *poller) stopFolder(f *folder) {
+	p.pool.integrity.unwatch(f)
 	f.cancel()
 	<-f.done
 }

@@ -46,6 +46,9 @@ type readerPool struct {
 	next    consumer.Logs
 	obsrecv *receiverhelper.ObsReport
 	tel     *telemetry
+	// integrity validates digests and log files (integrity.go); nil when
+	// integrity.enabled is false (its methods do nothing then).
+	integrity *verifier
 	// consumeCtx is the context of the calls to the next consumer: Shutdown
 	// ends it (stopConsume) only after the drain, so that a batch handed
 	// downstream is not cut half way.
@@ -111,6 +114,7 @@ func (p *readerPool) read(ctx context.Context, rd *objectreader.Reader, t object
 		if !retryable {
 			call.next = "the CloudTrail object vanished between its announcement and its reading; skipping it"
 			logAWSError(p.tel.logger, zapcore.WarnLevel, call, err, logFields...)
+			p.integrity.read(ctx, t, nil, nil, reason == reasonNotFound)
 			return readGiveUp
 		}
 		p.tel.noteError(err)
@@ -123,10 +127,11 @@ func (p *readerPool) read(ctx context.Context, rd *objectreader.Reader, t object
 		lastModified = aws.ToTime(out.LastModified)
 	}
 
-	obj := objectreader.Object{Bucket: t.bucket, Key: t.key, Account: t.account, Region: t.region}
+	obj := objectreader.Object{Bucket: t.bucket, Key: t.key, Account: t.account, Region: t.region, Hash: p.integrity.hashFor(t)}
 	stats, err := rd.Read(out.Body, obj, t.skip, func(b objectreader.Batch) error {
 		return p.deliver(ctx, t, b)
 	})
+	p.integrity.read(ctx, t, obj.Hash, err, false)
 	p.tel.tb.ReceiverAwscloudtrailBytesRead.Add(ctx, stats.BytesRead)
 	if len(stats.Skipped) > 0 {
 		skipped := 0

@@ -92,6 +92,9 @@ func (r *cloudtrailReceiver) Start(ctx context.Context, host component.Host) err
 		return fmt.Errorf("load AWS configuration: %w", err)
 	}
 	r.pool = newReaderPool(r.cfg, r.set, r.next, r.obsrecv, r.tel)
+	if r.pool.integrity, err = newVerifier(r.cfg, r.set, r.tel.logger, r.store, r.clients, r.pool); err != nil {
+		return err
+	}
 	if r.cfg.SQS.QueueURL != "" {
 		if r.cfg.Discovery.Enabled {
 			r.tel.logger.Warn("sqs.queue_url is set: notifications drive the receiver, and discovery is not used")
@@ -100,6 +103,7 @@ func (r *cloudtrailReceiver) Start(ctx context.Context, host component.Host) err
 	} else {
 		r.src = newPoller(r.cfg, r.tel, r.pool, r.clients, r.store, r.tune)
 	}
+	r.pool.integrity.start(r.cfg.SQS.QueueURL == "")
 	r.src.start()
 	return nil
 }
@@ -129,6 +133,9 @@ func (r *cloudtrailReceiver) storageClient(ctx context.Context, host component.H
 // Shutdown stops the source, lets the work in progress drain, and closes
 // the AWS clients and the storage.
 func (r *cloudtrailReceiver) Shutdown(ctx context.Context) error {
+	if r.pool != nil {
+		r.pool.integrity.stop()
+	}
 	if r.src != nil {
 		r.src.stop()
 		select {

@@ -105,6 +105,9 @@ func (m *sqsSource) retryDelay(receiveCount int) time.Duration {
 // readAnnounced reads one announced object, resuming after the records
 // this collector already delivered of it.
 func (m *sqsSource) readAnnounced(ctx context.Context, rd *objectreader.Reader, o notification.Object) readResult {
+	if res, ok := m.integrityAnnounced(ctx, o); ok {
+		return res
+	}
 	p, _, ok := keylayout.Parse(o.Key)
 	if !ok || !keylayout.IsLogFile(o.Key) || p.Kind == keylayout.KindDigest || (p.Kind == keylayout.KindInsight && !m.cfg.IncludeInsights) ||
 		(p.Kind != keylayout.KindLog && p.Kind != keylayout.KindInsight) {

@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"time"
 
@@ -25,6 +26,9 @@ import (
 type Object struct {
 	Bucket, Key     string
 	Account, Region string
+	// Hash, when set, is fed the object's whole uncompressed content
+	// (integrity validation); it is complete when Read returns nil.
+	Hash hash.Hash
 }
 
 // Batch is a group of consecutive records of one object.
@@ -141,11 +145,12 @@ func (r *Reader) Read(body io.Reader, obj Object, skip int, emit func(Batch) err
 		}
 		stream = r.gz
 	}
+	stream = hashed(stream, obj.Hash)
 	r.rs.Reset(stream)
 	for r.rs.Index() < skip {
 		if err := r.rs.Skip(); err != nil {
 			if errors.Is(err, io.EOF) {
-				return st, nil
+				return st, r.hashRest(src, stream, obj.Hash)
 			}
 			return st, r.contentError(src, err)
 		}
@@ -200,7 +205,7 @@ func (r *Reader) Read(body io.Reader, obj Object, skip int, emit func(Batch) err
 					return st, eerr
 				}
 			}
-			return st, nil
+			return st, r.hashRest(src, stream, obj.Hash)
 		default:
 			// Deliver what was read before the fault, then report it.
 			if b.batch.Records > 0 {

@@ -1,0 +1,324 @@
+package integrity
+
+import (
+	"sort"
+	"time"
+)
+
+// Values of the aws.cloudtrail.integrity.status attribute.
+const (
+	StatusValid        = "valid"
+	StatusModified     = "modified"
+	StatusMissing      = "missing"
+	StatusUnsigned     = "unsigned"
+	StatusBadSignature = "bad_signature"
+	StatusChainBroken  = "chain_broken"
+)
+
+// damaged stands for the hash of a log file that could not be read to the
+// end (corrupt gzip or JSON): it matches no digest.
+const damaged = "damaged"
+
+// Finding is one integrity problem. Bucket and Key name the log file (or,
+// for bad_signature and chain_broken, the digest file).
+type Finding struct {
+	Status      string
+	Bucket, Key string
+	// DigestKey is the digest that lists the file or that failed.
+	DigestKey string
+	// Start and End are the digest's time range (for unsigned files, the
+	// file's time).
+	Start, End time.Time
+	Reason     string
+}
+
+// Expected is a log file listed in a verified digest, not read yet.
+type Expected struct {
+	Hash   string    `json:"h"`
+	Digest string    `json:"d"`
+	Start  time.Time `json:"s"`
+	End    time.Time `json:"e"`
+}
+
+// Seen is a log file read (with its hash), not listed in a digest yet.
+type Seen struct {
+	Hash     string    `json:"h"`
+	FileTime time.Time `json:"t"`
+}
+
+// FolderState is the integrity state of one log folder (account and
+// region), kept in the storage extension. Every entry expires after the
+// window (Sweep), so the state stays bounded.
+type FolderState struct {
+	// Expected, Seen and Verified are keyed by "bucket/key".
+	Expected map[string]Expected `json:"expected"`
+	Seen     map[string]Seen     `json:"seen"`
+	// Verified holds the files whose hash matched, so that reading one
+	// again (a restart before its checkpoint was saved) raises nothing.
+	Verified map[string]time.Time `json:"verified"`
+	// Digests holds the processed digest keys with their end.
+	Digests map[string]time.Time `json:"digests"`
+	// Spans holds the time range of each processed digest: a file is
+	// reported unsigned only once digests cover its time and the grace
+	// period after it (digests may be processed out of order in SQS mode).
+	Spans map[string]Span `json:"spans"`
+	// Invalid holds the digests that failed verification (reported once:
+	// the next digest's chain check does not report them again).
+	Invalid map[string]time.Time `json:"invalid"`
+	// Links is the last verified digest of each chain.
+	Links map[string]Link `json:"links"`
+	// Newest is the newest end of a verified (non-backfill) digest.
+	Newest time.Time `json:"newest"`
+	// Latest is the newest time of a log file read. The window is measured
+	// back from the later of Newest and Latest, on the trail's own clock, so
+	// that a backfill of old files keeps its state as long as a live trail.
+	Latest time.Time `json:"latest"`
+}
+
+// NewFolderState returns an empty state.
+func NewFolderState() *FolderState {
+	s := &FolderState{}
+	s.init()
+	return s
+}
+
+func (s *FolderState) init() {
+	if s.Expected == nil {
+		s.Expected = map[string]Expected{}
+	}
+	if s.Seen == nil {
+		s.Seen = map[string]Seen{}
+	}
+	if s.Verified == nil {
+		s.Verified = map[string]time.Time{}
+	}
+	if s.Digests == nil {
+		s.Digests = map[string]time.Time{}
+	}
+	if s.Links == nil {
+		s.Links = map[string]Link{}
+	}
+	if s.Invalid == nil {
+		s.Invalid = map[string]time.Time{}
+	}
+	if s.Spans == nil {
+		s.Spans = map[string]Span{}
+	}
+}
+
+// Span is the time range of a digest.
+type Span struct {
+	Start time.Time `json:"s"`
+	End   time.Time `json:"e"`
+}
+
+// spanTolerance is the gap allowed between consecutive digests' ranges.
+const spanTolerance = time.Minute
+
+// covered reports whether the processed digests' ranges cover [from, to].
+func (s *FolderState) covered(from, to time.Time) bool {
+	spans := make([]Span, 0, len(s.Spans))
+	for _, sp := range s.Spans {
+		if sp.End.After(from) {
+			spans = append(spans, sp)
+		}
+	}
+	sort.Slice(spans, func(i, j int) bool { return spans[i].Start.Before(spans[j].Start) })
+	cur := from
+	for _, sp := range spans {
+		if sp.Start.After(cur.Add(spanTolerance)) {
+			return false
+		}
+		if sp.End.After(cur) {
+			cur = sp.End
+		}
+		if !cur.Before(to) {
+			return true
+		}
+	}
+	return false
+}
+
+// Outcome is what a state change concluded.
+type Outcome struct {
+	Findings []Finding
+	// FilesVerified counts the log files whose hash matched their digest.
+	FilesVerified int
+}
+
+func id(bucket, key string) string { return bucket + "/" + key }
+
+// FileRead records the hash (hex SHA-256 of the uncompressed content) of a
+// log file read to the end; hash "" means it could not be read to the end.
+func (s *FolderState) FileRead(bucket, key string, fileTime time.Time, hash string) Outcome {
+	s.init()
+	if hash == "" {
+		hash = damaged
+	}
+	if fileTime.After(s.Latest) {
+		s.Latest = fileTime
+	}
+	k := id(bucket, key)
+	if e, ok := s.Expected[k]; ok {
+		delete(s.Expected, k)
+		return s.match(bucket, key, hash, e, fileTime)
+	}
+	if _, ok := s.Verified[k]; ok && hash != damaged {
+		return Outcome{}
+	}
+	s.Seen[k] = Seen{Hash: hash, FileTime: fileTime}
+	return Outcome{}
+}
+
+func (s *FolderState) match(bucket, key, hash string, e Expected, fileTime time.Time) Outcome {
+	if hash == e.Hash {
+		s.Verified[id(bucket, key)] = fileTime
+		return Outcome{FilesVerified: 1}
+	}
+	reason := "the SHA-256 of the file's uncompressed content differs from the hash its digest lists"
+	if hash == damaged {
+		reason = "the file cannot be read to the end (corrupt gzip or JSON)"
+	}
+	return Outcome{Findings: []Finding{{Status: StatusModified, Bucket: bucket, Key: key, DigestKey: e.Digest, Start: e.Start, End: e.End, Reason: reason}}}
+}
+
+// FileGone records that a log file was found deleted while reading it.
+func (s *FolderState) FileGone(bucket, key string) Outcome {
+	s.init()
+	k := id(bucket, key)
+	e, ok := s.Expected[k]
+	if !ok {
+		return Outcome{}
+	}
+	delete(s.Expected, k)
+	return Outcome{Findings: []Finding{Missing(bucket, key, e.Digest, e.Start, e.End)}}
+}
+
+// Missing is the finding of a log file a digest lists that does not exist.
+func Missing(bucket, key, digest string, start, end time.Time) Finding {
+	return Finding{Status: StatusMissing, Bucket: bucket, Key: key, DigestKey: digest, Start: start, End: end,
+		Reason: "the digest lists this log file but it does not exist (deleted)"}
+}
+
+// Processed reports whether a digest was processed already.
+func (s *FolderState) Processed(digestKey string) bool {
+	_, ok := s.Digests[digestKey]
+	return ok
+}
+
+// ApplyDigest applies a verified digest: the files it lists that were read
+// are compared; it returns the others (unseen), which the caller checks
+// for existence (Missing, or Expect when they exist).
+func (s *FolderState) ApplyDigest(sd Signed, dk DigestKey) (out Outcome, unseen []LogFile) {
+	s.init()
+	d := sd.Digest
+	s.Digests[sd.Key] = d.End
+	s.Spans[sd.Key] = Span{Start: d.Start, End: d.End}
+	if !dk.Backfill {
+		s.Links[dk.Chain()] = LinkOf(sd)
+		if d.End.After(s.Newest) {
+			s.Newest = d.End
+		}
+	}
+	for _, f := range d.LogFiles {
+		k := id(f.S3Bucket, f.S3Object)
+		e := Expected{Hash: f.HashValue, Digest: sd.Key, Start: d.Start, End: d.End}
+		if seen, ok := s.Seen[k]; ok {
+			delete(s.Seen, k)
+			o := s.match(f.S3Bucket, f.S3Object, seen.Hash, e, seen.FileTime)
+			out.Findings = append(out.Findings, o.Findings...)
+			out.FilesVerified += o.FilesVerified
+			continue
+		}
+		if _, ok := s.Verified[k]; ok {
+			continue
+		}
+		unseen = append(unseen, f)
+	}
+	return out, unseen
+}
+
+// Expect records a listed log file that exists and was not read yet.
+func (s *FolderState) Expect(f LogFile, sd Signed) {
+	s.init()
+	s.Expected[id(f.S3Bucket, f.S3Object)] = Expected{Hash: f.HashValue, Digest: sd.Key, Start: sd.Digest.Start, End: sd.Digest.End}
+}
+
+// MarkInvalid records a digest that failed verification (already reported
+// as such) as processed. The files it lists are not checked further: their
+// hashes cannot be trusted, and reporting them unsigned would repeat the
+// finding.
+func (s *FolderState) MarkInvalid(key string, start, end time.Time, files []LogFile) {
+	s.init()
+	s.Digests[key] = end
+	s.Spans[key] = Span{Start: start, End: end}
+	s.Invalid[key] = end
+	for _, f := range files {
+		k := id(f.S3Bucket, f.S3Object)
+		delete(s.Seen, k)
+		delete(s.Expected, k)
+		s.Verified[k] = end
+	}
+}
+
+// Sweep reports as unsigned the files read that no digest listed although
+// the processed digests cover their time and the grace period after it
+// (the digest of their hour came and did not list them), and forgets
+// entries older than the window (back from the newest digest or file).
+func (s *FolderState) Sweep(grace, window time.Duration) Outcome {
+	s.init()
+	now := s.Newest
+	if s.Latest.After(now) {
+		now = s.Latest
+	}
+	var out Outcome
+	for k, seen := range s.Seen {
+		if s.covered(seen.FileTime, seen.FileTime.Add(grace)) {
+			bucket, key := split(k)
+			reason := "no digest lists this log file (injected, or written by something other than CloudTrail)"
+			if seen.Hash == damaged {
+				reason = "no digest lists this log file, which cannot be read to the end"
+			}
+			out.Findings = append(out.Findings, Finding{Status: StatusUnsigned, Bucket: bucket, Key: key, Start: seen.FileTime, End: seen.FileTime, Reason: reason})
+			delete(s.Seen, k)
+			continue
+		}
+		if seen.FileTime.Before(now.Add(-window)) {
+			delete(s.Seen, k)
+		}
+	}
+	cut := now.Add(-window)
+	for k, e := range s.Expected {
+		if e.End.Before(cut) {
+			delete(s.Expected, k)
+		}
+	}
+	for k, t := range s.Verified {
+		if t.Before(cut) {
+			delete(s.Verified, k)
+		}
+	}
+	for _, m := range []map[string]time.Time{s.Digests, s.Invalid} {
+		for k, t := range m {
+			if t.Before(cut) {
+				delete(m, k)
+			}
+		}
+	}
+	for k, sp := range s.Spans {
+		if sp.End.Before(cut) {
+			delete(s.Spans, k)
+		}
+	}
+	return out
+}
+
+// split cuts "bucket/key" (bucket names hold no '/').
+func split(k string) (bucket, key string) {
+	for i := 0; i < len(k); i++ {
+		if k[i] == '/' {
+			return k[:i], k[i+1:]
+		}
+	}
+	return k, ""
+}
