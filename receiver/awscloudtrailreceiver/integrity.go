@@ -103,7 +103,7 @@ type verifier struct {
 	rings  map[string]*integrity.Keyring // by region
 	misses map[string]time.Time          // "region/fingerprint" → last ListPublicKeys that lacked it
 
-	digests, filesVerified, findings metric.Int64Counter
+	tb *metadata.TelemetryBuilder
 
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -126,28 +126,13 @@ type integrityFolder struct {
 
 // newVerifier returns the verifier of the receiver, or nil when
 // integrity.enabled is false.
-func newVerifier(cfg *Config, set receiver.Settings, logger *zap.Logger, store *checkpoint.Store, clients *awsClients, pool *readerPool) (*verifier, error) {
+func newVerifier(cfg *Config, set receiver.Settings, tel *telemetry, store *checkpoint.Store, clients *awsClients, pool *readerPool) *verifier {
 	if !cfg.Integrity.Enabled {
-		return nil, nil
+		return nil
 	}
-	meter := set.TelemetrySettings.MeterProvider.Meter(metadata.ScopeName)
-	v := &verifier{cfg: cfg.Integrity, pollInterval: cfg.PollInterval, startFloor: cfg.startTime(time.Now()).UTC(),
-		version: set.BuildInfo.Version, clients: clients, pool: pool, client: store.Client(), logger: logger,
+	return &verifier{cfg: cfg.Integrity, pollInterval: cfg.PollInterval, startFloor: cfg.startTime(time.Now()).UTC(),
+		version: set.BuildInfo.Version, clients: clients, pool: pool, client: store.Client(), logger: tel.logger, tb: tel.tb,
 		folders: map[string]*integrityFolder{}, watched: map[string]digestFolder{}, rings: map[string]*integrity.Keyring{}, misses: map[string]time.Time{}}
-	var err error
-	if v.digests, err = meter.Int64Counter("otelcol_receiver_awscloudtrail_integrity_digests",
-		metric.WithDescription("CloudTrail digest files checked, by result (verified, invalid)."), metric.WithUnit("{digests}")); err != nil {
-		return nil, err
-	}
-	if v.filesVerified, err = meter.Int64Counter("otelcol_receiver_awscloudtrail_integrity_files_verified",
-		metric.WithDescription("CloudTrail log files whose SHA-256 matched their digest."), metric.WithUnit("{files}")); err != nil {
-		return nil, err
-	}
-	if v.findings, err = meter.Int64Counter("otelcol_receiver_awscloudtrail_integrity_findings",
-		metric.WithDescription("CloudTrail integrity findings, by status."), metric.WithUnit("{findings}")); err != nil {
-		return nil, err
-	}
-	return v, nil
 }
 
 // start starts the polling loop of the digests (polling mode; in SQS mode
@@ -369,7 +354,7 @@ func (v *verifier) processDigest(ctx context.Context, store objectStore, bucket,
 	case errors.Is(verr, errKeys):
 		return verr
 	case verr != nil:
-		v.digests.Add(ctx, 1, metric.WithAttributes(attribute.String("result", "invalid")))
+		v.tb.ReceiverAwscloudtrailIntegrityDigests.Add(ctx, 1, metric.WithAttributes(attribute.String("result", "invalid")))
 		start := s.Digest.Start
 		if s.parseErr != nil {
 			start = dk.End.Add(-time.Hour)
@@ -378,7 +363,7 @@ func (v *verifier) processDigest(ctx context.Context, store objectStore, bucket,
 		out.Findings = append(out.Findings, integrity.Finding{Status: integrity.StatusBadSignature, Bucket: bucket, Key: key, DigestKey: key,
 			Start: s.Digest.Start, End: dk.End, Reason: verr.Error()})
 	default:
-		v.digests.Add(ctx, 1, metric.WithAttributes(attribute.String("result", "verified")))
+		v.tb.ReceiverAwscloudtrailIntegrityDigests.Add(ctx, 1, metric.WithAttributes(attribute.String("result", "verified")))
 		if fd := v.checkChain(ctx, store, f.state, dk, s.Signed); fd != nil {
 			out.Findings = append(out.Findings, *fd)
 		}
@@ -549,7 +534,7 @@ func (v *verifier) folder(ctx context.Context, bucket string, p keylayout.Prefix
 // (a finding is delivered at least once). It reports whether it was saved.
 func (v *verifier) conclude(ctx context.Context, f *integrityFolder, out integrity.Outcome) bool {
 	if out.FilesVerified > 0 {
-		v.filesVerified.Add(ctx, int64(out.FilesVerified))
+		v.tb.ReceiverAwscloudtrailIntegrityFilesVerified.Add(ctx, int64(out.FilesVerified))
 	}
 	if len(out.Findings) > 0 {
 		if err := v.emit(ctx, f, out.Findings); err != nil {
@@ -593,7 +578,7 @@ func (v *verifier) emit(ctx context.Context, f *integrityFolder, findings []inte
 	sl.Scope().SetName(metadata.ScopeName)
 	sl.Scope().SetVersion(v.version)
 	for _, fd := range findings {
-		v.findings.Add(ctx, 1, metric.WithAttributes(attribute.String("status", fd.Status)))
+		v.tb.ReceiverAwscloudtrailIntegrityFindings.Add(ctx, 1, metric.WithAttributes(attribute.String("status", fd.Status)))
 		title := fmt.Sprintf("CloudTrail integrity: %s in %s %s", findingTitles[fd.Status], f.prefix.Account, f.prefix.Region)
 		v.logger.Warn(title, zap.String("bucket", fd.Bucket), zap.String("key", fd.Key), zap.String("digest", fd.DigestKey), zap.String("reason", fd.Reason))
 		lr := sl.LogRecords().AppendEmpty()

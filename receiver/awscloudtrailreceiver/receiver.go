@@ -92,9 +92,7 @@ func (r *cloudtrailReceiver) Start(ctx context.Context, host component.Host) err
 		return fmt.Errorf("load AWS configuration: %w", err)
 	}
 	r.pool = newReaderPool(r.cfg, r.set, r.next, r.obsrecv, r.tel)
-	if r.pool.integrity, err = newVerifier(r.cfg, r.set, r.tel.logger, r.store, r.clients, r.pool); err != nil {
-		return err
-	}
+	r.pool.integrity = newVerifier(r.cfg, r.set, r.tel, r.store, r.clients, r.pool)
 	if r.cfg.SQS.QueueURL != "" {
 		if r.cfg.Discovery.Enabled {
 			r.tel.logger.Warn("sqs.queue_url is set: notifications drive the receiver, and discovery is not used")

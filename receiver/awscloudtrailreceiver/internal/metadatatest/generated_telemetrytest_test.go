@@ -33,6 +33,9 @@ func TestSetupTelemetry(t *testing.T) {
 		return nil
 	}))
 	tb.ReceiverAwscloudtrailBytesRead.Add(context.Background(), 1)
+	tb.ReceiverAwscloudtrailIntegrityDigests.Add(context.Background(), 1)
+	tb.ReceiverAwscloudtrailIntegrityFilesVerified.Add(context.Background(), 1)
+	tb.ReceiverAwscloudtrailIntegrityFindings.Add(context.Background(), 1)
 	tb.ReceiverAwscloudtrailObjectsFailed.Add(context.Background(), 1)
 	tb.ReceiverAwscloudtrailObjectsInFlight.Add(context.Background(), 1)
 	tb.ReceiverAwscloudtrailObjectsRead.Add(context.Background(), 1)
@@ -42,6 +45,15 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.ReceiverAwscloudtrailSqsMessages.Add(context.Background(), 1)
 	tb.ReceiverAwscloudtrailSqsQueueDepth.Record(context.Background(), 1)
 	AssertEqualReceiverAwscloudtrailBytesRead(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualReceiverAwscloudtrailIntegrityDigests(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualReceiverAwscloudtrailIntegrityFilesVerified(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualReceiverAwscloudtrailIntegrityFindings(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualReceiverAwscloudtrailLag(t, testTel,
