@@ -54,7 +54,7 @@ func TestMemoryBoundedWithSlowIntake(t *testing.T) {
 		"DEMO_S3_ENDPOINT": s.s3.URL, "DEMO_DD_ENDPOINT": s.intake.URL, "DD_API_KEY": apiKey,
 		"DEMO_STORAGE_DIR": t.TempDir(), "DEMO_START_TIME": s.start.Format(time.RFC3339),
 		"AWS_ACCESS_KEY_ID": "e2e", "AWS_SECRET_ACCESS_KEY": "e2e", "AWS_EC2_METADATA_DISABLED": "true",
-	}, out)
+	}, out, healthGate) // the demo configuration uses component-status health
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		_ = col.Stop(syscall.SIGTERM, 30*time.Second)

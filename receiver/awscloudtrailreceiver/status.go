@@ -1,7 +1,5 @@
 package awscloudtrailreceiver // import "github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver"
 
-import "time"
-
 // Component status and health.
 //
 // errorOnEntry: a recoverable error is reported once, when the receiver
@@ -10,14 +8,8 @@ import "time"
 // (component_health.recovery_duration) turns unhealthy only when a
 // recoverable error is older than recovery_duration: reported again every
 // poll, an error that never ends would stay "recovering" for ever.
-
-// refreshedAt is the time a folder refresh counts as done: now when every
-// trail (and discovery) could be listed, else never, so that the next poll
-// tries again instead of waiting refresh_interval (15 minutes by default)
-// while a bucket is missing or access to it is denied.
-func refreshedAt(now time.Time, complete bool) time.Time {
-	if complete {
-		return now
-	}
-	return time.Time{}
-}
+//
+// incompleteRefresh: a folder refresh that could not list every trail (or
+// discovery failed) does not count as done (poller.refresh reports false),
+// so the next poll tries again instead of waiting refresh_interval (15
+// minutes by default) while a bucket is missing or access to it is denied.
