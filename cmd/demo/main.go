@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/devstack"
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/trailgen"
 )
 
 const apiKey = "demo-api-key-0000000000000000000"
@@ -57,10 +58,19 @@ func run(collector, config, logFile string, exitAfter bool, timeout time.Duratio
 	defer intake.Close()
 
 	now := time.Now().UTC()
+	// The trail has log file validation: its digests are signed with a
+	// key the CloudTrail emulator serves (ListPublicKeys), so that
+	// integrity.enabled can be tried on the demo.
+	key, err := trailgen.NewKeyPair(now.Add(-48*time.Hour), time.Time{})
+	if err != nil {
+		return err
+	}
+	s3srv.AWS().AddPublicKey(key)
 	tree, err := devstack.SeedTrailTree(s3srv, devstack.TreeSpec{
 		Bucket: "demo-trail-bucket", Org: "o-demo123456", Accounts: []string{"111111111111", "222222222222"},
 		Regions: []string{"us-east-1", "eu-west-1"}, Files: 6, End: now.Add(-2 * time.Minute),
 		RecordsPerFile: 25, Insights: true, Seed: uint64(now.Unix()),
+		Keys: []*trailgen.KeyPair{key}, Trail: "demo-trail",
 	})
 	if err != nil {
 		return err
@@ -144,6 +154,10 @@ func summary(ctx context.Context, col *devstack.Collector, intake *devstack.Inta
 	fmt.Printf("  logs accepted by intake   %6d (of %d records)\n", len(intake.Logs()), records)
 	events := intake.Events()
 	fmt.Printf("  events accepted by intake %6d (read-only calls make no event)\n", len(events))
+	if d := metric("otelcol_receiver_awscloudtrail_integrity_digests"); d > 0 {
+		fmt.Printf("  integrity: %.0f digests checked, %.0f log files verified, %.0f findings\n", d,
+			metric("otelcol_receiver_awscloudtrail_integrity_files_verified"), metric("otelcol_receiver_awscloudtrail_integrity_findings"))
+	}
 	// Normal priority first, failed calls first.
 	rank := func(e devstack.Event) int {
 		r := 0

@@ -138,7 +138,12 @@ func newVerifier(cfg *Config, set receiver.Settings, tel *telemetry, store *chec
 // start starts the polling loop of the digests (polling mode; in SQS mode
 // digests come by notification).
 func (v *verifier) start(polling bool) {
-	if v == nil || !polling {
+	if v == nil {
+		return
+	}
+	v.logger.Info("CloudTrail log file integrity validation is on: digests are verified, findings are sent as log records",
+		zap.Duration("grace_period", v.cfg.GracePeriod), zap.Duration("window", v.cfg.Window))
+	if !polling {
 		return
 	}
 	ctx, cancel := context.WithCancel(context.Background())
