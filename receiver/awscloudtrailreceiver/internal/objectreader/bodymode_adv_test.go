@@ -10,9 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/plogtest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/ctattr"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/mapping"
@@ -290,5 +292,70 @@ func TestAdvResumeEveryBatch(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestAdvProtoRoundTrip: the batches of hostile files survive the proto
+// encoding of a persistent sending queue unchanged, in every mode
+// (invalid UTF-8 in a json body or a map value included).
+func TestAdvProtoRoundTrip(t *testing.T) {
+	for name, c := range advFiles(t) {
+		for _, mode := range bodyModes {
+			r := New(Options{MaxBatchRecords: 1000, Mapper: mapping.New(ctattr.DefaultNormalServices, true), ScopeName: "s", Body: mode})
+			_, err := r.Read(bytes.NewReader(c.file), obj, 0, func(b Batch) error {
+				buf, err := (&plog.ProtoMarshaler{}).MarshalLogs(b.Logs)
+				require.NoError(t, err)
+				back, err := (&plog.ProtoUnmarshaler{}).UnmarshalLogs(buf)
+				require.NoError(t, err, "%s/%s", name, mode)
+				require.NoError(t, plogtest.CompareLogs(b.Logs, back), "%s/%s", name, mode)
+				return nil
+			})
+			require.NoError(t, err)
+		}
+	}
+}
+
+// TestAdvRecordTooLargeSameInAllModes: a record over max_record_bytes
+// stops the object after the same records in every mode, and a resume
+// from the last delivered batch stops there again (nothing twice).
+func TestAdvRecordTooLargeSameInAllModes(t *testing.T) {
+	var rs []string
+	for i := range 20 {
+		rs = append(rs, fmt.Sprintf(`{"eventID":"%d","p":"%s"}`, i, strings.Repeat("z", 100*i)))
+	}
+	rs[12] = `{"eventID":"12","p":"` + strings.Repeat("\\u00e9", 2000) + `"}`
+	file := []byte(`{"Records":[` + strings.Join(rs, ",") + `]}`)
+	type out struct {
+		ids    []string
+		next   int
+		reason string
+	}
+	read := func(mode BodyMode, skip int) out {
+		r := New(Options{MaxBatchRecords: 5, Mapper: mapping.New(ctattr.DefaultNormalServices, false), ScopeName: "s", Body: mode, MaxRecordBytes: 8192})
+		var o out
+		_, err := r.Read(bytes.NewReader(file), obj, skip, func(b Batch) error {
+			o.next = b.Next
+			for _, rl := range b.Logs.ResourceLogs().All() {
+				for _, lr := range rl.ScopeLogs().At(0).LogRecords().All() {
+					v, _ := lr.Attributes().Get(ctattr.AttrEventID)
+					o.ids = append(o.ids, v.Str())
+				}
+			}
+			return nil
+		})
+		var ce *ContentError
+		if errors.As(err, &ce) {
+			o.reason = ce.Reason
+		}
+		return o
+	}
+	ref := read(BodyMap, 0)
+	require.Equal(t, ReasonRecordTooLarge, ref.reason)
+	for _, mode := range bodyModes {
+		got := read(mode, 0)
+		assert.Equal(t, ref, got, mode.String())
+		again := read(mode, got.next)
+		assert.Equal(t, ReasonRecordTooLarge, again.reason)
+		assert.Empty(t, again.ids, "%s: after a resume at %d", mode, got.next)
 	}
 }

@@ -96,6 +96,7 @@ func TestAdvPipelineSameAcrossModes(t *testing.T) {
 				n = ld.LogRecordCount()
 				entries[mode], events[mode] = advExport(t, ld, recent)
 				require.Len(t, entries[mode], n, mode.String())
+				require.Len(t, events[mode], n, "%s: an event per record", mode)
 			}
 			for i := range entries[BodyMap] {
 				assert.Equal(t, entries[BodyMap][i], entries[BodyJSON][i], "entry %d: map vs json", i)
