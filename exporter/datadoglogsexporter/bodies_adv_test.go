@@ -204,3 +204,36 @@ func TestAdvMixedModes413AndPartialFailure(t *testing.T) {
 		})
 	}
 }
+
+// TestAdvTruncatedSpacedJSONTextEqualsMap: an oversize record whose text
+// has white space and numbers in other spellings (a file's text, kept as
+// it is) is truncated to the same entry as its map body.
+func TestAdvTruncatedSpacedJSONTextEqualsMap(t *testing.T) {
+	t.Skip("DEFECT (cosmetic): truncation cuts the JSON text of a member as it is in the body; in json mode it keeps the file's white space and number spellings, in map mode the compact re-encoding, so a truncated field's prefix (and which fields are cut) can differ between the modes; CloudTrail's own files are compact, so only hand-made or processed texts show it")
+	big := strings.Repeat("x", 700_000)
+	text := "{ \"eventID\" : \"e\" ,\n \"eventName\":\"RunInstances\", \"requestParameters\" : { \"a\" : [ 1.50e+3 , 2 ] , \"b\" : \"" + big + "\" } ,\n \"responseElements\" : { \"c\" : \"" + big + "\" } }"
+	var m map[string]any
+	require.NoError(t, json.Unmarshal([]byte(text), &m))
+	byMode := map[string]map[string]any{}
+	for _, mode := range []string{"map", "json"} {
+		in := startIntake(t)
+		te := newTestExporter(t, testConfig(in.URL))
+		ld := cloudTrailLogs(1, "")
+		lr := ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0)
+		if mode == "map" {
+			require.NoError(t, lr.Body().SetEmptyMap().FromRaw(m))
+		} else {
+			lr.Body().SetStr(text)
+		}
+		require.NoError(t, te.exp.pushLogs(context.Background(), ld))
+		require.Len(t, in.Logs(), 1)
+		byMode[mode] = in.Logs()[0]
+	}
+	for k, v := range byMode["map"] {
+		a, _ := json.Marshal(v)
+		b, _ := json.Marshal(byMode["json"][k])
+		if string(a) != string(b) {
+			t.Errorf("field %s: map %.80s… vs json %.80s…", k, a, b)
+		}
+	}
+}
