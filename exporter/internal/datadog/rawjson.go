@@ -3,7 +3,9 @@ package datadog
 import (
 	"encoding/binary"
 	"encoding/json"
+	"math"
 	"math/bits"
+	"strconv"
 	"unicode/utf8"
 )
 
@@ -316,6 +318,7 @@ func (s *scanner) number() bool {
 			return false
 		}
 	}
+	big := i-s.i > 300 // digits enough to pass float64's range
 	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
 		i++
 		if i < len(b) && (b[i] == '+' || b[i] == '-') {
@@ -326,6 +329,14 @@ func (s *scanner) number() bool {
 			i++
 		}
 		if i == d {
+			return false
+		}
+		big = true
+	}
+	// A number beyond float64 (1e400) is valid JSON, but the intake
+	// refuses it, and with it the whole request: not a text to splice.
+	if big {
+		if f, err := strconv.ParseFloat(string(b[s.i:i]), 64); err != nil && math.IsInf(f, 0) {
 			return false
 		}
 	}

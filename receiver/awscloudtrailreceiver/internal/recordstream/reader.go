@@ -359,15 +359,20 @@ func (r *Reader) member(first bool) (key string, done bool, err error) {
 }
 
 // finish reads what follows the "Records" array: further members are
-// skipped, then the closing '}' and only white space may follow.
+// skipped (a second "Records" is an error), then the closing '}' and only
+// white space may follow.
 func (r *Reader) finish() error {
 	for {
-		_, done, err := r.member(false)
+		key, done, err := r.member(false)
 		if err != nil {
 			return r.fail(err)
 		}
 		if done {
 			break
+		}
+		if key == "Records" {
+			// Its records would be lost without a word.
+			return r.fail(r.syntaxHere("a second top-level \"Records\" member"))
 		}
 		if err := r.skipValue(); err != nil {
 			return r.fail(err)
