@@ -214,7 +214,8 @@ func (s *FolderState) ApplyDigest(sd Signed, dk DigestKey) (out Outcome, unseen 
 	d := sd.Digest
 	s.Digests[sd.Key] = d.End
 	s.Spans[sd.Key] = Span{Start: d.Start, End: d.End}
-	if !dk.Backfill {
+	if l, ok := s.Links[dk.Chain()]; !dk.Backfill && (!ok || !d.End.Before(l.End)) {
+		// A digest handled late (out of order) does not move the chain back.
 		s.Links[dk.Chain()] = LinkOf(sd)
 		if d.End.After(s.Newest) {
 			s.Newest = d.End
