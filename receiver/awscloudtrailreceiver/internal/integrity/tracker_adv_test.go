@@ -356,3 +356,18 @@ func TestAdvStateBounded(t *testing.T) {
 	e.want(240 * 60)
 	t.Logf("largest state: %d bytes", maxSize)
 }
+
+// TestAdvVerifiedEarlierFormat: a state saved before verified files kept
+// their hash still loads; such files are not checked again.
+func TestAdvVerifiedEarlierFormat(t *testing.T) {
+	var s FolderState
+	if err := json.Unmarshal([]byte(`{"verified":{"b/k":"2026-11-20T10:00:00Z"}}`), &s); err != nil {
+		t.Fatal(err)
+	}
+	if v := s.Verified["b/k"]; v.Hash != "" || !v.Time.Equal(t0) {
+		t.Fatalf("verified %+v", v)
+	}
+	if o := s.FileRead("b", "k", t0, "other"); len(o.Findings) != 0 {
+		t.Fatalf("findings %+v", o.Findings)
+	}
+}
