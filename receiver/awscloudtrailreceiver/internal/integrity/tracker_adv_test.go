@@ -371,3 +371,40 @@ func TestAdvVerifiedEarlierFormat(t *testing.T) {
 		t.Fatalf("findings %+v", o.Findings)
 	}
 }
+
+// TestAdvFutureDatedInjectedFile: a file injected with a name far in the
+// future (its time is read from the name) must not move the state's clock:
+// the window would expire every expectation, and a file modified later
+// would go unreported.
+func TestAdvFutureDatedInjectedFile(t *testing.T) {
+	tr := &advTrail{t: t, name: "t", files: 2}
+	d0 := tr.sign(0, nil)
+	e := newAdvEnv(t)
+	e.digest(d0)
+	e.read(trailgen.Key("", "", acct, "CloudTrail", region, time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC), "future"), time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC), []byte("injected"))
+	e.read(tr.fileKey(0, 0), tr.fileTime(0, 0), tr.content(0, 0))
+	e.read(tr.fileKey(0, 1), tr.fileTime(0, 1), []byte(`{"Records":[]}`))
+	e.want(1, "modified "+tr.fileKey(0, 1))
+}
+
+// TestAdvForgedDigestWideRange: a forged digest (reported bad_signature)
+// claiming a range of years must not make every file read look covered by
+// digests: files whose genuine digest has not come yet are not unsigned.
+func TestAdvForgedDigestWideRange(t *testing.T) {
+	tr := &advTrail{t: t, name: "t", files: 1}
+	for h := range 3 {
+		tr.sign(h, nil)
+	}
+	e := newAdvEnv(t)
+	for h := range 3 {
+		e.read(tr.fileKey(h, 0), tr.fileTime(h, 0), tr.content(h, 0))
+	}
+	forgedKey := trailgen.DigestKey("", "", acct, region, "t", region, t0.Add(30*24*time.Hour), false)
+	e.restart()
+	e.s.MarkInvalid(forgedKey, t0.Add(-365*24*time.Hour), t0.Add(30*24*time.Hour), nil)
+	e.collect(Outcome{})
+	for _, d := range tr.ds {
+		e.digest(d, tr.ds...)
+	}
+	e.want(3)
+}
