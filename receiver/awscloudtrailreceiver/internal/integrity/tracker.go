@@ -89,7 +89,7 @@ type FolderState struct {
 	Links map[string]Link `json:"links"`
 	// Newest is the newest end of a verified (non-backfill) digest.
 	Newest time.Time `json:"newest"`
-	// Latest is the newest time of a log file read. The window is measured
+	// Latest is the newest time of a log file verified. The window is measured
 	// back from the later of Newest and Latest, on the trail's own clock, so
 	// that a backfill of old files keeps its state as long as a live trail.
 	Latest time.Time `json:"latest"`
@@ -175,9 +175,6 @@ func (s *FolderState) FileRead(bucket, key string, fileTime time.Time, hash stri
 	if hash == "" {
 		hash = damaged
 	}
-	if fileTime.After(s.Latest) {
-		s.Latest = fileTime
-	}
 	k := id(bucket, key)
 	if e, ok := s.Expected[k]; ok {
 		delete(s.Expected, k)
@@ -195,6 +192,11 @@ func (s *FolderState) FileRead(bucket, key string, fileTime time.Time, hash stri
 
 func (s *FolderState) match(bucket, key, hash string, e Expected, fileTime time.Time) Outcome {
 	if hash == e.Hash {
+		// Only a file a digest signed moves the clock: the time in the
+		// name of an injected file (years ahead) would expire everything.
+		if fileTime.After(s.Latest) {
+			s.Latest = fileTime
+		}
 		s.Verified[id(bucket, key)] = VerifiedFile{Hash: hash, Time: fileTime}
 		return Outcome{FilesVerified: 1}
 	}
@@ -274,6 +276,11 @@ func (s *FolderState) Expect(f LogFile, sd Signed) {
 // finding.
 func (s *FolderState) MarkInvalid(key string, start, end time.Time, files []LogFile) {
 	s.init()
+	// Its range is not signed: a forged digest claiming years would make
+	// every file read look covered (and unsigned). At most its hour counts.
+	if hour := end.Add(-time.Hour); start.Before(hour) || start.After(end) {
+		start = hour
+	}
 	s.Digests[key] = end
 	s.Spans[key] = Span{Start: start, End: end}
 	s.Invalid[key] = end
