@@ -334,14 +334,14 @@ func TestAdvNoActivity(t *testing.T) {
 	}
 }
 
-// TestAdvStateBounded: a busy folder (60 files an hour) over ten days keeps
+// TestAdvStateBounded: a busy folder (20 files an hour) over four days keeps
 // no more than the window's worth of entries.
 func TestAdvStateBounded(t *testing.T) {
-	tr := &advTrail{t: t, name: "t", files: 60}
+	tr := &advTrail{t: t, name: "t", files: 20}
 	e := newAdvEnv(t)
 	e.window = 4 * time.Hour
 	maxSize := 0
-	for h := range 240 {
+	for h := range 96 {
 		for i := range tr.files {
 			sum := sha256.Sum256(tr.content(h, i))
 			e.collect(e.s.FileRead(bucket, tr.fileKey(h, i), tr.fileTime(h, i), hex.EncodeToString(sum[:])))
@@ -353,7 +353,7 @@ func TestAdvStateBounded(t *testing.T) {
 			t.Fatalf("hour %d: %d file entries for a window of 4h", h, n)
 		}
 	}
-	e.want(240 * 60)
+	e.want(96 * 20)
 	t.Logf("largest state: %d bytes", maxSize)
 }
 
