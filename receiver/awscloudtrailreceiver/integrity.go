@@ -122,6 +122,9 @@ type integrityFolder struct {
 	bucket string
 	prefix keylayout.Prefix
 	state  *integrity.FolderState
+	// broken: its unsaved changes could not be undone; it is never saved
+	// (the verifier loads the folder again).
+	broken bool
 }
 
 // newVerifier returns the verifier of the receiver, or nil when
@@ -325,6 +328,9 @@ func (v *verifier) listDigests(ctx context.Context, w digestFolder) {
 	}
 }
 
+// errIntegrityState: a digest's state change could not be kept; it is made again.
+var errIntegrityState = errors.New("integrity state could not be kept")
+
 // errKeys is a failure to fetch the public keys: the digest is tried again.
 var errKeys = errors.New("cannot fetch CloudTrail public keys")
 
@@ -386,7 +392,10 @@ func (v *verifier) processDigest(ctx context.Context, store objectStore, bucket,
 	sw := f.state.Sweep(v.cfg.GracePeriod, v.cfg.Window)
 	out.Findings = append(out.Findings, sw.Findings...)
 	if !v.conclude(ctx, f, out) {
-		return ctx.Err()
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		return errIntegrityState
 	}
 	return nil
 }
@@ -518,6 +527,17 @@ func (v *verifier) folder(ctx context.Context, bucket string, p keylayout.Prefix
 	if f, ok := v.folders[id]; ok {
 		return f, nil
 	}
+	st, err := v.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	f := &integrityFolder{id: id, bucket: bucket, prefix: p, state: st}
+	v.folders[id] = f
+	return f, nil
+}
+
+// load reads the saved integrity state of a log folder.
+func (v *verifier) load(ctx context.Context, id string) (*integrity.FolderState, error) {
 	st := integrity.NewFolderState()
 	b, err := v.client.Get(ctx, "integrity/"+id)
 	if err != nil {
@@ -528,26 +548,34 @@ func (v *verifier) folder(ctx context.Context, bucket string, p keylayout.Prefix
 			return nil, fmt.Errorf("decode integrity state %s: %w", id, err)
 		}
 	}
-	f := &integrityFolder{id: id, bucket: bucket, prefix: p, state: st}
-	v.folders[id] = f
-	return f, nil
+	return st, nil
 }
 
 // conclude emits the findings of a state change, then saves the state; f.mu
 // is held. When the findings cannot be delivered (stopping), the state in
-// memory is dropped, so that the change is made again from the saved state
-// (a finding is delivered at least once). It reports whether it was saved.
+// memory goes back to the saved state, so that the change is made again
+// (a finding is delivered at least once), also for those that hold f
+// already and save it next. It reports whether it was saved.
 func (v *verifier) conclude(ctx context.Context, f *integrityFolder, out integrity.Outcome) bool {
 	if out.FilesVerified > 0 {
 		v.tb.ReceiverAwscloudtrailIntegrityFilesVerified.Add(ctx, int64(out.FilesVerified))
 	}
 	if len(out.Findings) > 0 {
 		if err := v.emit(ctx, f, out.Findings); err != nil {
-			v.mu.Lock()
-			delete(v.folders, f.id)
-			v.mu.Unlock()
+			if st, lerr := v.load(context.WithoutCancel(ctx), f.id); lerr == nil {
+				f.state = st
+			} else {
+				// Cannot go back: no one may save this state.
+				f.state, f.broken = integrity.NewFolderState(), true
+				v.mu.Lock()
+				delete(v.folders, f.id)
+				v.mu.Unlock()
+			}
 			return false
 		}
+	}
+	if f.broken {
+		return false
 	}
 	b, err := json.Marshal(f.state)
 	if err == nil {

@@ -29,9 +29,11 @@ const (
 	// ChainRestart: it starts a new chain (previousDigestSignature null),
 	// as after logging or validation was turned off and on again.
 	ChainRestart
-	// ChainAhead: it names a previous digest later than the last one known,
-	// which was not seen: the caller must read that one (a missing
-	// previous digest is a broken chain).
+	// ChainAhead: it names a previous digest other than the last one known
+	// because digests came out of order (its previous digest is later than
+	// the last one, not seen yet; or it is itself older than the last one,
+	// delivered or handled late): the caller must read that one and check
+	// against it (a missing previous digest is a broken chain).
 	ChainAhead
 	// ChainBackfill: a backfill digest, outside the chain.
 	ChainBackfill
@@ -55,7 +57,7 @@ func CheckChain(last *Link, s Signed, backfill bool) (res ChainResult, reason st
 	}
 	prevKey := deref(d.PreviousDigestS3Object)
 	if deref(d.PreviousDigestS3Bucket) != last.Bucket || prevKey != last.Key {
-		if pk, ok := ParseDigestKey(prevKey); ok && pk.End.After(last.End) {
+		if pk, ok := ParseDigestKey(prevKey); ok && (pk.End.After(last.End) || d.End.Before(last.End)) {
 			return ChainAhead, ""
 		}
 		return ChainBroken, "the digest names s3://" + deref(d.PreviousDigestS3Bucket) + "/" + prevKey + " as previous, not the last digest s3://" + last.Bucket + "/" + last.Key

@@ -1,6 +1,7 @@
 package integrity
 
 import (
+	"encoding/json"
 	"sort"
 	"time"
 )
@@ -40,6 +41,24 @@ type Expected struct {
 	End    time.Time `json:"e"`
 }
 
+// VerifiedFile is a log file whose hash matched its digest, with the
+// file's time. Hash "" marks the files of a digest that failed
+// verification, which are not checked.
+type VerifiedFile struct {
+	Hash string    `json:"h,omitempty"`
+	Time time.Time `json:"t"`
+}
+
+// UnmarshalJSON also reads the earlier format of a verified file: its time.
+func (v *VerifiedFile) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		*v = VerifiedFile{}
+		return json.Unmarshal(b, &v.Time)
+	}
+	type plain VerifiedFile
+	return json.Unmarshal(b, (*plain)(v))
+}
+
 // Seen is a log file read (with its hash), not listed in a digest yet.
 type Seen struct {
 	Hash     string    `json:"h"`
@@ -54,8 +73,9 @@ type FolderState struct {
 	Expected map[string]Expected `json:"expected"`
 	Seen     map[string]Seen     `json:"seen"`
 	// Verified holds the files whose hash matched, so that reading one
-	// again (a restart before its checkpoint was saved) raises nothing.
-	Verified map[string]time.Time `json:"verified"`
+	// again (a restart before its checkpoint was saved) raises nothing,
+	// unless it was modified since.
+	Verified map[string]VerifiedFile `json:"verified"`
 	// Digests holds the processed digest keys with their end.
 	Digests map[string]time.Time `json:"digests"`
 	// Spans holds the time range of each processed digest: a file is
@@ -69,7 +89,7 @@ type FolderState struct {
 	Links map[string]Link `json:"links"`
 	// Newest is the newest end of a verified (non-backfill) digest.
 	Newest time.Time `json:"newest"`
-	// Latest is the newest time of a log file read. The window is measured
+	// Latest is the newest time of a log file verified. The window is measured
 	// back from the later of Newest and Latest, on the trail's own clock, so
 	// that a backfill of old files keeps its state as long as a live trail.
 	Latest time.Time `json:"latest"`
@@ -90,7 +110,7 @@ func (s *FolderState) init() {
 		s.Seen = map[string]Seen{}
 	}
 	if s.Verified == nil {
-		s.Verified = map[string]time.Time{}
+		s.Verified = map[string]VerifiedFile{}
 	}
 	if s.Digests == nil {
 		s.Digests = map[string]time.Time{}
@@ -155,16 +175,16 @@ func (s *FolderState) FileRead(bucket, key string, fileTime time.Time, hash stri
 	if hash == "" {
 		hash = damaged
 	}
-	if fileTime.After(s.Latest) {
-		s.Latest = fileTime
-	}
 	k := id(bucket, key)
 	if e, ok := s.Expected[k]; ok {
 		delete(s.Expected, k)
 		return s.match(bucket, key, hash, e, fileTime)
 	}
-	if _, ok := s.Verified[k]; ok && hash != damaged {
+	if v, ok := s.Verified[k]; ok && (v.Hash == hash || (v.Hash == "" && hash != damaged)) {
 		return Outcome{}
+	} else if ok && v.Hash != "" {
+		// Read again (a restart, a lookback) after it was modified.
+		return s.match(bucket, key, hash, Expected{Hash: v.Hash, Start: v.Time, End: v.Time}, fileTime)
 	}
 	s.Seen[k] = Seen{Hash: hash, FileTime: fileTime}
 	return Outcome{}
@@ -172,7 +192,12 @@ func (s *FolderState) FileRead(bucket, key string, fileTime time.Time, hash stri
 
 func (s *FolderState) match(bucket, key, hash string, e Expected, fileTime time.Time) Outcome {
 	if hash == e.Hash {
-		s.Verified[id(bucket, key)] = fileTime
+		// Only a file a digest signed moves the clock: the time in the
+		// name of an injected file (years ahead) would expire everything.
+		if fileTime.After(s.Latest) {
+			s.Latest = fileTime
+		}
+		s.Verified[id(bucket, key)] = VerifiedFile{Hash: hash, Time: fileTime}
 		return Outcome{FilesVerified: 1}
 	}
 	reason := "the SHA-256 of the file's uncompressed content differs from the hash its digest lists"
@@ -214,7 +239,8 @@ func (s *FolderState) ApplyDigest(sd Signed, dk DigestKey) (out Outcome, unseen 
 	d := sd.Digest
 	s.Digests[sd.Key] = d.End
 	s.Spans[sd.Key] = Span{Start: d.Start, End: d.End}
-	if !dk.Backfill {
+	if l, ok := s.Links[dk.Chain()]; !dk.Backfill && (!ok || !d.End.Before(l.End)) {
+		// A digest handled late (out of order) does not move the chain back.
 		s.Links[dk.Chain()] = LinkOf(sd)
 		if d.End.After(s.Newest) {
 			s.Newest = d.End
@@ -250,6 +276,11 @@ func (s *FolderState) Expect(f LogFile, sd Signed) {
 // finding.
 func (s *FolderState) MarkInvalid(key string, start, end time.Time, files []LogFile) {
 	s.init()
+	// Its range is not signed: a forged digest claiming years would make
+	// every file read look covered (and unsigned). At most its hour counts.
+	if hour := end.Add(-time.Hour); start.Before(hour) || start.After(end) {
+		start = hour
+	}
 	s.Digests[key] = end
 	s.Spans[key] = Span{Start: start, End: end}
 	s.Invalid[key] = end
@@ -257,7 +288,7 @@ func (s *FolderState) MarkInvalid(key string, start, end time.Time, files []LogF
 		k := id(f.S3Bucket, f.S3Object)
 		delete(s.Seen, k)
 		delete(s.Expected, k)
-		s.Verified[k] = end
+		s.Verified[k] = VerifiedFile{Time: end}
 	}
 }
 
@@ -293,8 +324,8 @@ func (s *FolderState) Sweep(grace, window time.Duration) Outcome {
 			delete(s.Expected, k)
 		}
 	}
-	for k, t := range s.Verified {
-		if t.Before(cut) {
+	for k, v := range s.Verified {
+		if v.Time.Before(cut) {
 			delete(s.Verified, k)
 		}
 	}

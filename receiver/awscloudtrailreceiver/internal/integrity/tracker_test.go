@@ -148,7 +148,7 @@ func TestFolderStateWindow(t *testing.T) {
 	ft := t0
 	s.FileRead(bucket, "k1", ft, "h")
 	s.Expected["b/k2"] = Expected{Hash: "h", End: ft}
-	s.Verified["b/k3"] = ft
+	s.Verified["b/k3"] = VerifiedFile{Time: ft}
 	s.Digests["d"] = ft
 	s.Latest = ft.Add(49 * time.Hour)
 	s.Sweep(time.Hour, 48*time.Hour)
