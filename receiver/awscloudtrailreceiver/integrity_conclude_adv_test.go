@@ -6,14 +6,16 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/collector/component/componenttest"
+
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/plog"
-	"go.opentelemetry.io/otel/metric/noop"
 	"go.uber.org/zap"
 
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/memstorage"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/integrity"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/keylayout"
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/metadata"
 )
 
 // TestAdvConcludeFailureNotSavedByAnother: a digest's findings cannot be
@@ -26,13 +28,10 @@ func TestAdvConcludeFailureNotSavedByAnother(t *testing.T) {
 	client := memstorage.NewClient()
 	refuse := consumerFunc(func(context.Context, plog.Logs) error { return errors.New("downstream busy") })
 	newV := func() *verifier {
-		m := noop.NewMeterProvider().Meter("")
-		v := &verifier{cfg: IntegrityConfig{GracePeriod: 2 * time.Hour, Window: 48 * time.Hour}, client: client, logger: zap.NewNop(),
+		tb, err := metadata.NewTelemetryBuilder(componenttest.NewNopTelemetrySettings())
+		require.NoError(t, err)
+		return &verifier{cfg: IntegrityConfig{GracePeriod: 2 * time.Hour, Window: 48 * time.Hour}, client: client, logger: zap.NewNop(), tb: tb,
 			pool: &readerPool{next: refuse, consumeCtx: context.Background()}, folders: map[string]*integrityFolder{}}
-		v.digests, _ = m.Int64Counter("d")
-		v.filesVerified, _ = m.Int64Counter("f")
-		v.findings, _ = m.Int64Counter("x")
-		return v
 	}
 	v := newV()
 	p := keylayout.Prefix{Root: "AWSLogs/", Account: "111111111111", Kind: keylayout.KindLog, Region: "us-east-1"}
