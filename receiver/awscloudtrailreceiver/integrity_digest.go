@@ -1,0 +1,211 @@
+package awscloudtrailreceiver // import "github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver"
+
+// Integrity validation: reading and checking one digest file (signature,
+// chain, public keys, existence of the files it lists).
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/integrity"
+)
+
+// errIntegrityState: a digest's state change could not be kept; it is made again.
+var errIntegrityState = errors.New("integrity state could not be kept")
+
+// errKeys is a failure to fetch the public keys: the digest is tried again.
+var errKeys = errors.New("cannot fetch CloudTrail public keys")
+
+// processDigest checks one digest file: its signature, its chain, the
+// existence of the log files it lists that were not read, and the hashes
+// of those that were. A returned error means it is tried again later.
+func (v *verifier) processDigest(ctx context.Context, store objectStore, bucket, key string) error {
+	dk, ok := integrity.ParseDigestKey(key)
+	if !ok {
+		return nil
+	}
+	f, err := v.folder(ctx, bucket, dk.LogFolder())
+	if err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.state.Processed(key) {
+		return nil
+	}
+	s, found, err := v.fetchDigest(ctx, store, bucket, key)
+	if err != nil || !found {
+		// A digest deleted after its listing: the next digest's chain check reports it.
+		return err
+	}
+	var out integrity.Outcome
+	verr := s.parseErr
+	if verr == nil {
+		verr = v.verify(ctx, dk.Folder.Region, s.Signed)
+	}
+	switch {
+	case errors.Is(verr, errKeys):
+		return verr
+	case verr != nil:
+		v.tb.ReceiverAwscloudtrailIntegrityDigests.Add(ctx, 1, metric.WithAttributes(attribute.String("result", "invalid")))
+		start := s.Digest.Start
+		if s.parseErr != nil {
+			start = dk.End.Add(-time.Hour)
+		}
+		f.state.MarkInvalid(key, start, dk.End, s.Digest.LogFiles)
+		out.Findings = append(out.Findings, integrity.Finding{Status: integrity.StatusBadSignature, Bucket: bucket, Key: key, DigestKey: key,
+			Start: s.Digest.Start, End: dk.End, Reason: verr.Error()})
+	default:
+		v.tb.ReceiverAwscloudtrailIntegrityDigests.Add(ctx, 1, metric.WithAttributes(attribute.String("result", "verified")))
+		if fd := v.checkChain(ctx, store, f.state, dk, s.Signed); fd != nil {
+			out.Findings = append(out.Findings, *fd)
+		}
+		o, unseen := f.state.ApplyDigest(s.Signed, dk)
+		out.Findings = append(out.Findings, o.Findings...)
+		out.FilesVerified += o.FilesVerified
+		for _, lf := range unseen {
+			if v.exists(ctx, store, lf.S3Bucket, lf.S3Object) {
+				f.state.Expect(lf, s.Signed)
+				continue
+			}
+			out.Findings = append(out.Findings, integrity.Missing(lf.S3Bucket, lf.S3Object, key, s.Digest.Start, s.Digest.End))
+		}
+	}
+	sw := f.state.Sweep(v.cfg.GracePeriod, v.cfg.Window)
+	out.Findings = append(out.Findings, sw.Findings...)
+	if !v.conclude(ctx, f, out) {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		return errIntegrityState
+	}
+	return nil
+}
+
+// fetched is a digest read from S3.
+type fetched struct {
+	integrity.Signed
+	parseErr error
+}
+
+// fetchDigest reads a digest object; found is false when it does not exist.
+func (v *verifier) fetchDigest(ctx context.Context, store objectStore, bucket, key string) (fetched, bool, error) {
+	out, err := store.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	if err != nil {
+		if _, retryable := classifyS3Error(err); !retryable {
+			return fetched{}, false, nil
+		}
+		return fetched{}, false, err
+	}
+	defer out.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(out.Body, integrity.MaxDigestBytes+1))
+	if err != nil {
+		return fetched{}, false, err
+	}
+	d, raw, perr := integrity.ParseDigest(body)
+	return fetched{Signed: integrity.Signed{Bucket: bucket, Key: key, Digest: d, Raw: raw,
+		Signature: out.Metadata[integrity.MetaSignature], Algorithm: out.Metadata[integrity.MetaSignatureAlgorithm]}, parseErr: perr}, true, nil
+}
+
+// verify checks a digest's signature with the region's public keys,
+// fetching them (ListPublicKeys over the digest's range) when the
+// fingerprint is not known yet.
+func (v *verifier) verify(ctx context.Context, region string, s integrity.Signed) error {
+	v.keyMu.Lock()
+	defer v.keyMu.Unlock()
+	ring := v.rings[region]
+	if ring == nil {
+		ring = &integrity.Keyring{}
+		v.rings[region] = ring
+	}
+	err := integrity.Verify(s, ring)
+	miss := region + "/" + s.Digest.DigestPublicKeyFingerprint
+	if !errors.Is(err, integrity.ErrUnknownKey) || time.Since(v.misses[miss]) < keyRefetch {
+		return err
+	}
+	api, ok := v.clients.cloudTrail.get(region).(publicKeyAPI)
+	if !ok {
+		return fmt.Errorf("%w: no CloudTrail client", errKeys)
+	}
+	out, lerr := api.ListPublicKeys(ctx, &cloudtrail.ListPublicKeysInput{StartTime: aws.Time(s.Digest.Start), EndTime: aws.Time(s.Digest.End)})
+	if lerr != nil {
+		logAWSError(v.logger, zapcore.ErrorLevel, awsCall{"ListPublicKeys", "CloudTrail in " + region, "cloudtrail:ListPublicKeys", "digests are checked again later"},
+			lerr, zap.String("region", region))
+		return fmt.Errorf("%w: %v", errKeys, lerr)
+	}
+	for _, k := range out.PublicKeyList {
+		pk, perr := integrity.ParsePublicKey(aws.ToString(k.Fingerprint), k.Value, aws.ToTime(k.ValidityStartTime), aws.ToTime(k.ValidityEndTime))
+		if perr != nil {
+			v.logger.Warn("Cannot parse a CloudTrail public key", zap.String("region", region), zap.Error(perr))
+			continue
+		}
+		ring.Add(pk)
+	}
+	if err = integrity.Verify(s, ring); errors.Is(err, integrity.ErrUnknownKey) {
+		v.misses[miss] = time.Now()
+	}
+	return err
+}
+
+// checkChain checks that a verified digest follows the previous one; it
+// reads the previous digest from S3 when it was not verified here.
+func (v *verifier) checkChain(ctx context.Context, store objectStore, st *integrity.FolderState, dk integrity.DigestKey, s integrity.Signed) *integrity.Finding {
+	var last *integrity.Link
+	if l, ok := st.Links[dk.Chain()]; ok {
+		last = &l
+	}
+	res, reason := integrity.CheckChain(last, s, dk.Backfill)
+	pb, pk := aws.ToString(s.Digest.PreviousDigestS3Bucket), aws.ToString(s.Digest.PreviousDigestS3Object)
+	if _, invalid := st.Invalid[pk]; invalid && res != integrity.ChainRestart && res != integrity.ChainBackfill {
+		// The previous digest was reported (bad_signature) already.
+		return nil
+	}
+	if res == integrity.ChainFirst || res == integrity.ChainAhead {
+		prev, found, err := v.fetchDigest(ctx, store, pb, pk)
+		switch {
+		case err != nil:
+			v.logger.Warn("Cannot read the previous digest file; the chain is not checked at this digest", zap.String("bucket", pb), zap.String("key", pk), zap.Error(err))
+			return nil
+		case !found:
+			res, reason = integrity.ChainBroken, "the previous digest s3://"+pb+"/"+pk+" that this digest names does not exist (deleted)"
+		default:
+			link := integrity.LinkOf(prev.Signed)
+			res, reason = integrity.CheckChain(&link, s, false)
+		}
+	}
+	if res != integrity.ChainBroken {
+		return nil
+	}
+	return &integrity.Finding{Status: integrity.StatusChainBroken, Bucket: s.Bucket, Key: s.Key, DigestKey: s.Key, Start: s.Digest.Start, End: s.Digest.End, Reason: reason}
+}
+
+// exists reports whether a log file exists; when that cannot be told
+// (errors other than not found), it is taken as existing: its hash is
+// still checked when it is read.
+func (v *verifier) exists(ctx context.Context, store objectStore, bucket, key string) bool {
+	var err error
+	if h, ok := store.(headAPI); ok {
+		_, err = h.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	} else {
+		var out *s3.GetObjectOutput
+		if out, err = store.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Range: aws.String("bytes=0-0")}); err == nil {
+			out.Body.Close()
+		}
+	}
+	if err == nil {
+		return true
+	}
+	reason, _ := classifyS3Error(err)
+	return reason != reasonNotFound
+}
