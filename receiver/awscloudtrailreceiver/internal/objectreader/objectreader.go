@@ -233,11 +233,21 @@ func (r *Reader) next(lr plog.LogRecord) error {
 		_, err := r.rs.Read(lr.Body().SetEmptyMap(), &r.fields)
 		return err
 	}
-	raw, err := r.rs.Read(pcommon.Map{}, &r.fields)
-	if err == nil && r.opts.Body == BodyJSON {
-		lr.Body().SetStr(string(raw))
+	// The captured strings are views of raw: in json mode they become
+	// substrings of the body, which copies raw once; in none mode they
+	// are copied together, in one allocation.
+	raw, err := r.rs.ReadText(&r.fields)
+	if err != nil {
+		return err
 	}
-	return err
+	if r.opts.Body == BodyJSON {
+		text := string(raw)
+		lr.Body().SetStr(text)
+		r.fields.Rebase(raw, text)
+	} else {
+		r.fields.Detach(raw)
+	}
+	return nil
 }
 
 // builder groups the records of a batch into resources by (account, region).
