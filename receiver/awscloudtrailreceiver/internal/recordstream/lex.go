@@ -32,20 +32,6 @@ func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("invalid JSON at byte %d: %s", e.Offset, e.Msg)
 }
 
-// special marks the bytes that end the fast scan of a string: the closing
-// quote, an escape, control characters and non-ASCII bytes.
-var special = func() (t [256]bool) {
-	for c := 0; c < 0x20; c++ {
-		t[c] = true
-	}
-	for c := 0x80; c < 0x100; c++ {
-		t[c] = true
-	}
-	t['"'] = true
-	t['\\'] = true
-	return t
-}()
-
 // parser walks the JSON bytes of b (walk.go), lexing its strings,
 // numbers and literals here. It never reads past len(b); when it needs
 // more bytes it returns errShort.
@@ -218,9 +204,7 @@ func parseInt(b []byte) (int64, bool) {
 func (p *parser) str(i int, mode strMode) (string, int, error) {
 	start := i
 	b := p.b
-	for i < len(b) && !special[b[i]] {
-		i++
-	}
+	i = plainRun(b, i, true)
 	ascii := true
 	for i < len(b) {
 		c := b[i]
@@ -244,9 +228,7 @@ func (p *parser) str(i int, mode strMode) (string, int, error) {
 func (p *parser) skipStr(i int) (int, error) {
 	b := p.b
 	for {
-		for i < len(b) && !stringStop[b[i]] {
-			i++
-		}
+		i = plainRun(b, i, false)
 		if i >= len(b) {
 			return i, errShort
 		}
