@@ -441,33 +441,6 @@ func (f *Fields) Rebase(old []byte, s string) {
 	}
 }
 
-// Detach gives the captured strings that are views of old their own
-// memory: one allocation for all of them.
-func (f *Fields) Detach(old []byte) {
-	if len(old) == 0 {
-		return
-	}
-	base := uintptr(unsafe.Pointer(unsafe.SliceData(old)))
-	n := 0
-	for i := range f.vals {
-		if _, ok := viewOffset(&f.vals[i], base, len(old)); ok {
-			n += len(f.vals[i].str)
-		}
-	}
-	if n == 0 {
-		return
-	}
-	arena := make([]byte, 0, n)
-	for i := range f.vals {
-		v := &f.vals[i]
-		if _, ok := viewOffset(v, base, len(old)); ok {
-			start := len(arena)
-			arena = append(arena, v.str...)
-			v.str = unsafe.String(&arena[start], len(v.str))
-		}
-	}
-}
-
 // viewOffset returns where v's string lies in the n bytes at base, when it
 // is a non-empty view of them.
 func viewOffset(v *scalar, base uintptr, n int) (int, bool) {

@@ -137,7 +137,7 @@ func (r *Reader) Read(body pcommon.Map, f *mapping.Fields) ([]byte, error) {
 // and with the strings captured into f left as views of the returned
 // bytes (no copy, no interning): before the next call, the caller must
 // give them their own memory with f.Rebase (onto a copy of the whole
-// record) or f.Detach.
+// record).
 func (r *Reader) ReadText(f *mapping.Fields) ([]byte, error) {
 	return r.read(pcommon.Map{}, f, true)
 }
