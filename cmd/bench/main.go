@@ -162,6 +162,7 @@ type row struct {
 var tableNames = map[string]string{
 	"gunzip":             "gunzip, klauspost (1 core, floor)",
 	"stdlib_split":       rowStdlib,
+	"pdata_floor":        "gunzip + the pdata of body json alone, no JSON work (1 core, ceiling of json)",
 	"receiver_body=map":  "receiver reader, body map (1 core)",
 	"receiver_body=json": "receiver reader, body json (1 core)",
 	"receiver_body=none": "receiver reader, body none (1 core)",

@@ -2,6 +2,7 @@ package datadog
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -50,4 +51,20 @@ func TestLogsURL(t *testing.T) {
 		assert.Equal(t, want, LogsURL(site, ""))
 	}
 	assert.Equal(t, "http://127.0.0.1:1/api/v2/logs", LogsURL("datadoghq.com", "http://127.0.0.1:1/"))
+}
+
+// TestAppendStringEveryByte: each byte value, at each position of a word
+// and past it, is encoded so that encoding/json reads the string back
+// (invalid UTF-8 as U+FFFD).
+func TestAppendStringEveryByte(t *testing.T) {
+	for c := range 256 {
+		for pos := range 18 {
+			b := []byte("abcdefghijklmnopqrstu")
+			b[pos] = byte(c)
+			s := string(b)
+			var got string
+			require.NoError(t, json.Unmarshal(AppendString(nil, s), &got), "byte %#x at %d", c, pos)
+			assert.Equal(t, strings.ToValidUTF8(s, "\uFFFD"), got, "byte %#x at %d", c, pos)
+		}
+	}
 }

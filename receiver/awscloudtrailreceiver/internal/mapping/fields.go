@@ -1,6 +1,8 @@
 package mapping
 
 import (
+	"unsafe"
+
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/ctattr"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -421,4 +423,33 @@ func captureMap(m pcommon.Map, g Group, f *Fields) {
 			f.SetPayload(key.Payload, v)
 		}
 	}
+}
+
+// Rebase makes the captured strings that are views of old (see
+// recordstream.Reader.ReadText) substrings of s, a copy of old: they then
+// share its memory, without a copy of their own.
+func (f *Fields) Rebase(old []byte, s string) {
+	if len(old) == 0 {
+		return
+	}
+	base := uintptr(unsafe.Pointer(unsafe.SliceData(old)))
+	for i := range f.vals {
+		v := &f.vals[i]
+		if off, ok := viewOffset(v, base, len(old)); ok {
+			v.str = s[off : off+len(v.str)]
+		}
+	}
+}
+
+// viewOffset returns where v's string lies in the n bytes at base, when it
+// is a non-empty view of them.
+func viewOffset(v *scalar, base uintptr, n int) (int, bool) {
+	if !v.set || v.isB || v.str == "" {
+		return 0, false
+	}
+	p := uintptr(unsafe.Pointer(unsafe.StringData(v.str)))
+	if p < base || p-base+uintptr(len(v.str)) > uintptr(n) {
+		return 0, false
+	}
+	return int(p - base), true
 }

@@ -11,6 +11,7 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/trailgen"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/mapping"
 )
 
@@ -154,4 +155,34 @@ func benchScaling(b *testing.B, record func(int) []byte, body bool) {
 			}
 		}
 	}
+}
+
+// BenchmarkReadText is the walk of the json body mode alone (no gzip, no
+// pdata): validate each record, capture the mapped members, copy the text.
+func BenchmarkReadText(b *testing.B) {
+	g := trailgen.New(42, "123456789012", "us-east-1")
+	recs := make([]map[string]any, 2000)
+	for i := range recs {
+		recs[i] = g.Record(time.Date(2026, 11, 1, 0, 0, i, 0, time.UTC))
+	}
+	data := trailgen.LogFile(recs, false)
+	r := NewReader(nil, 0)
+	var f mapping.Fields
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		r.Reset(bytes.NewReader(data))
+		n := 0
+		for {
+			raw, err := r.ReadText(&f)
+			if err != nil {
+				break
+			}
+			f.Rebase(raw, string(raw))
+			n++
+		}
+		if n != len(recs) {
+			b.Fatalf("%d records, want %d", n, len(recs))
+		}
+	}
+	b.ReportMetric(float64(len(recs))*float64(b.N)/b.Elapsed().Seconds(), "records/s")
 }

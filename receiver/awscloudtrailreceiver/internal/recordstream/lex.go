@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
@@ -31,20 +32,6 @@ func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("invalid JSON at byte %d: %s", e.Offset, e.Msg)
 }
 
-// special marks the bytes that end the fast scan of a string: the closing
-// quote, an escape, control characters and non-ASCII bytes.
-var special = func() (t [256]bool) {
-	for c := 0; c < 0x20; c++ {
-		t[c] = true
-	}
-	for c := 0x80; c < 0x100; c++ {
-		t[c] = true
-	}
-	t['"'] = true
-	t['\\'] = true
-	return t
-}()
-
 // parser walks the JSON bytes of b (walk.go), lexing its strings,
 // numbers and literals here. It never reads past len(b); when it needs
 // more bytes it returns errShort.
@@ -57,6 +44,9 @@ type parser struct {
 	// fields, when not nil, receives the members the mapping reads.
 	fields *mapping.Fields
 	hints  *sizeHints
+	// borrow makes the strings captured for fields (and not built) views
+	// of b (strView).
+	borrow bool
 }
 
 func (p *parser) syntax(i int, format string, args ...any) error {
@@ -211,18 +201,16 @@ func parseInt(b []byte) (int64, bool) {
 
 // str parses a string whose opening quote ends just before i. Keys and
 // short values are interned, so repeated names cost no allocation.
-func (p *parser) str(i int, key bool) (string, int, error) {
+func (p *parser) str(i int, mode strMode) (string, int, error) {
 	start := i
 	b := p.b
-	for i < len(b) && !special[b[i]] {
-		i++
-	}
+	i = plainRun(b, i, true)
 	ascii := true
 	for i < len(b) {
 		c := b[i]
 		switch {
 		case c == '"':
-			return p.makeString(b[start:i], key, ascii), i + 1, nil
+			return p.makeString(b[start:i], mode, ascii), i + 1, nil
 		case c == '\\':
 			return p.escaped(start)
 		case c < 0x20:
@@ -240,9 +228,7 @@ func (p *parser) str(i int, key bool) (string, int, error) {
 func (p *parser) skipStr(i int) (int, error) {
 	b := p.b
 	for {
-		for i < len(b) && !stringStop[b[i]] {
-			i++
-		}
+		i = plainRun(b, i, false)
 		if i >= len(b) {
 			return i, errShort
 		}
@@ -270,11 +256,28 @@ func (p *parser) skipStr(i int) (int, error) {
 	}
 }
 
-func (p *parser) makeString(raw []byte, key, ascii bool) string {
+// strMode says what a string read by str is for.
+type strMode uint8
+
+const (
+	strValue strMode = iota // a value: interned when short
+	strKey                  // a member name: interned
+	// strView: a value that only the mapping reads, returned as a view of
+	// the buffer when it needs no decoding (see Reader.ReadText).
+	strView
+)
+
+func (p *parser) makeString(raw []byte, mode strMode, ascii bool) string {
 	if !ascii && !utf8.Valid(raw) {
 		return replaceInvalidUTF8(raw)
 	}
-	if key || len(raw) <= maxInternedValue {
+	if mode == strView {
+		if len(raw) == 0 {
+			return ""
+		}
+		return unsafe.String(&raw[0], len(raw))
+	}
+	if mode == strKey || len(raw) <= maxInternedValue {
 		return p.in.get(raw)
 	}
 	return string(raw)

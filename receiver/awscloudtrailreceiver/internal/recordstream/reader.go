@@ -130,6 +130,19 @@ func (r *Reader) Next(dst pcommon.Map) error {
 // '}' (valid until the next call). Whether it builds the body or not, it
 // refuses the same records for the same reasons.
 func (r *Reader) Read(body pcommon.Map, f *mapping.Fields) ([]byte, error) {
+	return r.read(body, f, false)
+}
+
+// ReadText reads the next record as Read does without building a body,
+// and with the strings captured into f left as views of the returned
+// bytes (no copy, no interning): before the next call, the caller must
+// give them their own memory with f.Rebase (onto a copy of the whole
+// record).
+func (r *Reader) ReadText(f *mapping.Fields) ([]byte, error) {
+	return r.read(pcommon.Map{}, f, true)
+}
+
+func (r *Reader) read(body pcommon.Map, f *mapping.Fields, borrow bool) ([]byte, error) {
 	if err := r.toNextRecord(); err != nil {
 		return nil, err
 	}
@@ -141,14 +154,14 @@ func (r *Reader) Read(body pcommon.Map, f *mapping.Fields) ([]byte, error) {
 		return nil, r.skipRecord(ReasonNotAnObject)
 	}
 	// Most records are in the buffer already: walk them straight away.
-	j, err := r.walk(body, f)
+	j, err := r.walk(body, f, borrow)
 	if err == errShort {
 		// The record goes on past the bytes read so far. Read on to its
 		// end, scanning each new byte once, then walk it in one pass.
 		if _, err = r.scanValue(true); err != nil {
 			return nil, r.fail(err)
 		}
-		if j, err = r.walk(body, f); err == errShort {
+		if j, err = r.walk(body, f, borrow); err == errShort {
 			err = r.syntaxHere("record ended early") // the scanner found its end
 		}
 	}
@@ -174,7 +187,7 @@ func (r *Reader) Read(body pcommon.Map, f *mapping.Fields) ([]byte, error) {
 
 // walk parses the record at r.pos, building it into body unless body is
 // the zero Map and capturing into f unless f is nil.
-func (r *Reader) walk(body pcommon.Map, f *mapping.Fields) (int, error) {
+func (r *Reader) walk(body pcommon.Map, f *mapping.Fields, borrow bool) (int, error) {
 	g := mapping.GroupNone
 	if f != nil {
 		f.Reset()
@@ -185,7 +198,7 @@ func (r *Reader) walk(body pcommon.Map, f *mapping.Fields) (int, error) {
 		body.EnsureCapacity(r.members)
 	}
 	p := r.parser()
-	p.fields = f
+	p.fields, p.borrow = f, borrow
 	j, err := p.object(r.pos+1, body, g)
 	r.scratch = p.scratch
 	return j, err
@@ -337,11 +350,11 @@ func (r *Reader) member(first bool) (key string, done bool, err error) {
 		return "", false, r.syntaxHere("expected a key, found %q", c)
 	}
 	p := r.parser()
-	key, j, err := p.str(r.pos+1, true)
+	key, j, err := p.str(r.pos+1, strKey)
 	if err == errShort {
 		if _, err = r.scanValue(true); err == nil {
 			p = r.parser()
-			key, j, err = p.str(r.pos+1, true)
+			key, j, err = p.str(r.pos+1, strKey)
 		}
 	}
 	if err != nil {

@@ -73,16 +73,6 @@ var numberByte = func() (t [256]bool) {
 	return t
 }()
 
-// stringStop marks the bytes that end the fast scan of a string.
-var stringStop = func() (t [256]bool) {
-	for c := 0; c < 0x20; c++ {
-		t[c] = true
-	}
-	t['"'] = true
-	t['\\'] = true
-	return t
-}()
-
 func (n numState) next(c byte) numState {
 	digit := c >= '0' && c <= '9'
 	switch n {
@@ -269,9 +259,7 @@ func (s *scanner) scan(b []byte, i int) (int, bool, error) {
 			}
 			i++
 		case scString, scKey:
-			for i < len(b) && !stringStop[b[i]] {
-				i++
-			}
+			i = plainRun(b, i, false)
 			if i == len(b) {
 				return i, false, nil
 			}

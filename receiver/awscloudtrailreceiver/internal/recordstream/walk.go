@@ -84,7 +84,11 @@ func (p *parser) value(i int, v pcommon.Value, k mapping.Key, hk hintKey) (int, 
 		if !build && !capture {
 			return p.skipStr(i + 1)
 		}
-		s, j, err := p.str(i+1, false)
+		mode := strValue
+		if p.borrow && !build {
+			mode = strView
+		}
+		s, j, err := p.str(i+1, mode)
 		if err == nil {
 			if build {
 				v.SetStr(s)
@@ -169,7 +173,7 @@ func (p *parser) object(i int, m pcommon.Map, g mapping.Group) (int, error) {
 		var j int
 		var err error
 		if build {
-			k, j, err = p.str(i+1, true)
+			k, j, err = p.str(i+1, strKey)
 		} else {
 			j, err = p.skipStr(i + 1)
 		}
@@ -181,7 +185,7 @@ func (p *parser) object(i int, m pcommon.Map, g mapping.Group) (int, error) {
 		case capture:
 			if raw := p.b[i+1 : j-1]; !hasEscape(raw) {
 				key = mapping.LookupBytes(g, raw)
-			} else if k, _, err = p.str(i+1, true); err == nil {
+			} else if k, _, err = p.str(i+1, strKey); err == nil {
 				key = mapping.Lookup(g, k)
 			} else {
 				return j, err
