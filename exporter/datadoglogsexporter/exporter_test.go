@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,109 +13,13 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/component/componenttest"
-	"go.opentelemetry.io/collector/config/configoptional"
-	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/consumer/consumererror"
-	"go.opentelemetry.io/collector/exporter"
-	"go.opentelemetry.io/collector/exporter/exporterhelper"
-	"go.opentelemetry.io/collector/exporter/exportertest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
-	"go.uber.org/zap"
-	"go.uber.org/zap/zaptest/observer"
 
-	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/datadoglogsexporter/internal/metadata"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/internal/datadog/datadogtest"
-	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/ctattr"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/devstack"
 )
-
-const apiKey = "0123456789abcdef0123456789abcdef"
-
-func startIntake(t *testing.T) *devstack.Intake {
-	t.Helper()
-	in, err := devstack.StartIntake("", apiKey)
-	require.NoError(t, err)
-	t.Cleanup(in.Close)
-	return in
-}
-
-func testConfig(endpoint string) *Config {
-	cfg := createDefaultConfig().(*Config)
-	cfg.API.Key = apiKey
-	cfg.ClientConfig.Endpoint = endpoint
-	cfg.Hostname = "collector-1"
-	cfg.ExtraTags = []string{"env:test"}
-	return cfg
-}
-
-type testExporter struct {
-	exp  *logsExporter
-	tel  *componenttest.Telemetry
-	logs *observer.ObservedLogs
-}
-
-// newTestExporter builds the exporter itself, without exporterhelper: the
-// tests see every error pushLogs returns.
-func newTestExporter(t testing.TB, cfg *Config) *testExporter {
-	t.Helper()
-	require.NoError(t, confmap.Validate(cfg))
-	tel := componenttest.NewTelemetry()
-	t.Cleanup(func() { _ = tel.Shutdown(context.Background()) })
-	core, logs := observer.New(zap.DebugLevel)
-	set := exportertest.NewNopSettings(metadata.Type)
-	set.TelemetrySettings = tel.NewTelemetrySettings()
-	set.Logger = zap.New(core)
-	exp, err := newLogsExporter(set, cfg)
-	require.NoError(t, err)
-	require.NoError(t, exp.Start(context.Background(), componenttest.NewNopHost()))
-	t.Cleanup(func() { _ = exp.Shutdown(context.Background()) })
-	return &testExporter{exp: exp, tel: tel, logs: logs}
-}
-
-func (te *testExporter) counter(name string) int64 {
-	return devstack.Counter(te.tel, name, "", "")
-}
-
-// cloudTrailLogs returns n CloudTrail-shaped log records with distinct IDs.
-func cloudTrailLogs(n int, params string) plog.Logs {
-	ld := plog.NewLogs()
-	rl := ld.ResourceLogs().AppendEmpty()
-	rl.Resource().Attributes().PutStr(ctattr.ResourceAccountID, "123456789012")
-	rl.Resource().Attributes().PutStr(ctattr.ResourceRegion, "us-east-1")
-	lrs := rl.ScopeLogs().AppendEmpty().LogRecords()
-	for i := 0; i < n; i++ {
-		lr := lrs.AppendEmpty()
-		id := fmt.Sprintf("event-%05d", i)
-		body := lr.Body().SetEmptyMap()
-		body.PutStr("eventID", id)
-		body.PutStr("eventName", "RunInstances")
-		body.PutStr("eventSource", "ec2.amazonaws.com")
-		body.PutStr("eventTime", "2026-11-20T10:00:00Z")
-		if params != "" {
-			body.PutEmptyMap("requestParameters").PutStr("policyDocument", params)
-		}
-		lr.Attributes().PutStr(ctattr.AttrEventID, id)
-		lr.Attributes().PutStr(ctattr.AttrRPCMethod, "RunInstances")
-		lr.Attributes().PutStr(ctattr.AttrService, "ec2")
-		lr.Attributes().PutStr(ctattr.AttrPriority, ctattr.PriorityNormal)
-		lr.SetTimestamp(pcommon.NewTimestampFromTime(time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)))
-		lr.SetSeverityNumber(plog.SeverityNumberInfo)
-	}
-	return ld
-}
-
-// idCounts counts the accepted entries by eventID.
-func idCounts(in *devstack.Intake) map[string]int {
-	out := map[string]int{}
-	for _, e := range in.Logs() {
-		id, _ := e["eventID"].(string)
-		out[id]++
-	}
-	return out
-}
 
 func TestCloudTrailGolden(t *testing.T) {
 	in := startIntake(t)
@@ -299,131 +202,5 @@ func TestOversizedEntryIsTruncated(t *testing.T) {
 			assert.Equal(t, "security", entries[0]["team"], "a processor's attribute stays")
 			assert.Equal(t, int64(2), te.counter("otelcol_exporter_datadoglogs_entries_truncated"))
 		})
-	}
-}
-
-// TestThroughExporterHelper runs the exporter as the collector does: with
-// exporterhelper's retry and queue, through faults of the intake.
-func TestThroughExporterHelper(t *testing.T) {
-	in := startIntake(t)
-	in.Fail(devstack.IntakeFault{Path: "/api/v2/logs", Status: 429, Times: 2, RetryAfter: 1})
-	in.Fail(devstack.IntakeFault{Path: "/api/v2/logs", Status: 500, Times: 2})
-	cfg := testConfig(in.URL)
-	cfg.RetryConfig.InitialInterval = 10 * time.Millisecond
-	cfg.RetryConfig.MaxInterval = 50 * time.Millisecond
-	exp := createExporter(t, cfg, nil)
-	for i := 0; i < 5; i++ {
-		ld := cloudTrailLogs(20, "")
-		for _, lr := range ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().All() {
-			id := fmt.Sprintf("b%d-%s", i, lr.Body().Map().AsRaw()["eventID"])
-			lr.Body().Map().PutStr("eventID", id)
-		}
-		require.NoError(t, exp.ConsumeLogs(context.Background(), ld))
-	}
-	require.Eventually(t, func() bool { return len(in.Logs()) >= 100 }, 20*time.Second, 20*time.Millisecond)
-	require.NoError(t, exp.Shutdown(context.Background()))
-	ids := idCounts(in)
-	assert.Len(t, ids, 100)
-	for id, n := range ids {
-		assert.Equal(t, 1, n, id)
-	}
-	assert.Equal(t, 2, in.Rejected(429))
-	assert.Equal(t, 2, in.Rejected(500))
-}
-
-// TestPersistentQueueSurvivesRestart: records queued while the intake is
-// down are kept in file storage and sent by the next exporter.
-func TestPersistentQueueSurvivesRestart(t *testing.T) {
-	in := startIntake(t)
-	in.Fail(devstack.IntakeFault{Path: "/api/v2/logs", Status: 503, Times: 1 << 30})
-	dir := t.TempDir()
-	host, storageID := devstack.FileStorageHost(t, dir)
-	cfg := testConfig(in.URL)
-	q := configoptional.Some(exporterhelperQueue(storageID))
-	cfg.QueueConfig = q
-	cfg.RetryConfig.InitialInterval = 10 * time.Millisecond
-	cfg.RetryConfig.MaxElapsedTime = time.Hour
-
-	first := createExporter(t, cfg, host)
-	require.NoError(t, first.ConsumeLogs(context.Background(), cloudTrailLogs(30, "")))
-	require.Eventually(t, func() bool { return in.Rejected(503) > 0 }, 10*time.Second, 10*time.Millisecond)
-	require.NoError(t, first.Shutdown(context.Background()))
-	assert.Empty(t, in.Logs())
-
-	in2 := startIntake(t)
-	cfg.ClientConfig.Endpoint = in2.URL
-	second := createExporter(t, cfg, host)
-	require.Eventually(t, func() bool { return len(in2.Logs()) >= 30 }, 10*time.Second, 10*time.Millisecond)
-	require.NoError(t, second.Shutdown(context.Background()))
-	assert.Len(t, idCounts(in2), 30)
-}
-
-func createExporter(t *testing.T, cfg *Config, host component.Host) exporter.Logs {
-	t.Helper()
-	set := exportertest.NewNopSettings(metadata.Type)
-	set.ID = component.NewID(metadata.Type)
-	exp, err := NewFactory().CreateLogs(context.Background(), set, cfg)
-	require.NoError(t, err)
-	if host == nil {
-		host = componenttest.NewNopHost()
-	}
-	require.NoError(t, exp.Start(context.Background(), host))
-	once := &shutdownOnce{Logs: exp}
-	t.Cleanup(func() { _ = once.Shutdown(context.Background()) })
-	return once
-}
-
-// shutdownOnce lets a test shut an exporter down and the cleanup do it
-// again harmlessly.
-type shutdownOnce struct {
-	exporter.Logs
-	once sync.Once
-	err  error
-}
-
-func (s *shutdownOnce) Shutdown(ctx context.Context) error {
-	s.once.Do(func() { s.err = s.Logs.Shutdown(ctx) })
-	return s.err
-}
-
-func exporterhelperQueue(storage component.ID) exporterhelper.QueueBatchConfig {
-	q := exporterhelper.NewDefaultQueueConfig()
-	q.StorageID = &storage
-	q.NumConsumers = 1
-	return q
-}
-
-func TestEntriesOutsideTheTimeWindowAreCounted(t *testing.T) {
-	in := startIntake(t)
-	te := newTestExporter(t, testConfig(in.URL))
-	te.exp.now = func() time.Time { return time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC) } // records are of 2026-11-20 10:00
-	require.NoError(t, te.exp.pushLogs(context.Background(), cloudTrailLogs(3, "")))
-	assert.Len(t, in.Logs(), 3, "sent all the same: Datadog decides")
-	assert.Equal(t, int64(3), te.counter("otelcol_exporter_datadoglogs_entries_outside_window"))
-	te.exp.now = func() time.Time { return time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC) }
-	require.NoError(t, te.exp.pushLogs(context.Background(), cloudTrailLogs(3, "")))
-	assert.Equal(t, int64(3), te.counter("otelcol_exporter_datadoglogs_entries_outside_window"), "recent entries are not counted")
-}
-
-// TestSlowIntakeTimesOut: a request slower than `timeout` fails and is
-// retried, and nothing is lost once the intake answers in time again.
-func TestSlowIntakeTimesOut(t *testing.T) {
-	in := startIntake(t)
-	in.SetDelay(2 * time.Second)
-	cfg := testConfig(in.URL)
-	cfg.ClientConfig.Timeout = 200 * time.Millisecond
-	cfg.RetryConfig.InitialInterval = 50 * time.Millisecond
-	cfg.RetryConfig.MaxInterval = 100 * time.Millisecond
-	exp := createExporter(t, cfg, nil)
-	require.NoError(t, exp.ConsumeLogs(context.Background(), cloudTrailLogs(10, "")))
-	require.Eventually(t, func() bool { return in.Requests("/api/v2/logs") >= 2 }, 10*time.Second, 10*time.Millisecond, "the timed-out request is retried")
-	assert.Empty(t, in.Logs())
-	in.SetDelay(0)
-	require.Eventually(t, func() bool { return len(in.Logs()) >= 10 }, 10*time.Second, 10*time.Millisecond)
-	require.NoError(t, exp.Shutdown(context.Background()))
-	ids := idCounts(in)
-	assert.Len(t, ids, 10)
-	for id, n := range ids {
-		assert.Equal(t, 1, n, id)
 	}
 }

@@ -115,11 +115,11 @@ func (r *run) start() *instance {
 	rcfg.MaxBatchRecords = sc.maxBatch
 	rcfg.Storage = &id
 	if sc.sqs {
-		rcfg.SQS.QueueURL = r.queue
-		rcfg.SQS.WaitTime = time.Second
-		rcfg.SQS.VisibilityTimeout = 3 * time.Second
-		rcfg.SQS.MaxMessages = 1 + sc.rng.IntN(10)
-		rcfg.SQS.MaxReceiveCount = 1000
+		rcfg.SQS.GetOrInsertDefault().QueueURL = r.queue
+		rcfg.SQS.GetOrInsertDefault().WaitTime = time.Second
+		rcfg.SQS.GetOrInsertDefault().VisibilityTimeout = 3 * time.Second
+		rcfg.SQS.GetOrInsertDefault().MaxMessages = 1 + sc.rng.IntN(10)
+		rcfg.SQS.GetOrInsertDefault().MaxReceiveCount = 1000
 	} else {
 		rcfg.Trails = []awscloudtrailreceiver.TrailConfig{{Bucket: bucket}}
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/objectreader"
 
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/configoptional"
 )
 
 // Config is the configuration of the awscloudtrail receiver.
@@ -27,9 +28,10 @@ type Config struct {
 	ExternalID string `mapstructure:"external_id"`
 	// Discovery finds the trails through the CloudTrail API.
 	Discovery DiscoveryConfig `mapstructure:"discovery"`
-	// SQS, when queue_url is set, makes notifications in an SQS queue drive
-	// the receiver instead of listing: many collectors can share one queue.
-	SQS SQSConfig `mapstructure:"sqs"`
+	// SQS, when the section is present, makes notifications in an SQS queue
+	// drive the receiver instead of listing: many collectors can share one
+	// queue. Absent: polling mode.
+	SQS configoptional.Optional[SQSConfig] `mapstructure:"sqs"`
 	// PollInterval is the time between two listings of every prefix.
 	PollInterval time.Duration `mapstructure:"poll_interval"`
 	// StartTime (RFC 3339, quoted or not in YAML) is where a prefix without
@@ -152,7 +154,7 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("start_time %q %w", c.StartTime, ErrStartTime))
 		}
 	}
-	if len(c.Trails) == 0 && !c.Discovery.Enabled && c.SQS.QueueURL == "" {
+	if len(c.Trails) == 0 && !c.Discovery.Enabled && !c.SQS.HasValue() {
 		errs = append(errs, ErrNoSource)
 	}
 	if c.RoleARN != "" && !roleARNRe.MatchString(c.RoleARN) {
@@ -188,11 +190,8 @@ func (d *DiscoveryConfig) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Validate checks the sqs section when sqs.queue_url is set.
+// Validate checks the sqs section (called only when the section is present).
 func (s *SQSConfig) Validate() error {
-	if s.QueueURL == "" {
-		return nil
-	}
 	var errs []error
 	if u, err := url.Parse(s.QueueURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		errs = append(errs, fmt.Errorf("queue_url %q %w", s.QueueURL, ErrQueueURL))
@@ -266,8 +265,8 @@ func createDefaultConfig() component.Config {
 		Body:            "map",
 		IncludeInsights: true,
 		Discovery:       DiscoveryConfig{RefreshInterval: 15 * time.Minute},
-		SQS: SQSConfig{WaitTime: 20 * time.Second, MaxMessages: 10, VisibilityTimeout: 5 * time.Minute,
-			MaxReceiveCount: 5, DeleteAfterDelivery: true},
+		SQS: configoptional.Default(SQSConfig{WaitTime: 20 * time.Second, MaxMessages: 10, VisibilityTimeout: 5 * time.Minute,
+			MaxReceiveCount: 5, DeleteAfterDelivery: true}),
 		Priority:  PriorityConfig{NormalServices: append([]string(nil), ctattr.DefaultNormalServices...)},
 		Integrity: IntegrityConfig{GracePeriod: 2 * time.Hour, Window: 48 * time.Hour},
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
 
@@ -41,8 +42,8 @@ func TestLoadConfig(t *testing.T) {
 				RoleARN: "arn:aws:iam::123456789012:role/cloudtrail-reader", ExternalID: "abc123",
 				Discovery: DiscoveryConfig{Enabled: true, Regions: []string{"us-east-1", "eu-west-1"}, IncludeInactive: true,
 					RefreshInterval: 5 * time.Minute, TrailNames: []string{"management-events"}},
-				SQS: SQSConfig{QueueURL: "https://sqs.eu-west-1.amazonaws.com/123456789012/cloudtrail-files", WaitTime: 10 * time.Second,
-					MaxMessages: 5, VisibilityTimeout: 10 * time.Minute, MaxReceiveCount: 3, DeleteAfterDelivery: false, DoneWindow: 96 * time.Hour},
+				SQS: configoptional.Some(SQSConfig{QueueURL: "https://sqs.eu-west-1.amazonaws.com/123456789012/cloudtrail-files", WaitTime: 10 * time.Second,
+					MaxMessages: 5, VisibilityTimeout: 10 * time.Minute, MaxReceiveCount: 3, DeleteAfterDelivery: false, DoneWindow: 96 * time.Hour}),
 				PollInterval: 30 * time.Second, StartTime: "2026-11-01T00:00:00Z", Lookback: 2 * time.Hour,
 				Workers: 8, MaxBatchRecords: 500, Storage: &storageID, IncludeInsights: false, CopyPayloadAttributes: true, Body: "json",
 				Trails: []TrailConfig{{Bucket: "org-trail-bucket", Prefix: "security", OrganizationID: "o-exampleorg1",
@@ -53,6 +54,7 @@ func TestLoadConfig(t *testing.T) {
 		},
 		{id: component.NewIDWithName(metadata.Type, "no_trails"), errText: []string{"at least one entry in trails is required, or discovery.enabled: true, or sqs.queue_url"}},
 		{
+			// sqs absent: polling mode (the section stays unset).
 			id: component.NewIDWithName(metadata.Type, "discovery_only"),
 			want: func() *Config {
 				c := createDefaultConfig().(*Config)
@@ -60,6 +62,17 @@ func TestLoadConfig(t *testing.T) {
 				return c
 			}(),
 		},
+		{
+			// sqs: with only queue_url means SQS mode, the defaults for the rest.
+			id: component.NewIDWithName(metadata.Type, "sqs_queue_only"),
+			want: func() *Config {
+				c := createDefaultConfig().(*Config)
+				c.SQS = configoptional.Some(SQSConfig{QueueURL: "https://sqs.us-east-1.amazonaws.com/123456789012/cloudtrail",
+					WaitTime: 20 * time.Second, MaxMessages: 10, VisibilityTimeout: 5 * time.Minute, MaxReceiveCount: 5, DeleteAfterDelivery: true})
+				return c
+			}(),
+		},
+		{id: component.NewIDWithName(metadata.Type, "sqs_without_queue"), errText: []string{`sqs: queue_url "" is not a queue URL`}},
 		{id: component.NewIDWithName(metadata.Type, "invalid"), errText: []string{
 			"poll_interval 0s is shorter than the minimum", "workers 0 must be at least 1", "max_batch_records 0 must be at least 1",
 			`start_time "yesterday" is not an RFC 3339 time`, `role_arn "arn:aws:iam::123:user/x" is not an IAM role ARN`,

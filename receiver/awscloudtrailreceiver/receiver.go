@@ -93,15 +93,15 @@ func (r *cloudtrailReceiver) Start(ctx context.Context, host component.Host) err
 	}
 	r.pool = newReaderPool(r.cfg, r.set, r.next, r.obsrecv, r.tel)
 	r.pool.integrity = newVerifier(r.cfg, r.set, r.tel, r.store, r.clients, r.pool)
-	if r.cfg.SQS.QueueURL != "" {
+	if r.cfg.SQS.HasValue() {
 		if r.cfg.Discovery.Enabled {
-			r.tel.logger.Warn("sqs.queue_url is set: notifications drive the receiver, and discovery is not used")
+			r.tel.logger.Warn("the sqs section is set: notifications drive the receiver, and discovery is not used")
 		}
 		r.src = newSQSSource(r.cfg, r.tel, r.pool, r.clients, r.store)
 	} else {
 		r.src = newPoller(r.cfg, r.tel, r.pool, r.clients, r.store, r.tune)
 	}
-	r.pool.integrity.start(r.cfg.SQS.QueueURL == "")
+	r.pool.integrity.start(!r.cfg.SQS.HasValue())
 	r.src.start()
 	return nil
 }

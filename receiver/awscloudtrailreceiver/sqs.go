@@ -66,6 +66,7 @@ const (
 // one worker of the collector holds at a time. design.md numbers the cycle.
 type sqsSource struct {
 	cfg      *Config
+	sqs      *SQSConfig // the sqs section, present in this mode
 	tel      *telemetry
 	pool     *readerPool
 	store    *checkpoint.Store
@@ -90,9 +91,10 @@ type message struct {
 }
 
 func newSQSSource(cfg *Config, tel *telemetry, pool *readerPool, clients *awsClients, store *checkpoint.Store) *sqsSource {
+	sqs := cfg.SQS.Get()
 	m := &sqsSource{
-		cfg: cfg, tel: tel, pool: pool, store: store, clients: clients, queueURL: cfg.SQS.QueueURL,
-		client: clients.sqsFor(queueRegion(cfg.SQS.QueueURL, cfg.Region)),
+		cfg: cfg, tel: tel, pool: pool, store: store, clients: clients, sqs: sqs, queueURL: sqs.QueueURL,
+		client: clients.sqsFor(queueRegion(sqs.QueueURL, cfg.Region)),
 		doneCh: make(chan struct{}),
 	}
 	m.workCtx, m.cancelWork = context.WithCancel(context.Background())
@@ -155,7 +157,7 @@ func (m *sqsSource) run(recvCtx context.Context) {
 		}
 		n := 1
 	take:
-		for n < min(m.cfg.SQS.MaxMessages, workers) {
+		for n < min(m.sqs.MaxMessages, workers) {
 			select {
 			case <-free:
 				n++
@@ -166,8 +168,8 @@ func (m *sqsSource) run(recvCtx context.Context) {
 		out, err := m.client.ReceiveMessage(recvCtx, &sqs.ReceiveMessageInput{
 			QueueUrl:                    aws.String(m.queueURL),
 			MaxNumberOfMessages:         int32(n),
-			WaitTimeSeconds:             seconds(m.cfg.SQS.WaitTime),
-			VisibilityTimeout:           seconds(m.cfg.SQS.VisibilityTimeout),
+			WaitTimeSeconds:             seconds(m.sqs.WaitTime),
+			VisibilityTimeout:           seconds(m.sqs.VisibilityTimeout),
 			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameApproximateReceiveCount, sqstypes.MessageSystemAttributeNameSentTimestamp},
 		})
 		var got []sqstypes.Message
@@ -222,19 +224,19 @@ func seconds(d time.Duration) int32 {
 // period plus the visibility timeout: a message not deleted cannot come
 // back later than that (unless it is moved back from a dead-letter queue).
 func (m *sqsSource) window(ctx context.Context) time.Duration {
-	if m.cfg.SQS.DoneWindow > 0 {
-		return m.cfg.SQS.DoneWindow
+	if m.sqs.DoneWindow > 0 {
+		return m.sqs.DoneWindow
 	}
 	out, err := m.client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
 		QueueUrl: aws.String(m.queueURL), AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameMessageRetentionPeriod},
 	})
 	if err == nil {
 		if sec, err := strconv.Atoi(out.Attributes[string(sqstypes.QueueAttributeNameMessageRetentionPeriod)]); err == nil && sec > 0 {
-			return time.Duration(sec)*time.Second + m.cfg.SQS.VisibilityTimeout
+			return time.Duration(sec)*time.Second + m.sqs.VisibilityTimeout
 		}
 	}
 	m.tel.logger.Debug("Cannot read the queue's message retention period; objects read are remembered for 14 days", zap.Error(err))
-	return maxRetention + m.cfg.SQS.VisibilityTimeout
+	return maxRetention + m.sqs.VisibilityTimeout
 }
 
 // heartbeat extends the visibility of a message while it is processed:
@@ -244,7 +246,7 @@ func (m *sqsSource) window(ctx context.Context) time.Duration {
 // no extension can follow what the caller does next (release, delete).
 func (m *sqsSource) heartbeat(handle string) (stop func()) {
 	ctx, cancel := context.WithCancel(m.workCtx)
-	every := max(m.cfg.SQS.VisibilityTimeout/3, 300*time.Millisecond)
+	every := max(m.sqs.VisibilityTimeout/3, 300*time.Millisecond)
 	retry := min(every/2, time.Second)
 	ended := make(chan struct{})
 	go func() {
@@ -258,7 +260,7 @@ func (m *sqsSource) heartbeat(handle string) (stop func()) {
 			case <-t.C:
 				cctx, ccancel := context.WithTimeout(ctx, every)
 				_, err := m.client.ChangeMessageVisibility(cctx, &sqs.ChangeMessageVisibilityInput{
-					QueueUrl: aws.String(m.queueURL), ReceiptHandle: aws.String(handle), VisibilityTimeout: seconds(m.cfg.SQS.VisibilityTimeout),
+					QueueUrl: aws.String(m.queueURL), ReceiptHandle: aws.String(handle), VisibilityTimeout: seconds(m.sqs.VisibilityTimeout),
 				})
 				ccancel()
 				next := every

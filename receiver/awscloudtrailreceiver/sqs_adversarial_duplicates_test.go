@@ -44,7 +44,7 @@ func TestSQSAdversarialBatchWaitsWithoutHeartbeat(t *testing.T) {
 	sendMessages(t, qc, queueURL, bodies)
 
 	cfg := sqsConfig(s3srv.URL, queueURL)
-	cfg.SQS.VisibilityTimeout = visibility
+	cfg.SQS.GetOrInsertDefault().VisibilityTimeout = visibility
 	cfg.Workers = 2
 	cfg.MaxBatchRecords = 20
 	// 10 batches of 400 ms: each object takes 4 s, two visibility timeouts.
@@ -155,8 +155,8 @@ func TestSQSAdversarialAccessDeniedInMultiObjectMessage(t *testing.T) {
 	s3srv.FailGet(testBucket, keys[1], devstack.Fault{Status: 403, Code: "AccessDenied"})
 	sendMessages(t, qc, queueURL, []string{trailSNS(keys...)})
 	cfg := sqsConfig(s3srv.URL, queueURL)
-	cfg.SQS.VisibilityTimeout = time.Second
-	cfg.SQS.MaxReceiveCount = 3
+	cfg.SQS.GetOrInsertDefault().VisibilityTimeout = time.Second
+	cfg.SQS.GetOrInsertDefault().MaxReceiveCount = 3
 	sk := newSink()
 	h := startReceiver(t, cfg, sk, nil)
 	require.Eventually(t, func() bool { return s3srv.SQS().Stats("cloudtrail-dlq").Visible == 1 }, 30*time.Second, 10*time.Millisecond)
@@ -184,7 +184,7 @@ func TestSQSAdversarialWaitingDuplicateStaysHidden(t *testing.T) {
 	keys, want := putObjects(t, s3srv, 1, 200, 25000)
 	sendMessages(t, qc, queueURL, []string{s3Notification(testBucket, keys[0]), trailSNS(keys[0])})
 	cfg := sqsConfig(s3srv.URL, queueURL)
-	cfg.SQS.VisibilityTimeout = visibility
+	cfg.SQS.GetOrInsertDefault().VisibilityTimeout = visibility
 	cfg.Workers = 2
 	cfg.MaxBatchRecords = 20
 	sk := &slowSink{sink: newSink(), delay: 300 * time.Millisecond} // 3 s: 3 visibility timeouts
@@ -214,7 +214,7 @@ func TestSQSAdversarialAbandonedProgressIsNeverExpired(t *testing.T) {
 	host, storageID := shared.Host(), shared.ID()
 	cfg := sqsConfig(s3srv.URL, queueURL)
 	cfg.MaxBatchRecords = 100
-	cfg.SQS.DoneWindow = time.Second
+	cfg.SQS.GetOrInsertDefault().DoneWindow = time.Second
 	cfg1 := *cfg
 	cfg1.Storage = &storageID
 	hung := &blockingSink{sink: newSink(), limit: 3}
@@ -267,7 +267,7 @@ func TestSQSAdversarialOneMissedHeartbeat(t *testing.T) {
 	}
 	proxy.mu.Unlock()
 	cfg := sqsConfig(proxy.URL, queueURL)
-	cfg.SQS.VisibilityTimeout = visibility
+	cfg.SQS.GetOrInsertDefault().VisibilityTimeout = visibility
 	cfg.MaxBatchRecords = 20
 	first := &slowSink{sink: newSink(), delay: 400 * time.Millisecond} // 4 s: two visibility timeouts
 	h1 := startReceiver(t, cfg, first, nil)
@@ -311,7 +311,7 @@ func TestSQSAdversarialRedeliveredCopyInOneCollector(t *testing.T) {
 	}
 	sendMessages(t, qc, queueURL, bodies)
 	cfg := sqsConfig(s3srv.URL, queueURL)
-	cfg.SQS.VisibilityTimeout = visibility
+	cfg.SQS.GetOrInsertDefault().VisibilityTimeout = visibility
 	cfg.Workers = 2
 	cfg.MaxBatchRecords = 20
 	sk := &slowSink{sink: newSink(), delay: 400 * time.Millisecond}

@@ -87,8 +87,8 @@ func TestSQSAdversarialPermanentConsumerError(t *testing.T) {
 	keys, ids := putObjects(t, s3srv, 1, 100, 30000)
 	sendMessages(t, qc, queueURL, []string{s3Notification(testBucket, keys[0])})
 	cfg := sqsConfig(s3srv.URL, queueURL)
-	cfg.SQS.VisibilityTimeout = time.Second
-	cfg.SQS.MaxReceiveCount = 3
+	cfg.SQS.GetOrInsertDefault().VisibilityTimeout = time.Second
+	cfg.SQS.GetOrInsertDefault().MaxReceiveCount = 3
 	cfg.MaxBatchRecords = 10
 	sk := newSink()
 	sk.fail = func(accepted int) error {
@@ -121,7 +121,7 @@ func TestSQSAdversarialObjectFinishedAtStop(t *testing.T) {
 	keys, want := putObjects(t, s3srv, 1, 100, 31000)
 	sendMessages(t, qc, queueURL, []string{s3Notification(testBucket, keys[0])})
 	cfg := sqsConfig(s3srv.URL, queueURL)
-	cfg.SQS.VisibilityTimeout = visibility
+	cfg.SQS.GetOrInsertDefault().VisibilityTimeout = visibility
 	cfg.MaxBatchRecords = 10
 	first := &lastBatchOutlivesStop{sink: newSink(), last: 9}
 	h1 := startReceiver(t, cfg, first, nil)

@@ -100,9 +100,9 @@ func putObjects(t testing.TB, s3srv *devstack.S3Server, n, per int, seed uint64)
 func sqsConfig(endpoint, queueURL string) *Config {
 	cfg := testConfig(endpoint)
 	cfg.Trails = nil
-	cfg.SQS.QueueURL = queueURL
-	cfg.SQS.WaitTime = time.Second
-	cfg.SQS.VisibilityTimeout = 30 * time.Second
+	cfg.SQS.GetOrInsertDefault().QueueURL = queueURL
+	cfg.SQS.GetOrInsertDefault().WaitTime = time.Second
+	cfg.SQS.GetOrInsertDefault().VisibilityTimeout = 30 * time.Second
 	return cfg
 }
 

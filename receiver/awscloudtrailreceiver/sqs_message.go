@@ -60,9 +60,9 @@ func (m *sqsSource) process(rd *objectreader.Reader, msg sqstypes.Message, count
 	fail := func() {
 		m.tel.tb.ReceiverAwscloudtrailSqsMessages.Add(context.WithoutCancel(ctx), 1, metric.WithAttributes(attribute.String("outcome", outcomeFailed)))
 	}
-	if count > m.cfg.SQS.MaxReceiveCount {
+	if count > m.sqs.MaxReceiveCount {
 		m.tel.logger.Error("SQS message was received more than max_receive_count times; it is not processed any more and is left to the queue's redrive policy (dead-letter queue)",
-			append(fields, zap.Int("max_receive_count", m.cfg.SQS.MaxReceiveCount))...)
+			append(fields, zap.Int("max_receive_count", m.sqs.MaxReceiveCount))...)
 		fail()
 		return false, -1
 	}
@@ -93,13 +93,13 @@ func (m *sqsSource) process(rd *objectreader.Reader, msg sqstypes.Message, count
 		m.tel.logger.Debug("SQS message announces no CloudTrail object; deleting it", append(fields, zap.String("kind", kind))...)
 		m.tel.tb.ReceiverAwscloudtrailSqsMessages.Add(context.WithoutCancel(ctx), 1, metric.WithAttributes(attribute.String("outcome", outcomeIgnored)))
 	}
-	return m.cfg.SQS.DeleteAfterDelivery, -1
+	return m.sqs.DeleteAfterDelivery, -1
 }
 
 // retryDelay is how long a failed message stays hidden before it is tried again.
 func (m *sqsSource) retryDelay(receiveCount int) time.Duration {
 	d := 5 * time.Second << min(max(receiveCount-1, 0), 10)
-	return min(d, m.cfg.SQS.VisibilityTimeout)
+	return min(d, m.sqs.VisibilityTimeout)
 }
 
 // readAnnounced reads one announced object, resuming after the records

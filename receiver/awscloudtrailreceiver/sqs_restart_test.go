@@ -149,7 +149,7 @@ func newRestartCase(t *testing.T, s3srv *devstack.S3Server, queueURL string, fir
 	c.proxy = newFaultProxy(t, s3srv.URL)
 	c.cfg = sqsConfig(c.proxy.URL, queueURL)
 	c.cfg.MaxBatchRecords = 100
-	c.cfg.SQS.VisibilityTimeout = time.Second // a message the first one left comes back soon
+	c.cfg.SQS.GetOrInsertDefault().VisibilityTimeout = time.Second // a message the first one left comes back soon
 	c.cfg.Storage = &c.storageID
 	c.first = &freezingSink{sink: newSink(), limit: firstLimit}
 	c.h1 = startReceiver(t, c.cfg, c.first, c.host)

@@ -166,8 +166,8 @@ func TestSQSPoisonMessagesEndInDeadLetterQueue(t *testing.T) {
 	sendMessages(t, qc, queueURL, bodies)
 
 	cfg := sqsConfig(s3srv.URL, queueURL)
-	cfg.SQS.VisibilityTimeout = time.Second
-	cfg.SQS.MaxReceiveCount = 3
+	cfg.SQS.GetOrInsertDefault().VisibilityTimeout = time.Second
+	cfg.SQS.GetOrInsertDefault().MaxReceiveCount = 3
 	sk := newSink()
 	h := startReceiver(t, cfg, sk, nil)
 	require.Eventually(t, func() bool {
@@ -199,7 +199,7 @@ func TestSQSHeartbeatKeepsMessageHidden(t *testing.T) {
 	keys, want := putObjects(t, s3srv, 1, 400, 6000)
 	sendMessages(t, qc, queueURL, []string{s3Notification(testBucket, keys[0])})
 	cfg := sqsConfig(s3srv.URL, queueURL)
-	cfg.SQS.VisibilityTimeout = visibility
+	cfg.SQS.GetOrInsertDefault().VisibilityTimeout = visibility
 	cfg.MaxBatchRecords = 40
 	// A slow downstream: the 10 batches of the object take about 3
 	// visibility timeouts, so the message stays hidden only if the
