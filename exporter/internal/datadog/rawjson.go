@@ -210,9 +210,6 @@ func (s *scanner) value(depth int) bool {
 		return ok
 	}
 	switch c := b[s.i]; {
-	case c == '"':
-		_, ok := s.str()
-		return ok
 	case c == '{':
 		s.i++
 		s.ws()
@@ -233,19 +230,9 @@ func (s *scanner) value(depth int) bool {
 			if !s.value(depth + 1) {
 				return false
 			}
-			s.ws()
-			if s.i >= len(b) {
-				return false
+			if done, ok := s.sep('}'); done || !ok {
+				return ok
 			}
-			if b[s.i] == '}' {
-				s.i++
-				return true
-			}
-			if b[s.i] != ',' {
-				return false
-			}
-			s.i++
-			s.ws()
 		}
 	case c == '[':
 		s.i++
@@ -258,19 +245,9 @@ func (s *scanner) value(depth int) bool {
 			if !s.value(depth + 1) {
 				return false
 			}
-			s.ws()
-			if s.i >= len(b) {
-				return false
+			if done, ok := s.sep(']'); done || !ok {
+				return ok
 			}
-			if b[s.i] == ']' {
-				s.i++
-				return true
-			}
-			if b[s.i] != ',' {
-				return false
-			}
-			s.i++
-			s.ws()
 		}
 	case c == 't':
 		return s.lit("true")
@@ -282,6 +259,25 @@ func (s *scanner) value(depth int) bool {
 		return s.number()
 	}
 	return false
+}
+
+// sep moves past what follows a member or an element: the closing byte
+// (done) or a comma and the blanks after it; ok is false on anything else.
+func (s *scanner) sep(closing byte) (done, ok bool) {
+	s.ws()
+	if s.i >= len(s.b) {
+		return false, false
+	}
+	switch s.b[s.i] {
+	case closing:
+		s.i++
+		return true, true
+	case ',':
+		s.i++
+		s.ws()
+		return false, true
+	}
+	return false, false
 }
 
 func (s *scanner) lit(w string) bool {
