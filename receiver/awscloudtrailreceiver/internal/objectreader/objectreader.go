@@ -234,9 +234,12 @@ func (r *Reader) next(lr plog.LogRecord) error {
 		return err
 	}
 	if r.opts.Body == BodyNone {
-		// Captured strings interned (shared by the records that repeat
-		// them): measured faster than views copied per record.
-		_, err := r.rs.Read(pcommon.Map{}, &r.fields)
+		// The captured strings are views of raw, copied together into
+		// one allocation per record.
+		raw, err := r.rs.ReadText(&r.fields)
+		if err == nil {
+			r.fields.Detach(raw)
+		}
 		return err
 	}
 	// The captured strings are views of raw that become substrings of the
