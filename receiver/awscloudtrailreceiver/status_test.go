@@ -1,11 +1,13 @@
 package awscloudtrailreceiver
 
 import (
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.opentelemetry.io/collector/component/componenttest"
 
@@ -79,4 +81,66 @@ func TestStatusAccessDenied(t *testing.T) {
 		return hasAll(sk, ids) && ev[len(ev)-1].status == componentstatus.StatusOK
 	}, waitFor, 5*time.Millisecond)
 	require.NoError(t, h.stop())
+}
+
+// callsStatusHost records each status with how many DescribeTrails calls
+// the CloudTrail emulator had answered when it was reported.
+type callsStatusHost struct {
+	component.Host
+	calls  func() int
+	mu     sync.Mutex
+	events []callsStatus
+}
+
+type callsStatus struct {
+	status componentstatus.Status
+	calls  int
+}
+
+func (h *callsStatusHost) Report(ev *componentstatus.Event) {
+	n := h.calls()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.events = append(h.events, callsStatus{ev.Status(), n})
+}
+
+func (h *callsStatusHost) all() []callsStatus {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]callsStatus(nil), h.events...)
+}
+
+// TestStatusDiscoveryDenied: a denied DescribeTrails puts the receiver in
+// a recoverable error at once — when the first region's call fails, not at
+// the end of the poll interval (so /health/status does not stay healthy
+// for a poll interval or longer) — reported once while it lasts, and OK
+// after discovery works again and the trail's records are read.
+func TestStatusDiscoveryDenied(t *testing.T) {
+	s3srv := startS3(t)
+	apis := s3srv.AWS()
+	require.NoError(t, s3srv.CreateBucket("bucket-a"))
+	apis.PutTrail(devstack.Trail{Name: "a", HomeRegion: "us-east-1", Account: "111111111111", Bucket: "bucket-a", Logging: true})
+	want := putTree(t, s3srv, "bucket-a", "", "", []string{"111111111111"}, []string{"us-east-1"}, 110)
+	apis.Deny("DescribeTrails", true)
+
+	sk := newSink()
+	host := &callsStatusHost{Host: componenttest.NewNopHost(), calls: func() int { return apis.Calls("DescribeTrails") }}
+	cfg := discoveryConfig(s3srv.URL) // three discovery regions: three calls per refresh
+	h := startReceiver(t, cfg, sk, host)
+
+	require.Eventually(t, func() bool { return apis.Calls("DescribeTrails") >= 4*len(cfg.Discovery.Regions) }, waitFor, 5*time.Millisecond,
+		"discovery is tried again at every poll while it fails")
+	events := host.all()
+	require.NotEmpty(t, events)
+	assert.Equal(t, callsStatus{componentstatus.StatusRecoverableError, 1}, events[0],
+		"the error is reported when the first DescribeTrails fails, before the poll interval ends: %v", events)
+	assert.Len(t, events, 1, "one recoverable error for the whole outage: %v", events)
+
+	apis.Deny("DescribeTrails", false)
+	require.Eventually(t, func() bool {
+		ev := host.all()
+		return hasAll(sk, want) && ev[len(ev)-1].status == componentstatus.StatusOK
+	}, waitFor, 5*time.Millisecond)
+	require.NoError(t, h.stop())
+	assertExactlyOnce(t, sk, want)
 }
