@@ -30,7 +30,9 @@ func TestLoadConfig(t *testing.T) {
 			assert.Equal(t, "cloudtrail", c.DDSource)
 			assert.Equal(t, 15*time.Second, c.ClientConfig.Timeout)
 			assert.Empty(t, c.ClientConfig.ProxyURL, "the proxy environment variables apply")
-			assert.Equal(t, 16, c.ClientConfig.Keepalive.Get().MaxIdleConnsPerHost)
+			// confighttp's Unmarshal folds the keepalive section into the fields
+			// ToClient reads (and leaves Keepalive unset).
+			assert.Equal(t, 16, c.ClientConfig.MaxIdleConnsPerHost)
 			assert.True(t, c.QueueConfig.HasValue())
 			assert.Equal(t, CloudTrailConfig{Service: "cloudtrail", HostFromInstanceRole: true}, c.CloudTrail, "the Forwarder's conventions")
 		}},
@@ -51,13 +53,13 @@ func TestLoadConfig(t *testing.T) {
 			assert.Equal(t, "1.3", c.ClientConfig.TLS.MinVersion)
 			v, _ := c.ClientConfig.Headers.Get("X-Team")
 			assert.Equal(t, "security", string(v))
-			assert.Equal(t, 4, c.ClientConfig.Keepalive.Get().MaxIdleConnsPerHost)
-			assert.Equal(t, 100, c.ClientConfig.Keepalive.Get().MaxIdleConns, "the other defaults stay")
+			assert.Equal(t, 4, c.ClientConfig.MaxIdleConnsPerHost)
+			assert.Equal(t, 100, c.ClientConfig.MaxIdleConns, "the other defaults stay")
 			assert.Equal(t, time.Second, c.RetryConfig.InitialInterval)
 			assert.Equal(t, 4, c.QueueConfig.Get().NumConsumers)
 		}},
-		{name: "no_key", errText: []string{"api.key must be set"}},
-		{name: "invalid", errText: []string{`api.site "datadog.com" is not a Datadog site; use one of: datadoghq.com, datadoghq.eu`,
+		{name: "no_key", errText: []string{"key must be set"}},
+		{name: "invalid", errText: []string{`site "datadog.com" is not a Datadog site; use one of: datadoghq.com, datadoghq.eu`,
 			"endpoint must be an http:// or https:// URL", `compression must be gzip, zstd or none, not "lz4"`,
 			"max_payload_bytes must be between", "max_entries must be between", "ddsource must be set", `"bad tag" is not a tag`,
 			`cloudtrail.service must be a service name without spaces or commas, not ""`, "timeout must not be negative"}},

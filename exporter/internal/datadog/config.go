@@ -14,8 +14,13 @@ import (
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 )
 
-// ExporterConfig is the configuration both exporters share; each embeds it
-// with `mapstructure:",squash"`.
+// ExporterConfig is the configuration both exporters share, as the run-time
+// part they share (NewExporter, NewLogs) reads it. Each exporter declares
+// these fields in its own Config, with the same keys, and returns them with
+// Shared; it does not embed this struct: the collector names a validation
+// error by the path of Go fields, and an embedded (squashed) struct adds
+// its type name to the path (exporters::datadogevents::exporterconfig::api
+// instead of exporters::datadogevents::api).
 type ExporterConfig struct {
 	// API holds the key and the site.
 	API APIConfig `mapstructure:"api"`
@@ -87,7 +92,9 @@ func (c *ExporterConfig) HTTPClient(ctx context.Context, host component.Host, se
 	return cc.ToClient(ctx, ext, set)
 }
 
-// Validate checks the shared settings (the collector validates API itself).
+// Validate checks the shared settings that have no Validate of their own;
+// each exporter's Validate calls it (the collector validates API,
+// ClientConfig, RetryConfig and QueueConfig through the exporter's fields).
 func (c *ExporterConfig) Validate() error {
 	var errs []error
 	if c.ClientConfig.Timeout < 0 {
