@@ -30,9 +30,8 @@ func TestLoadConfig(t *testing.T) {
 			assert.Equal(t, "cloudtrail", c.DDSource)
 			assert.Equal(t, 15*time.Second, c.ClientConfig.Timeout)
 			assert.Empty(t, c.ClientConfig.ProxyURL, "the proxy environment variables apply")
-			// confighttp's Unmarshal folds the keepalive section into the fields
-			// ToClient reads (and leaves Keepalive unset).
-			assert.Equal(t, 16, c.ClientConfig.MaxIdleConnsPerHost)
+			perHost, _ := idleConns(c)
+			assert.Equal(t, 16, perHost)
 			assert.True(t, c.QueueConfig.HasValue())
 			assert.Equal(t, CloudTrailConfig{Service: "cloudtrail", HostFromInstanceRole: true}, c.CloudTrail, "the Forwarder's conventions")
 		}},
@@ -53,8 +52,9 @@ func TestLoadConfig(t *testing.T) {
 			assert.Equal(t, "1.3", c.ClientConfig.TLS.MinVersion)
 			v, _ := c.ClientConfig.Headers.Get("X-Team")
 			assert.Equal(t, "security", string(v))
-			assert.Equal(t, 4, c.ClientConfig.MaxIdleConnsPerHost)
-			assert.Equal(t, 100, c.ClientConfig.MaxIdleConns, "the other defaults stay")
+			perHost, total := idleConns(c)
+			assert.Equal(t, 4, perHost)
+			assert.Equal(t, 100, total, "the other defaults stay")
 			assert.Equal(t, time.Second, c.RetryConfig.InitialInterval)
 			assert.Equal(t, 4, c.QueueConfig.Get().NumConsumers)
 		}},
@@ -82,4 +82,12 @@ func TestLoadConfig(t *testing.T) {
 			tt.check(t, cfg)
 		})
 	}
+}
+
+// idleConns returns the keep-alive settings the HTTP client is made with:
+// confighttp's Unmarshal (v0.160.0) folds the keepalive section into the
+// deprecated fields, which ToClient reads, and leaves Keepalive unset.
+func idleConns(c *Config) (perHost, total int) {
+	//lint:ignore SA1019 after Unmarshal these fields hold the effective keep-alive settings
+	return c.ClientConfig.MaxIdleConnsPerHost, c.ClientConfig.MaxIdleConns
 }
