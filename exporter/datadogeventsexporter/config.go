@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
@@ -18,9 +17,10 @@ import (
 // Config is the configuration of the datadogevents exporter.
 type Config struct {
 	// The settings both exporters share, documented on datadog.ExporterConfig
-	// (declared here, not embedded, so that an error names its key).
-	API          datadog.APIConfig                                        `mapstructure:"api"`
-	ClientConfig confighttp.ClientConfig                                  `mapstructure:",squash"`
+	// (declared here, not embedded, so that an error names its key:
+	// exporters::datadoglogs::api, not …::exporterconfig::api).
+	API          datadog.APIConfig `mapstructure:"api"`
+	datadog.HTTP `mapstructure:",squash"`
 	ExtraTags    []string                                                 `mapstructure:"extra_tags"`
 	RetryConfig  configretry.BackOffConfig                                `mapstructure:"retry_on_failure"`
 	QueueConfig  configoptional.Optional[exporterhelper.QueueBatchConfig] `mapstructure:"sending_queue"`
@@ -84,7 +84,7 @@ func createDefaultConfig() component.Config {
 	// whole pipeline, logs included, to the pace of the Events API.
 	shared.QueueConfig.Get().BlockOnOverflow = false
 	return &Config{
-		API: shared.API, ClientConfig: shared.ClientConfig, ExtraTags: shared.ExtraTags,
+		API: shared.API, HTTP: datadog.HTTP{ClientConfig: shared.ClientConfig}, ExtraTags: shared.ExtraTags,
 		RetryConfig: shared.RetryConfig, QueueConfig: shared.QueueConfig,
 		MinPriority:    ctattr.PriorityLow,
 		SourceTypeName: "amazon cloudtrail",

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
@@ -24,9 +23,10 @@ const (
 // Config is the configuration of the datadoglogs exporter.
 type Config struct {
 	// The settings both exporters share, documented on datadog.ExporterConfig
-	// (declared here, not embedded, so that an error names its key).
-	API          datadog.APIConfig                                        `mapstructure:"api"`
-	ClientConfig confighttp.ClientConfig                                  `mapstructure:",squash"`
+	// (declared here, not embedded, so that an error names its key:
+	// exporters::datadoglogs::api, not …::exporterconfig::api).
+	API          datadog.APIConfig `mapstructure:"api"`
+	datadog.HTTP `mapstructure:",squash"`
 	ExtraTags    []string                                                 `mapstructure:"extra_tags"`
 	RetryConfig  configretry.BackOffConfig                                `mapstructure:"retry_on_failure"`
 	QueueConfig  configoptional.Optional[exporterhelper.QueueBatchConfig] `mapstructure:"sending_queue"`
@@ -113,7 +113,7 @@ func createDefaultConfig() component.Config {
 	// gzip by default: measured against zstd in the README ("Compression").
 	shared.ClientConfig.Compression = datadog.CompressionGzip
 	return &Config{
-		API: shared.API, ClientConfig: shared.ClientConfig, ExtraTags: shared.ExtraTags,
+		API: shared.API, HTTP: datadog.HTTP{ClientConfig: shared.ClientConfig}, ExtraTags: shared.ExtraTags,
 		RetryConfig: shared.RetryConfig, QueueConfig: shared.QueueConfig,
 		MaxPayloadBytes: maxPayloadBytes,
 		MaxEntries:      maxEntries,

@@ -30,8 +30,7 @@ func TestLoadConfig(t *testing.T) {
 			assert.Equal(t, "cloudtrail", c.DDSource)
 			assert.Equal(t, 15*time.Second, c.ClientConfig.Timeout)
 			assert.Empty(t, c.ClientConfig.ProxyURL, "the proxy environment variables apply")
-			perHost, _ := idleConns(c)
-			assert.Equal(t, 16, perHost)
+			assert.Equal(t, 16, c.ClientConfig.Keepalive.Get().MaxIdleConnsPerHost)
 			assert.True(t, c.QueueConfig.HasValue())
 			assert.Equal(t, CloudTrailConfig{Service: "cloudtrail", HostFromInstanceRole: true}, c.CloudTrail, "the Forwarder's conventions")
 		}},
@@ -52,9 +51,8 @@ func TestLoadConfig(t *testing.T) {
 			assert.Equal(t, "1.3", c.ClientConfig.TLS.MinVersion)
 			v, _ := c.ClientConfig.Headers.Get("X-Team")
 			assert.Equal(t, "security", string(v))
-			perHost, total := idleConns(c)
-			assert.Equal(t, 4, perHost)
-			assert.Equal(t, 100, total, "the other defaults stay")
+			assert.Equal(t, 4, c.ClientConfig.Keepalive.Get().MaxIdleConnsPerHost)
+			assert.Equal(t, 100, c.ClientConfig.Keepalive.Get().MaxIdleConns, "the other defaults stay")
 			assert.Equal(t, time.Second, c.RetryConfig.InitialInterval)
 			assert.Equal(t, 4, c.QueueConfig.Get().NumConsumers)
 		}},
@@ -82,12 +80,4 @@ func TestLoadConfig(t *testing.T) {
 			tt.check(t, cfg)
 		})
 	}
-}
-
-// idleConns returns the keep-alive settings the HTTP client is made with:
-// confighttp's Unmarshal (v0.160.0) folds the keepalive section into the
-// deprecated fields, which ToClient reads, and leaves Keepalive unset.
-func idleConns(c *Config) (perHost, total int) {
-	//lint:ignore SA1019 after Unmarshal these fields hold the effective keep-alive settings
-	return c.ClientConfig.MaxIdleConnsPerHost, c.ClientConfig.MaxIdleConns
 }

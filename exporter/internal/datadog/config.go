@@ -24,20 +24,28 @@ import (
 type ExporterConfig struct {
 	// API holds the key and the site.
 	API APIConfig `mapstructure:"api"`
-	// ClientConfig is the collector's HTTP client configuration, as in
-	// contrib's Datadog components: endpoint (the base URL instead of the
-	// site's, for proxies and tests), proxy_url, tls, timeout (of one
-	// request), headers, auth, connection pool. Its compression is not used
-	// to compress requests: the exporters compress themselves. A named
-	// field, so that ClientConfig's Unmarshal is not promoted to the
-	// exporters' configurations (it would decode only its own fields).
-	ClientConfig confighttp.ClientConfig `mapstructure:",squash"`
+	// ClientConfig is the HTTP client configuration (see HTTP).
+	ClientConfig confighttp.ClientConfig
 	// ExtraTags are added to every log or event ("env:prod").
 	ExtraTags []string `mapstructure:"extra_tags"`
 	// RetryConfig retries 408/429/5xx and network errors with backoff.
 	RetryConfig configretry.BackOffConfig `mapstructure:"retry_on_failure"`
 	// QueueConfig is the sending queue; it can be persisted in a storage extension.
 	QueueConfig configoptional.Optional[exporterhelper.QueueBatchConfig] `mapstructure:"sending_queue"`
+}
+
+// HTTP holds the collector's HTTP client configuration, as in contrib's
+// Datadog components: endpoint (the base URL instead of the site's, for
+// proxies and tests), proxy_url, tls, timeout (of one request), headers,
+// auth, connection pool. Its compression is not used to compress requests:
+// the exporters compress themselves. Each exporter embeds HTTP with
+// `mapstructure:",squash"`, and HTTP holds ClientConfig as a named,
+// squashed field, so that the collector's decoder does not call
+// ClientConfig's Unmarshal: squashed straight into a component's
+// configuration, that Unmarshal decodes its own keys and the decoder then
+// ignores every key it does not know (a typo would pass unnoticed).
+type HTTP struct {
+	ClientConfig confighttp.ClientConfig `mapstructure:",squash"`
 }
 
 // DefaultQueueSize is the default capacity of a sending queue, in log

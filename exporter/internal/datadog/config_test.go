@@ -71,3 +71,22 @@ func hasLinePrefix(text, prefix string) bool {
 	}
 	return false
 }
+
+// TestUnknownKeysRefused: a key neither exporter knows (a typo) is refused
+// when the configuration is decoded, also beside the squashed HTTP client
+// settings (whose own Unmarshal, were the decoder to call it, ignores the
+// keys it does not know and makes the decoder ignore the others too).
+func TestUnknownKeysRefused(t *testing.T) {
+	for _, f := range []exporter.Factory{datadoglogsexporter.NewFactory(), datadogeventsexporter.NewFactory()} {
+		t.Run(f.Type().String(), func(t *testing.T) {
+			conf := confmap.NewFromStringMap(map[string]any{
+				"api":             map[string]any{"key": "k"},
+				"timeout":         "5s",
+				"no_such_setting": 1,
+			})
+			err := conf.Unmarshal(f.CreateDefaultConfig())
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "no_such_setting")
+		})
+	}
+}
