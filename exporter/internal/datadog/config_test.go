@@ -45,6 +45,7 @@ func TestValidationErrorPaths(t *testing.T) {
 				"sending_queue":    map[string]any{"queue_size": -1},
 				"retry_on_failure": map[string]any{"randomization_factor": 2},
 				"extra_tags":       []any{"team a"},
+				"tls":              map[string]any{"min_version": "0.9"},
 			})
 			require.NoError(t, conf.Unmarshal(cfg))
 			err = collectorValidate(id, cfg)
@@ -56,6 +57,9 @@ func TestValidationErrorPaths(t *testing.T) {
 				p + "::sending_queue: ",
 				p + "::retry_on_failure: ",
 				p + `: extra_tags: "team a" is not a tag (key:value, no spaces or commas)`,
+				// confighttp's own check: the path of the squashed
+				// client settings, as the exporters' READMEs say.
+				p + `::http::clientconfig::tls: invalid TLS min_version`,
 			} {
 				assert.True(t, hasLinePrefix(msg, line), "a line starting %q in:\n%s", line, msg)
 			}
