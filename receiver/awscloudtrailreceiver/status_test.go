@@ -1,13 +1,11 @@
 package awscloudtrailreceiver
 
 import (
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.opentelemetry.io/collector/component/componenttest"
 
@@ -83,33 +81,6 @@ func TestStatusAccessDenied(t *testing.T) {
 	require.NoError(t, h.stop())
 }
 
-// callsStatusHost records each status with how many DescribeTrails calls
-// the CloudTrail emulator had answered when it was reported.
-type callsStatusHost struct {
-	component.Host
-	calls  func() int
-	mu     sync.Mutex
-	events []callsStatus
-}
-
-type callsStatus struct {
-	status componentstatus.Status
-	calls  int
-}
-
-func (h *callsStatusHost) Report(ev *componentstatus.Event) {
-	n := h.calls()
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.events = append(h.events, callsStatus{ev.Status(), n})
-}
-
-func (h *callsStatusHost) all() []callsStatus {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return append([]callsStatus(nil), h.events...)
-}
-
 // TestStatusDiscoveryDenied: a denied DescribeTrails puts the receiver in
 // a recoverable error at once — when the first region's call fails, not at
 // the end of the poll interval (so /health/status does not stay healthy
@@ -124,7 +95,10 @@ func TestStatusDiscoveryDenied(t *testing.T) {
 	apis.Deny("DescribeTrails", true)
 
 	sk := newSink()
-	host := &callsStatusHost{Host: componenttest.NewNopHost(), calls: func() int { return apis.Calls("DescribeTrails") }}
+	// With each status, the host records whether the emulator had answered
+	// only the first DescribeTrails when it was reported.
+	firstCallOnly := func() bool { return apis.Calls("DescribeTrails") == 1 }
+	host := &deliveryStatusHost{Host: componenttest.NewNopHost(), delivered: firstCallOnly}
 	cfg := discoveryConfig(s3srv.URL) // three discovery regions: three calls per refresh
 	h := startReceiver(t, cfg, sk, host)
 
@@ -132,7 +106,7 @@ func TestStatusDiscoveryDenied(t *testing.T) {
 		"discovery is tried again at every poll while it fails")
 	events := host.all()
 	require.NotEmpty(t, events)
-	assert.Equal(t, callsStatus{componentstatus.StatusRecoverableError, 1}, events[0],
+	assert.Equal(t, deliveryStatus{componentstatus.StatusRecoverableError, true}, events[0],
 		"the error is reported when the first DescribeTrails fails, before the poll interval ends: %v", events)
 	assert.Len(t, events, 1, "one recoverable error for the whole outage: %v", events)
 
