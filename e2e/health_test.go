@@ -56,9 +56,10 @@ func getHealth(port int) (healthStatus, error) {
 	return st, nil
 }
 
-// healthCollector starts the built collector with testdata/health.yaml on
-// a local stack whose bucket does not exist yet; port serves /health/status.
-func healthCollector(t *testing.T) (s *stack, col *devstack.Collector, port int) {
+// healthCollector starts the built collector with testdata/config on a
+// local stack whose bucket does not exist yet (before, optional, prepares
+// the stack first); port serves /health/status.
+func healthCollector(t *testing.T, config string, before func(*stack)) (s *stack, col *devstack.Collector, port int) {
 
 	s = &stack{bin: binary(t), start: time.Now().UTC().Add(-time.Hour)}
 	var err error
@@ -70,11 +71,14 @@ func healthCollector(t *testing.T) (s *stack, col *devstack.Collector, port int)
 	t.Cleanup(s.intake.Close)
 	port, err = devstack.FreePort()
 	require.NoError(t, err)
+	if before != nil {
+		before(s)
+	}
 
 	logPath := filepath.Join(t.TempDir(), "collector.log")
 	out, err := os.Create(logPath)
 	require.NoError(t, err)
-	col, err = devstack.StartCollector(s.bin, filepath.Join("testdata", "health.yaml"), map[string]string{
+	col, err = devstack.StartCollector(s.bin, filepath.Join("testdata", config), map[string]string{
 		"E2E_S3": s.s3.URL, "E2E_DD": s.intake.URL, "DD_API_KEY": apiKey, "E2E_HEALTH_PORT": strconv.Itoa(port),
 		"E2E_START_TIME": s.start.Format(time.RFC3339), "AWS_ACCESS_KEY_ID": "e2e", "AWS_SECRET_ACCESS_KEY": "e2e",
 		"AWS_EC2_METADATA_DISABLED": "true",
@@ -91,29 +95,37 @@ func healthCollector(t *testing.T) (s *stack, col *devstack.Collector, port int)
 	return s, col, port
 }
 
+// waitHealth waits up to timeout until /health/status on port meets cond.
+func waitHealth(t *testing.T, col *devstack.Collector, port int, timeout time.Duration, what string, cond func(healthStatus) bool) {
+	t.Helper()
+	var last healthStatus
+	var lastErr error
+	waitFor(t, col, timeout, what, func() bool {
+		last, lastErr = getHealth(port)
+		return lastErr == nil && cond(last)
+	})
+	t.Logf("%s: HTTP %d healthy=%v receiver: %s", what, last.code, last.healthy, last.receiver)
+}
+
+// unhealthy: HTTP 500, with reason in the receiver's error.
+func unhealthy(reason string) func(healthStatus) bool {
+	return func(h healthStatus) bool {
+		return h.code == http.StatusInternalServerError && !h.healthy && strings.Contains(h.receiver, reason)
+	}
+}
+
+func healthy(h healthStatus) bool {
+	return h.code == http.StatusOK && h.healthy && strings.HasPrefix(h.receiver, "StatusOK")
+}
+
 // TestHealthStatus: /health/status of the built collector turns unhealthy
 // while the trail's bucket is missing and while listing it is denied, and
 // healthy again once each is fixed.
 func TestHealthStatus(t *testing.T) {
-	s, col, port := healthCollector(t)
-	waitHealth := func(what string, cond func(healthStatus) bool) healthStatus {
+	s, col, port := healthCollector(t, "health.yaml", nil)
+	waitHealth := func(what string, cond func(healthStatus) bool) {
 		t.Helper()
-		var last healthStatus
-		var lastErr error
-		waitFor(t, col, 60*time.Second, what, func() bool {
-			last, lastErr = getHealth(port)
-			return lastErr == nil && cond(last)
-		})
-		t.Logf("%s: HTTP %d healthy=%v receiver: %s", what, last.code, last.healthy, last.receiver)
-		return last
-	}
-	unhealthy := func(reason string) func(healthStatus) bool {
-		return func(h healthStatus) bool {
-			return h.code == http.StatusInternalServerError && !h.healthy && strings.Contains(h.receiver, reason)
-		}
-	}
-	healthy := func(h healthStatus) bool {
-		return h.code == http.StatusOK && h.healthy && strings.HasPrefix(h.receiver, "StatusOK")
+		waitHealth(t, col, port, 60*time.Second, what, cond)
 	}
 
 	// The bucket does not exist yet.
@@ -128,11 +140,32 @@ func TestHealthStatus(t *testing.T) {
 	waitHealth("healthy once access is granted again", healthy)
 }
 
+// TestHealthStatusDiscovery: with trail discovery, a denied DescribeTrails
+// makes /health/status unhealthy once recovery_duration (2 s) has passed
+// since the call failed — not a poll interval (15 s) later, when the poll
+// ends — and healthy again once DescribeTrails is allowed.
+func TestHealthStatusDiscovery(t *testing.T) {
+	const pollInterval = 15 * time.Second // testdata/health_discovery.yaml
+	s, col, port := healthCollector(t, "health_discovery.yaml", func(s *stack) {
+		s.s3.AWS().PutTrail(devstack.Trail{Name: "e2e", HomeRegion: "us-east-1", Account: "111111111111", Bucket: bucket, Logging: true})
+		s.s3.AWS().Deny("DescribeTrails", true)
+	})
+	// The extension serves before the receiver starts: from here, the
+	// receiver's first poll ends no sooner than pollInterval.
+	waitFor(t, col, 60*time.Second, "the health endpoint", func() bool { _, err := getHealth(port); return err == nil })
+	waitHealth(t, col, port, pollInterval-5*time.Second, "unhealthy before the first poll interval ends", unhealthy("AccessDenied"))
+
+	tree := s.seed(t, 2, 5)
+	s.s3.AWS().Deny("DescribeTrails", false)
+	waitHealth(t, col, port, 4*pollInterval, "healthy once DescribeTrails is allowed", healthy)
+	waitFor(t, col, 60*time.Second, "the records", func() bool { return len(s.intake.Logs()) >= len(tree.IDs) })
+}
+
 // TestLagThroughBinary: the built collector's lag gauge, per trail, is
 // now − the newest eventTime delivered, computed when scraped: it grows
 // while the trail delivers nothing.
 func TestLagThroughBinary(t *testing.T) {
-	s, col, _ := healthCollector(t)
+	s, col, _ := healthCollector(t, "health.yaml", nil)
 	tree := s.seed(t, 2, 5)
 	waitFor(t, col, 60*time.Second, "the records", func() bool { return len(s.intake.Logs()) >= len(tree.IDs) })
 	var newest time.Time

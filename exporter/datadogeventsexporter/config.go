@@ -6,6 +6,9 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/config/configretry"
+	"go.opentelemetry.io/collector/exporter/exporterhelper"
 
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/internal/datadog"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/ctattr"
@@ -13,7 +16,14 @@ import (
 
 // Config is the configuration of the datadogevents exporter.
 type Config struct {
-	datadog.ExporterConfig `mapstructure:",squash"`
+	// The settings both exporters share, documented on datadog.ExporterConfig
+	// (declared here, not embedded, so that an error names its key:
+	// exporters::datadoglogs::api, not …::exporterconfig::api).
+	API          datadog.APIConfig `mapstructure:"api"`
+	datadog.HTTP `mapstructure:",squash"`
+	ExtraTags    []string                                                 `mapstructure:"extra_tags"`
+	RetryConfig  configretry.BackOffConfig                                `mapstructure:"retry_on_failure"`
+	QueueConfig  configoptional.Optional[exporterhelper.QueueBatchConfig] `mapstructure:"sending_queue"`
 	// MinPriority is the lowest priority that makes an event: low (every
 	// record) or normal (normal-priority records only).
 	MinPriority string `mapstructure:"min_priority"`
@@ -35,10 +45,14 @@ type Config struct {
 
 var _ component.Config = (*Config)(nil)
 
-// Validate checks the settings of this exporter (the collector validates
-// the embedded shared settings itself).
+// Shared returns the settings both exporters share.
+func (c *Config) Shared() *datadog.ExporterConfig {
+	return &datadog.ExporterConfig{API: c.API, ClientConfig: c.ClientConfig, ExtraTags: c.ExtraTags, RetryConfig: c.RetryConfig, QueueConfig: c.QueueConfig}
+}
+
+// Validate checks the settings of this exporter.
 func (c *Config) Validate() error {
-	var errs []error
+	errs := []error{c.Shared().Validate()}
 	if c.MinPriority != ctattr.PriorityLow && c.MinPriority != ctattr.PriorityNormal {
 		errs = append(errs, fmt.Errorf("min_priority must be low or normal, not %q", c.MinPriority))
 	}
@@ -70,7 +84,8 @@ func createDefaultConfig() component.Config {
 	// whole pipeline, logs included, to the pace of the Events API.
 	shared.QueueConfig.Get().BlockOnOverflow = false
 	return &Config{
-		ExporterConfig: shared,
+		API: shared.API, HTTP: datadog.HTTP{ClientConfig: shared.ClientConfig}, ExtraTags: shared.ExtraTags,
+		RetryConfig: shared.RetryConfig, QueueConfig: shared.QueueConfig,
 		MinPriority:    ctattr.PriorityLow,
 		SourceTypeName: "amazon cloudtrail",
 		Concurrency:    8,

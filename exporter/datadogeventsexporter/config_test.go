@@ -41,7 +41,7 @@ func TestLoadConfig(t *testing.T) {
 			v, _ := c.ClientConfig.Headers.Get("X-Team")
 			assert.Equal(t, "security", string(v))
 		}},
-		{name: "invalid", errText: []string{"api.key must be set", `min_priority must be low or normal, not "high"`,
+		{name: "invalid", errText: []string{"key must be set", `min_priority must be low or normal, not "high"`,
 			"source_type_name must be set", "concurrency must be between 1 and 64",
 			`compression must be none: the Events API takes uncompressed requests, not "gzip"`}},
 	}

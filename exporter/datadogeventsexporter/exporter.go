@@ -46,7 +46,7 @@ func newEventsExporter(set exporter.Settings, cfg *Config) (*eventsExporter, err
 	}
 	// The Events API takes uncompressed requests.
 	return &eventsExporter{
-		Exporter: datadog.NewExporter(set, &cfg.ExporterConfig, eventsURL(cfg), nil, tb.Shutdown),
+		Exporter: datadog.NewExporter(set, cfg.Shared(), eventsURL(cfg), nil, tb.Shutdown),
 		cfg:      cfg,
 		tb:       tb,
 		now:      time.Now,

@@ -31,7 +31,7 @@ func createEventsExporter(ctx context.Context, set exporter.Settings, c componen
 		return nil, err
 	}
 	// Shed before splitting, so that each part that finds the queue full is shed alone.
-	return datadog.NewLogs(ctx, set, cfg, &cfg.ExporterConfig, exp.Exporter, exp.pushLogs, func(helper exporter.Logs) exporter.Logs {
+	return datadog.NewLogs(ctx, set, cfg, cfg.Shared(), exp.Exporter, exp.pushLogs, func(helper exporter.Logs) exporter.Logs {
 		return &shedding{Logs: helper, exp: exp, after: cfg.ShedAfter}
 	})
 }

@@ -6,6 +6,9 @@ import (
 	"strings"
 
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/config/configretry"
+	"go.opentelemetry.io/collector/exporter/exporterhelper"
 
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/internal/datadog"
 )
@@ -19,7 +22,14 @@ const (
 
 // Config is the configuration of the datadoglogs exporter.
 type Config struct {
-	datadog.ExporterConfig `mapstructure:",squash"`
+	// The settings both exporters share, documented on datadog.ExporterConfig
+	// (declared here, not embedded, so that an error names its key:
+	// exporters::datadoglogs::api, not …::exporterconfig::api).
+	API          datadog.APIConfig `mapstructure:"api"`
+	datadog.HTTP `mapstructure:",squash"`
+	ExtraTags    []string                                                 `mapstructure:"extra_tags"`
+	RetryConfig  configretry.BackOffConfig                                `mapstructure:"retry_on_failure"`
+	QueueConfig  configoptional.Optional[exporterhelper.QueueBatchConfig] `mapstructure:"sending_queue"`
 	// MaxPayloadBytes bounds one request's uncompressed size (at most 5 MB).
 	MaxPayloadBytes int `mapstructure:"max_payload_bytes"`
 	// MaxEntries bounds the log entries of one request (at most 1000).
@@ -38,6 +48,11 @@ type Config struct {
 }
 
 var _ component.Config = (*Config)(nil)
+
+// Shared returns the settings both exporters share.
+func (c *Config) Shared() *datadog.ExporterConfig {
+	return &datadog.ExporterConfig{API: c.API, ClientConfig: c.ClientConfig, ExtraTags: c.ExtraTags, RetryConfig: c.RetryConfig, QueueConfig: c.QueueConfig}
+}
 
 // CloudTrailConfig is the `cloudtrail` section: how the reserved fields of
 // a CloudTrail entry are set. The defaults are what Datadog's Forwarder
@@ -71,11 +86,10 @@ func (c *CloudTrailConfig) Validate() error {
 	return nil
 }
 
-// Validate checks the settings of this exporter (the collector validates
-// the embedded shared settings itself).
+// Validate checks the settings of this exporter.
 func (c *Config) Validate() error {
-	var errs []error
-	if _, err := c.Compressor(); err != nil {
+	errs := []error{c.Shared().Validate()}
+	if _, err := c.Shared().Compressor(); err != nil {
 		errs = append(errs, err)
 	}
 	if c.MaxPayloadBytes < 1000 || c.MaxPayloadBytes > maxPayloadBytes {
@@ -99,7 +113,8 @@ func createDefaultConfig() component.Config {
 	// gzip by default: measured against zstd in the README ("Compression").
 	shared.ClientConfig.Compression = datadog.CompressionGzip
 	return &Config{
-		ExporterConfig:  shared,
+		API: shared.API, HTTP: datadog.HTTP{ClientConfig: shared.ClientConfig}, ExtraTags: shared.ExtraTags,
+		RetryConfig: shared.RetryConfig, QueueConfig: shared.QueueConfig,
 		MaxPayloadBytes: maxPayloadBytes,
 		MaxEntries:      maxEntries,
 		DDSource:        "cloudtrail",

@@ -56,8 +56,8 @@ func TestLoadConfig(t *testing.T) {
 			assert.Equal(t, time.Second, c.RetryConfig.InitialInterval)
 			assert.Equal(t, 4, c.QueueConfig.Get().NumConsumers)
 		}},
-		{name: "no_key", errText: []string{"api.key must be set"}},
-		{name: "invalid", errText: []string{`api.site "datadog.com" is not a Datadog site; use one of: datadoghq.com, datadoghq.eu`,
+		{name: "no_key", errText: []string{"key must be set"}},
+		{name: "invalid", errText: []string{`site "datadog.com" is not a Datadog site; use one of: datadoghq.com, datadoghq.eu`,
 			"endpoint must be an http:// or https:// URL", `compression must be gzip, zstd or none, not "lz4"`,
 			"max_payload_bytes must be between", "max_entries must be between", "ddsource must be set", `"bad tag" is not a tag`,
 			`cloudtrail.service must be a service name without spaces or commas, not ""`, "timeout must not be negative"}},

@@ -32,7 +32,7 @@ type logsExporter struct {
 }
 
 func newLogsExporter(set exporter.Settings, cfg *Config) (*logsExporter, error) {
-	zip, err := cfg.Compressor()
+	zip, err := cfg.Shared().Compressor()
 	if err != nil {
 		return nil, err
 	}
@@ -42,7 +42,7 @@ func newLogsExporter(set exporter.Settings, cfg *Config) (*logsExporter, error) 
 	}
 	url := datadog.LogsURL(cfg.API.Site, cfg.ClientConfig.Endpoint)
 	return &logsExporter{
-		Exporter: datadog.NewExporter(set, &cfg.ExporterConfig, url, zip, tb.Shutdown),
+		Exporter: datadog.NewExporter(set, cfg.Shared(), url, zip, tb.Shutdown),
 		cfg:      cfg,
 		tb:       tb,
 		now:      time.Now,

@@ -22,5 +22,5 @@ func createLogsExporter(ctx context.Context, set exporter.Settings, c component.
 	if err != nil {
 		return nil, err
 	}
-	return datadog.NewLogs(ctx, set, cfg, &cfg.ExporterConfig, exp.Exporter, exp.pushLogs, nil)
+	return datadog.NewLogs(ctx, set, cfg, cfg.Shared(), exp.Exporter, exp.pushLogs, nil)
 }

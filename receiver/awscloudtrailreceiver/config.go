@@ -62,6 +62,10 @@ type Config struct {
 	// Integrity verifies the trails' digest files (integrity.go).
 	Integrity IntegrityConfig `mapstructure:"integrity"`
 
+	// decodeErrs are the mistakes Unmarshal found but decoded past (a
+	// duration without a unit), for Validate to report with the others.
+	decodeErrs []error
+
 	// prevent unkeyed literal initialization
 	_ struct{}
 }
@@ -130,7 +134,7 @@ type PriorityConfig struct {
 // Validate checks the configuration. The sections (discovery, sqs, each
 // trail, priority) validate themselves, so the collector names their path.
 func (c *Config) Validate() error {
-	var errs []error
+	errs := append([]error(nil), c.decodeErrs...)
 	if err := checkRegion("region", c.Region); err != nil {
 		errs = append(errs, err)
 	}

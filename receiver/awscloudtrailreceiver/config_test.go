@@ -132,7 +132,7 @@ func TestValidateFiles(t *testing.T) {
 		notText []string
 		check   func(t *testing.T, cfg *Config)
 	}{
-		{file: "poll_interval_no_unit.yaml", errText: []string{"poll_interval 5 is a number without a unit"}},
+		{file: "poll_interval_no_unit.yaml", is: []error{ErrDurationUnit}, errText: []string{"poll_interval 5 is a number without a unit"}},
 		{file: "poll_interval_too_short.yaml", is: []error{ErrPollInterval}, errText: []string{"poll_interval 2s is shorter than the minimum (10s"}},
 		{file: "poll_interval_vpc_endpoint.yaml", is: []error{ErrPollInterval}, errText: []string{"poll_interval 1s"}},
 		{file: "poll_interval_local.yaml", check: func(t *testing.T, cfg *Config) {
@@ -161,17 +161,24 @@ func TestValidateFiles(t *testing.T) {
 			assert.True(t, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC).Equal(cfg.startTime(time.Now())))
 		}},
 		{file: "start_time_invalid.yaml", is: []error{ErrStartTime}, errText: []string{`start_time "yesterday" is not an RFC 3339 time`}},
-		{file: "sqs_durations_no_unit.yaml", errText: []string{"sqs.visibility_timeout 300 is a number without a unit"}},
+		{file: "sqs_durations_no_unit.yaml", is: []error{ErrDurationUnit}, errText: []string{"sqs.visibility_timeout 300 is a number without a unit"},
+			notText: []string{"visibility_timeout 300ns", "done_window"}},
+		{file: "no_unit_and_other_mistakes.yaml", is: []error{ErrDurationUnit, ErrRegion, ErrBucket}, errText: []string{
+			"poll_interval 5 is a number without a unit: write it as a duration, such as 30s, 5m or 1h",
+			"discovery.refresh_interval 900 is a number without a unit",
+			`region "us-east1" is not an AWS region name`,
+			`trails::0: bucket "s3://my-bucket/AWSLogs/" is not an S3 bucket name`,
+		}, notText: []string{"shorter than the minimum", "refresh_interval 900ns"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
 			cm, err := confmaptest.LoadConf(filepath.Join("testdata", "validate", tt.file))
 			require.NoError(t, err)
 			cfg := NewFactory().CreateDefaultConfig().(*Config)
-			err = cm.Unmarshal(cfg)
-			if err == nil {
-				err = confmap.Validate(cfg)
-			}
+			// Decoding does not stop at a mistake: every one is reported
+			// by the validation, in one run.
+			require.NoError(t, cm.Unmarshal(cfg))
+			err = confmap.Validate(cfg)
 			if tt.check != nil {
 				require.NoError(t, err)
 				tt.check(t, cfg)

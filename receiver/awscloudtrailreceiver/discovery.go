@@ -109,9 +109,9 @@ func (t *trailFinder) organizationID(ctx context.Context) string {
 	return id
 }
 
-// logAWSError logs a failed discovery call and records it for the
-// component status.
+// logAWSError logs a failed discovery call and reports it to the
+// component status at once (status.go: failAtOnce).
 func (t *trailFinder) logAWSError(call, resource, action string, err error) {
-	t.tel.noteError(err)
+	t.tel.failNow(err)
 	logAWSError(t.tel.logger, zapcore.ErrorLevel, awsCall{call, resource, action, "it is tried again at the next refresh"}, err)
 }

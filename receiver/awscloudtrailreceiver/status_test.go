@@ -80,3 +80,41 @@ func TestStatusAccessDenied(t *testing.T) {
 	}, waitFor, 5*time.Millisecond)
 	require.NoError(t, h.stop())
 }
+
+// TestStatusDiscoveryDenied: a denied DescribeTrails puts the receiver in
+// a recoverable error at once — when the first region's call fails, not at
+// the end of the poll interval (so /health/status does not stay healthy
+// for a poll interval or longer) — reported once while it lasts, and OK
+// after discovery works again and the trail's records are read.
+func TestStatusDiscoveryDenied(t *testing.T) {
+	s3srv := startS3(t)
+	apis := s3srv.AWS()
+	require.NoError(t, s3srv.CreateBucket("bucket-a"))
+	apis.PutTrail(devstack.Trail{Name: "a", HomeRegion: "us-east-1", Account: "111111111111", Bucket: "bucket-a", Logging: true})
+	want := putTree(t, s3srv, "bucket-a", "", "", []string{"111111111111"}, []string{"us-east-1"}, 110)
+	apis.Deny("DescribeTrails", true)
+
+	sk := newSink()
+	// With each status, the host records whether the emulator had answered
+	// only the first DescribeTrails when it was reported.
+	firstCallOnly := func() bool { return apis.Calls("DescribeTrails") == 1 }
+	host := &deliveryStatusHost{Host: componenttest.NewNopHost(), delivered: firstCallOnly}
+	cfg := discoveryConfig(s3srv.URL) // three discovery regions: three calls per refresh
+	h := startReceiver(t, cfg, sk, host)
+
+	require.Eventually(t, func() bool { return apis.Calls("DescribeTrails") >= 4*len(cfg.Discovery.Regions) }, waitFor, 5*time.Millisecond,
+		"discovery is tried again at every poll while it fails")
+	events := host.all()
+	require.NotEmpty(t, events)
+	assert.Equal(t, deliveryStatus{componentstatus.StatusRecoverableError, true}, events[0],
+		"the error is reported when the first DescribeTrails fails, before the poll interval ends: %v", events)
+	assert.Len(t, events, 1, "one recoverable error for the whole outage: %v", events)
+
+	apis.Deny("DescribeTrails", false)
+	require.Eventually(t, func() bool {
+		ev := host.all()
+		return hasAll(sk, want) && ev[len(ev)-1].status == componentstatus.StatusOK
+	}, waitFor, 5*time.Millisecond)
+	require.NoError(t, h.stop())
+	assertExactlyOnce(t, sk, want)
+}

@@ -53,33 +53,48 @@ var (
 	bucketRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{1,253}[A-Za-z0-9]$`)
 )
 
-// durationKeys are the duration settings, as confmap paths.
-var durationKeys = []string{
-	"poll_interval", "lookback", "discovery::refresh_interval",
-	"sqs::wait_time", "sqs::visibility_timeout", "sqs::done_window",
+// durationKeys are the duration settings, as confmap paths, with the
+// field each sets.
+var durationKeys = []struct {
+	key   string
+	field func(*Config) *time.Duration
+}{
+	{"poll_interval", func(c *Config) *time.Duration { return &c.PollInterval }},
+	{"lookback", func(c *Config) *time.Duration { return &c.Lookback }},
+	{"discovery::refresh_interval", func(c *Config) *time.Duration { return &c.Discovery.RefreshInterval }},
+	{"sqs::wait_time", func(c *Config) *time.Duration { return &c.SQS.GetOrInsertDefault().WaitTime }},
+	{"sqs::visibility_timeout", func(c *Config) *time.Duration { return &c.SQS.GetOrInsertDefault().VisibilityTimeout }},
+	{"sqs::done_window", func(c *Config) *time.Duration { return &c.SQS.GetOrInsertDefault().DoneWindow }},
 }
 
 // Unmarshal reads the configuration. Beyond the default decoding it
 // accepts start_time as a YAML timestamp (unquoted, which YAML reads as a
 // time rather than a string) and refuses a duration written as a bare
-// number, which would otherwise be read as nanoseconds.
+// number, which would otherwise be read as nanoseconds (the collector's
+// own decoding, v0.160.0, accepts `poll_interval: 5` as 5ns). The refusal
+// is not a decoding error, which would stop `validate` before the other
+// mistakes of the file: the setting keeps its default and Validate
+// reports the bare number with the rest.
 func (c *Config) Unmarshal(conf *confmap.Conf) error {
+	c.decodeErrs = nil
+	fixes := map[string]any{}
 	if t, ok := conf.Get("start_time").(time.Time); ok {
-		if err := conf.Merge(confmap.NewFromStringMap(map[string]any{"start_time": t.Format(time.RFC3339Nano)})); err != nil {
-			return err
-		}
+		fixes["start_time"] = t.Format(time.RFC3339Nano)
 	}
-	var errs []error
-	for _, k := range durationKeys {
-		switch v := conf.Get(k).(type) {
+	defaults := createDefaultConfig().(*Config)
+	for _, d := range durationKeys {
+		switch v := conf.Get(d.key).(type) {
 		case int, int64, uint64, float64:
 			if fmt.Sprint(v) != "0" {
-				errs = append(errs, fmt.Errorf("%s %v %w", strings.ReplaceAll(k, confmap.KeyDelimiter, "."), v, ErrDurationUnit))
+				c.decodeErrs = append(c.decodeErrs, fmt.Errorf("%s %v %w", strings.ReplaceAll(d.key, confmap.KeyDelimiter, "."), v, ErrDurationUnit))
+				fixes[d.key] = d.field(defaults).String()
 			}
 		}
 	}
-	if len(errs) > 0 {
-		return errors.Join(errs...)
+	if len(fixes) > 0 {
+		if err := conf.Merge(confmap.NewFromStringMap(fixes)); err != nil {
+			return err
+		}
 	}
 	return conf.Unmarshal(c)
 }

@@ -26,13 +26,13 @@ const (
 	maxQueueBytes = 6 << 20
 )
 
-// shared returns the settings both exporters embed.
+// shared returns the settings both exporters share.
 func shared(t *testing.T, cfg component.Config) datadog.ExporterConfig {
 	switch c := cfg.(type) {
 	case *datadoglogsexporter.Config:
-		return c.ExporterConfig
+		return *c.Shared()
 	case *datadogeventsexporter.Config:
-		return c.ExporterConfig
+		return *c.Shared()
 	}
 	t.Fatalf("unexpected config %T", cfg)
 	return datadog.ExporterConfig{}

@@ -14,25 +14,38 @@ import (
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 )
 
-// ExporterConfig is the configuration both exporters share; each embeds it
-// with `mapstructure:",squash"`.
+// ExporterConfig is the configuration both exporters share, as the run-time
+// part they share (NewExporter, NewLogs) reads it. Each exporter declares
+// these fields in its own Config, with the same keys, and returns them with
+// Shared; it does not embed this struct: the collector names a validation
+// error by the path of Go fields, and an embedded (squashed) struct adds
+// its type name to the path (exporters::datadogevents::exporterconfig::api
+// instead of exporters::datadogevents::api).
 type ExporterConfig struct {
 	// API holds the key and the site.
 	API APIConfig `mapstructure:"api"`
-	// ClientConfig is the collector's HTTP client configuration, as in
-	// contrib's Datadog components: endpoint (the base URL instead of the
-	// site's, for proxies and tests), proxy_url, tls, timeout (of one
-	// request), headers, auth, connection pool. Its compression is not used
-	// to compress requests: the exporters compress themselves. A named
-	// field, so that ClientConfig's Unmarshal is not promoted to the
-	// exporters' configurations (it would decode only its own fields).
-	ClientConfig confighttp.ClientConfig `mapstructure:",squash"`
+	// ClientConfig is the HTTP client configuration (see HTTP).
+	ClientConfig confighttp.ClientConfig
 	// ExtraTags are added to every log or event ("env:prod").
 	ExtraTags []string `mapstructure:"extra_tags"`
 	// RetryConfig retries 408/429/5xx and network errors with backoff.
 	RetryConfig configretry.BackOffConfig `mapstructure:"retry_on_failure"`
 	// QueueConfig is the sending queue; it can be persisted in a storage extension.
 	QueueConfig configoptional.Optional[exporterhelper.QueueBatchConfig] `mapstructure:"sending_queue"`
+}
+
+// HTTP holds the collector's HTTP client configuration, as in contrib's
+// Datadog components: endpoint (the base URL instead of the site's, for
+// proxies and tests), proxy_url, tls, timeout (of one request), headers,
+// auth, connection pool. Its compression is not used to compress requests:
+// the exporters compress themselves. Each exporter embeds HTTP with
+// `mapstructure:",squash"`, and HTTP holds ClientConfig as a named,
+// squashed field, so that the collector's decoder does not call
+// ClientConfig's Unmarshal: squashed straight into a component's
+// configuration, that Unmarshal decodes its own keys and the decoder then
+// ignores every key it does not know (a typo would pass unnoticed).
+type HTTP struct {
+	ClientConfig confighttp.ClientConfig `mapstructure:",squash"`
 }
 
 // DefaultQueueSize is the default capacity of a sending queue, in log
@@ -87,7 +100,9 @@ func (c *ExporterConfig) HTTPClient(ctx context.Context, host component.Host, se
 	return cc.ToClient(ctx, ext, set)
 }
 
-// Validate checks the shared settings (the collector validates API itself).
+// Validate checks the shared settings that have no Validate of their own;
+// each exporter's Validate calls it (the collector validates API,
+// ClientConfig, RetryConfig and QueueConfig through the exporter's fields).
 func (c *ExporterConfig) Validate() error {
 	var errs []error
 	if c.ClientConfig.Timeout < 0 {

@@ -43,10 +43,10 @@ type APIConfig struct {
 func (c *APIConfig) Validate() error {
 	var errs []error
 	if strings.TrimSpace(string(c.Key)) == "" {
-		errs = append(errs, errors.New("api.key must be set (for example key: ${env:DD_API_KEY})"))
+		errs = append(errs, errors.New("key must be set (for example key: ${env:DD_API_KEY})"))
 	}
 	if !slices.Contains(Sites, c.Site) {
-		errs = append(errs, fmt.Errorf("api.site %q is not a Datadog site; use one of: %s", c.Site, strings.Join(Sites, ", ")))
+		errs = append(errs, fmt.Errorf("site %q is not a Datadog site; use one of: %s", c.Site, strings.Join(Sites, ", ")))
 	}
 	return errors.Join(errs...)
 }

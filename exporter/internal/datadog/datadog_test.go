@@ -91,6 +91,6 @@ func TestAPIConfigValidate(t *testing.T) {
 	assert.NoError(t, (&APIConfig{Key: "k", Site: "datadoghq.eu"}).Validate())
 	err := (&APIConfig{Key: " ", Site: "example.com"}).Validate()
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "api.key must be set")
+	assert.Contains(t, err.Error(), "key must be set")
 	assert.Contains(t, err.Error(), "us2.ddog-gov.com")
 }
