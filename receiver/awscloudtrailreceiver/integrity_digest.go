@@ -138,19 +138,23 @@ func (v *verifier) verify(ctx context.Context, region string, s integrity.Signed
 	if !ok {
 		return fmt.Errorf("%w: no CloudTrail client", errKeys)
 	}
-	out, lerr := api.ListPublicKeys(ctx, &cloudtrail.ListPublicKeysInput{StartTime: aws.Time(s.Digest.Start), EndTime: aws.Time(s.Digest.End)})
-	if lerr != nil {
-		logAWSError(v.logger, zapcore.ErrorLevel, awsCall{"ListPublicKeys", "CloudTrail in " + region, "cloudtrail:ListPublicKeys", "digests are checked again later"},
-			lerr, zap.String("region", region))
-		return fmt.Errorf("%w: %v", errKeys, lerr)
-	}
-	for _, k := range out.PublicKeyList {
-		pk, perr := integrity.ParsePublicKey(aws.ToString(k.Fingerprint), k.Value, aws.ToTime(k.ValidityStartTime), aws.ToTime(k.ValidityEndTime))
-		if perr != nil {
-			v.logger.Warn("Cannot parse a CloudTrail public key", zap.String("region", region), zap.Error(perr))
-			continue
+	// Every page: the key may be on any of them.
+	pages := cloudtrail.NewListPublicKeysPaginator(api, &cloudtrail.ListPublicKeysInput{StartTime: aws.Time(s.Digest.Start), EndTime: aws.Time(s.Digest.End)})
+	for pages.HasMorePages() {
+		out, lerr := pages.NextPage(ctx)
+		if lerr != nil {
+			logAWSError(v.logger, zapcore.ErrorLevel, awsCall{"ListPublicKeys", "CloudTrail in " + region, "cloudtrail:ListPublicKeys", "digests are checked again later"},
+				lerr, zap.String("region", region))
+			return fmt.Errorf("%w: %v", errKeys, lerr)
 		}
-		ring.Add(pk)
+		for _, k := range out.PublicKeyList {
+			pk, perr := integrity.ParsePublicKey(aws.ToString(k.Fingerprint), k.Value, aws.ToTime(k.ValidityStartTime), aws.ToTime(k.ValidityEndTime))
+			if perr != nil {
+				v.logger.Warn("Cannot parse a CloudTrail public key", zap.String("region", region), zap.Error(perr))
+				continue
+			}
+			ring.Add(pk)
+		}
 	}
 	if err = integrity.Verify(s, ring); errors.Is(err, integrity.ErrUnknownKey) {
 		v.misses[miss] = time.Now()
