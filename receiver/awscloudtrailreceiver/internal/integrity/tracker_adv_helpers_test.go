@@ -19,6 +19,7 @@ type advEnv struct {
 	t        *testing.T
 	s        *FolderState
 	deleted  map[string]bool // log keys deleted from the bucket
+	checks   []string        // log keys whose existence was checked (overdue)
 	findings []string        // "status key"
 	verified int
 	grace    time.Duration
@@ -46,8 +47,28 @@ func (e *advEnv) collect(o Outcome) {
 		e.findings = append(e.findings, f.Status+" "+f.Key)
 	}
 	sw := e.s.Sweep(e.grace, e.window)
+	for _, o := range sw.Overdue {
+		// The receiver's HeadObject.
+		res := Exists
+		if e.deleted[o.Key] {
+			res = Gone
+		}
+		e.checks = append(e.checks, o.Key)
+		c, _ := e.s.Confirm(o, res, e.window)
+		sw.Findings = append(sw.Findings, c.Findings...)
+	}
 	for _, f := range sw.Findings {
 		e.findings = append(e.findings, f.Status+" "+f.Key)
+	}
+}
+
+// list announces digests as polling does: it lists a day of digests
+// before processing them.
+func (e *advEnv) list(ds ...trailgen.SignedDigest) {
+	e.restart()
+	for _, d := range ds {
+		dk, _ := ParseDigestKey(d.Key)
+		e.s.Announce(d.Key, dk.End)
 	}
 }
 
