@@ -16,14 +16,16 @@ import (
 // apply, expect the unseen files that exist; file: read; sweep after every
 // change), with a restart (JSON round trip) before every step.
 type advEnv struct {
-	t        *testing.T
-	s        *FolderState
-	deleted  map[string]bool // log keys deleted from the bucket
-	checks   []string        // log keys whose existence was checked (overdue)
-	findings []string        // "status key"
-	verified int
-	grace    time.Duration
-	window   time.Duration
+	t       *testing.T
+	s       *FolderState
+	deleted map[string]bool // log keys deleted from the bucket
+	checks  []string        // log keys whose existence was checked (overdue)
+	// failChecks is the number of next checks that fail (Unknown).
+	failChecks int
+	findings   []string // "status key"
+	verified   int
+	grace      time.Duration
+	window     time.Duration
 }
 
 func newAdvEnv(t *testing.T) *advEnv {
@@ -50,7 +52,11 @@ func (e *advEnv) collect(o Outcome) {
 	for _, o := range sw.Overdue {
 		// The receiver's HeadObject.
 		res := Exists
-		if e.deleted[o.Key] {
+		switch {
+		case e.failChecks > 0:
+			e.failChecks--
+			res = Unknown
+		case e.deleted[o.Key]:
 			res = Gone
 		}
 		e.checks = append(e.checks, o.Key)
