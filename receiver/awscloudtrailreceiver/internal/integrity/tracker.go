@@ -297,6 +297,7 @@ func (s *FolderState) MarkInvalid(key string, start, end time.Time, files []LogF
 func (s *FolderState) Sweep(grace, window time.Duration) Outcome {
 	s.init()
 	cut := s.now().Add(-window)
+	seenCut := s.seenClock().Add(-window)
 	var out Outcome
 	if len(s.Seen) > 0 {
 		covers := s.covers()
@@ -311,7 +312,7 @@ func (s *FolderState) Sweep(grace, window time.Duration) Outcome {
 				delete(s.Seen, k)
 				continue
 			}
-			if seen.FileTime.Before(cut) {
+			if seen.FileTime.Before(seenCut) {
 				delete(s.Seen, k)
 			}
 		}
@@ -342,6 +343,24 @@ func (s *FolderState) Sweep(grace, window time.Duration) Outcome {
 		}
 	}
 	return out
+}
+
+// seenClock is the clock the files read and not listed expire on: the
+// state's clock, or, while no digest was verified (a trail without log
+// file validation: nothing can be decided), the newest time of a file read
+// that is not ahead of the wall clock, so that the state stays bounded.
+func (s *FolderState) seenClock() time.Time {
+	if now := s.now(); !now.IsZero() {
+		return now
+	}
+	limit := time.Now().Add(time.Hour)
+	var c time.Time
+	for _, seen := range s.Seen {
+		if seen.FileTime.After(c) && !seen.FileTime.After(limit) {
+			c = seen.FileTime
+		}
+	}
+	return c
 }
 
 // now is the state's clock: the newest end of a verified digest or time of

@@ -192,3 +192,22 @@ func TestAdvForgedDigestWideRange(t *testing.T) {
 	}
 	e.want(3)
 }
+
+// TestAdvNoDigestsStateBounded: a folder whose trail has no log file
+// validation (no digest ever comes) keeps no more than a window of the
+// files read, and a file named years ahead does not expire the others.
+func TestAdvNoDigestsStateBounded(t *testing.T) {
+	tr := &advTrail{t: t, name: "t", files: 10}
+	e := newAdvEnv(t)
+	e.window = 4 * time.Hour
+	e.read(trailgen.Key("", "", acct, "CloudTrail", region, time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC), "future"), time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC), []byte("injected"))
+	for h := range 48 {
+		for i := range tr.files {
+			e.read(tr.fileKey(h, i), tr.fileTime(h, i), tr.content(h, i))
+		}
+		if n := len(e.s.Seen); h >= 4 && (n > 6*tr.files || n < 4*tr.files) {
+			t.Fatalf("hour %d: %d files kept for a window of 4h", h, n)
+		}
+	}
+	e.want(0)
+}
