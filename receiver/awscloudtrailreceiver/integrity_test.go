@@ -175,27 +175,16 @@ func TestIntegrityTampering(t *testing.T) {
 		}
 	}
 	require.GreaterOrEqual(t, len(east), 6)
-	eastFiles := func(digest string) []string {
-		body, err := s3srv.Get(signedBucket, digest)
-		require.NoError(t, err)
-		d, _, err := integrity.ParseDigest(body)
-		require.NoError(t, err)
-		var keys []string
-		for _, f := range d.LogFiles {
-			keys = append(keys, f.S3Object)
-		}
-		return keys
-	}
 	var want []string
 	// Modified: a file's records changed (re-gzipped).
-	modified := eastFiles(east[0])[0]
+	modified := listedBy(t, s3srv, east[0])[0]
 	body, err := s3srv.Get(signedBucket, modified)
 	require.NoError(t, err)
 	raw := gunzip(t, body)
 	require.NoError(t, s3srv.Put(signedBucket, modified, devstack.Gzip(bytes.Replace(raw, []byte(`"eventVersion":"1.09"`), []byte(`"eventVersion":"1.10"`), 1))))
 	want = append(want, integrity.StatusModified+" "+modified)
 	// Missing: a file deleted.
-	deleted := eastFiles(east[1])[1]
+	deleted := listedBy(t, s3srv, east[1])[1]
 	require.NoError(t, s3srv.Delete(signedBucket, deleted))
 	want = append(want, integrity.StatusMissing+" "+deleted)
 	// Unsigned: a file injected into the first hour.

@@ -183,3 +183,16 @@ func (tr *advTrail) sign(h int, files [][2]int) trailgen.SignedDigest {
 	tr.ds = append(tr.ds, d)
 	return d
 }
+
+// deliver has the trails deliver their files of hours [0, hours), read as
+// they come, and sign the digest of each hour.
+func (e *advEnv) deliver(hours int, trails ...*advTrail) {
+	for h := range hours {
+		for _, tr := range trails {
+			for i := range tr.files {
+				e.read(tr.fileKey(h, i), tr.fileTime(h, i), tr.content(h, i))
+			}
+			tr.sign(h, nil)
+		}
+	}
+}

@@ -18,14 +18,7 @@ func TestAdvMultipleTrailsOneFolder(t *testing.T) {
 	a := &advTrail{t: t, name: "a_mgmt", files: 2}
 	b := &advTrail{t: t, name: "b_data", files: 2}
 	e := newAdvEnv(t)
-	for h := range 6 {
-		for i := range 2 {
-			e.read(a.fileKey(h, i), a.fileTime(h, i), a.content(h, i))
-			e.read(b.fileKey(h, i), b.fileTime(h, i), b.content(h, i))
-		}
-		a.sign(h, nil)
-		b.sign(h, nil)
-	}
+	e.deliver(6, a, b)
 	e.list(append(append([]trailgen.SignedDigest(nil), a.ds...), b.ds...)...)
 	for _, d := range a.ds {
 		e.digest(d, a.ds...)
@@ -43,12 +36,7 @@ func TestAdvMultipleTrailsInjected(t *testing.T) {
 	b := &advTrail{t: t, name: "b", files: 1}
 	x := &advTrail{t: t, name: "x", files: 1}
 	e := newAdvEnv(t)
-	for h := range 4 {
-		e.read(a.fileKey(h, 0), a.fileTime(h, 0), a.content(h, 0))
-		e.read(b.fileKey(h, 0), b.fileTime(h, 0), b.content(h, 0))
-		a.sign(h, nil)
-		b.sign(h, nil)
-	}
+	e.deliver(4, a, b)
 	e.read(x.fileKey(0, 0), x.fileTime(0, 0), []byte("injected"))
 	e.list(append(append([]trailgen.SignedDigest(nil), a.ds...), b.ds...)...)
 	for _, d := range a.ds {
@@ -72,14 +60,7 @@ func TestAdvMultipleTrailsNotListed(t *testing.T) {
 			b := &advTrail{t: t, name: "b", files: 2}
 			x := &advTrail{t: t, name: "x", files: 1}
 			e := newAdvEnv(t)
-			for h := range 8 {
-				for i := range 2 {
-					e.read(a.fileKey(h, i), a.fileTime(h, i), a.content(h, i))
-					e.read(b.fileKey(h, i), b.fileTime(h, i), b.content(h, i))
-				}
-				a.sign(h, nil)
-				b.sign(h, nil)
-			}
+			e.deliver(8, a, b)
 			e.read(x.fileKey(2, 0), x.fileTime(2, 0), []byte("injected"))
 			// b's digest of hour h comes with a's of hour h+lag.
 			type step struct {
