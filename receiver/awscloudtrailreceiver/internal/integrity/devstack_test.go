@@ -123,3 +123,38 @@ func TestSignedTreeThroughEmulators(t *testing.T) {
 		}
 	}
 }
+
+// TestPublicKeysPagedThroughEmulator: the emulator serves ListPublicKeys in
+// pages when told to; the SDK's paginator walks them all.
+func TestPublicKeysPagedThroughEmulator(t *testing.T) {
+	kp, _ := keys(t)
+	srv, err := devstack.StartS3("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	for _, k := range kp {
+		srv.AWS().AddPublicKey(k)
+	}
+	srv.AWS().SetPublicKeyPageSize(1)
+	ctc := cloudtrail.New(cloudtrail.Options{Region: region, BaseEndpoint: aws.String(srv.URL), Credentials: credentials.NewStaticCredentialsProvider("a", "b", "")})
+	in := &cloudtrail.ListPublicKeysInput{StartTime: aws.Time(t0), EndTime: aws.Time(t0.Add(5 * time.Hour))}
+	first, err := ctc.ListPublicKeys(context.Background(), in)
+	if err != nil || len(first.PublicKeyList) != 1 || first.NextToken == nil {
+		t.Fatalf("first page: %v, %v", first, err)
+	}
+	var got []string
+	pages := cloudtrail.NewListPublicKeysPaginator(ctc, in)
+	for pages.HasMorePages() {
+		out, err := pages.NextPage(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range out.PublicKeyList {
+			got = append(got, aws.ToString(k.Fingerprint))
+		}
+	}
+	if len(got) != 2 || got[0] != kp[0].Fingerprint || got[1] != kp[1].Fingerprint {
+		t.Fatalf("fingerprints %v, want those of both keys", got)
+	}
+}
