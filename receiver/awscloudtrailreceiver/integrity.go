@@ -34,8 +34,10 @@ type IntegrityConfig struct {
 	// Enabled verifies the trails' digest files and the log files read.
 	Enabled bool `mapstructure:"enabled"`
 	// GracePeriod is how long after a log file's time a digest may still
-	// list it: a file read that no digest lists once a digest ending more
-	// than GracePeriod after its time was verified is reported unsigned.
+	// list it: a file read that no digest lists is reported unsigned once
+	// the digests of every trail live at its time cover its time and
+	// GracePeriod after it, and the folder's newest digest ends GracePeriod
+	// later still (see the README, "When a file is unsigned").
 	GracePeriod time.Duration `mapstructure:"grace_period"`
 	// Window is how long the state of files and digests is kept.
 	Window time.Duration `mapstructure:"window"`
