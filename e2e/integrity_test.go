@@ -20,22 +20,33 @@ import (
 // signedStack seeds a trail with log file validation (hourly signed
 // digests, a key rotation in the middle) over the last seven hours.
 func signedStack(t *testing.T, perFile int) (*stack, devstack.Tree) {
-	s := newStack(t)
+	s, keys, end := newSignedStack(t)
+	return s, seedSigned(t, s.s3, keys, end, perFile, "management-events", 77)
+}
+
+// newSignedStack returns a stack whose CloudTrail emulator serves two
+// signing keys (a rotation four hours ago), and the end of the trees to seed.
+func newSignedStack(t *testing.T) (s *stack, keys []*trailgen.KeyPair, end time.Time) {
+	s = newStack(t)
 	now := time.Now().UTC()
 	s.start = now.Add(-8 * time.Hour)
-	end := now.Add(-70 * time.Minute)
 	a, err := trailgen.NewKeyPair(now.Add(-48*time.Hour), now.Add(-4*time.Hour))
 	require.NoError(t, err)
 	b, err := trailgen.NewKeyPair(now.Add(-4*time.Hour), time.Time{})
 	require.NoError(t, err)
 	s.s3.AWS().AddPublicKey(a)
 	s.s3.AWS().AddPublicKey(b)
-	tree, err := devstack.SeedTrailTree(s.s3, devstack.TreeSpec{Bucket: bucket, Accounts: []string{"111111111111"}, Regions: []string{"us-east-1", "eu-west-1"},
-		Files: 18, Every: 20 * time.Minute, End: end, RecordsPerFile: perFile, Keys: []*trailgen.KeyPair{a, b}, Trail: "management-events", Seed: 77})
+	return s, []*trailgen.KeyPair{a, b}, now.Add(-70 * time.Minute)
+}
+
+// seedSigned seeds into s3srv the signed tree of one trail.
+func seedSigned(t *testing.T, s3srv *devstack.S3Server, keys []*trailgen.KeyPair, end time.Time, perFile int, trail string, seed uint64) devstack.Tree {
+	tree, err := devstack.SeedTrailTree(s3srv, devstack.TreeSpec{Bucket: bucket, Accounts: []string{"111111111111"}, Regions: []string{"us-east-1", "eu-west-1"},
+		Files: 18, Every: 20 * time.Minute, End: end, RecordsPerFile: perFile, Keys: keys, Trail: trail, Seed: seed})
 	require.NoError(t, err)
 	sort.Strings(tree.Keys)
 	sort.Strings(tree.Digests)
-	return s, tree
+	return tree
 }
 
 // findings returns the integrity findings the intake received as logs

@@ -48,6 +48,8 @@ type AWSAPIs struct {
 	sqs    *SQS
 	// publicKeys are served by ListPublicKeys (publickeys.go).
 	publicKeys []publicKey
+	// publicKeyPage is the page size of ListPublicKeys (0: one page).
+	publicKeyPage int
 }
 
 func newAWSAPIs() *AWSAPIs {

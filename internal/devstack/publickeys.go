@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/trailgen"
@@ -24,12 +25,24 @@ func (a *AWSAPIs) AddPublicKey(k *trailgen.KeyPair) {
 	a.publicKeys = append(a.publicKeys, publicKey{fingerprint: k.Fingerprint, der: k.PublicDER(), start: k.Start, end: k.End})
 }
 
+// SetPublicKeyPageSize makes ListPublicKeys return at most n keys per
+// page, with a NextToken for the rest (0: all keys in one page, the
+// default), so that tests prove a caller pages through them.
+func (a *AWSAPIs) SetPublicKeyPageSize(n int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.publicKeyPage = n
+}
+
 // listPublicKeys answers ListPublicKeys (AWS JSON 1.1) as CloudTrail does:
 // the keys whose validity overlaps [StartTime, EndTime] (each defaulting to
-// now), Value as base64 DER (PKCS#1), times as epoch seconds. a.mu is held.
+// now), Value as base64 DER (PKCS#1), times as epoch seconds, in pages of
+// publicKeyPage keys when set (NextToken: the index of the next key). a.mu
+// is held.
 func (a *AWSAPIs) listPublicKeys(w http.ResponseWriter, body []byte) {
 	var in struct {
 		StartTime, EndTime *float64
+		NextToken          *string
 	}
 	if len(body) > 0 {
 		if err := json.Unmarshal(body, &in); err != nil {
@@ -49,8 +62,22 @@ func (a *AWSAPIs) listPublicKeys(w http.ResponseWriter, body []byte) {
 		jsonError(w, http.StatusBadRequest, "InvalidTimeRangeException", "EndTime is before StartTime")
 		return
 	}
+	from := 0
+	if in.NextToken != nil {
+		n, err := strconv.Atoi(*in.NextToken)
+		if err != nil || n < 0 || n > len(a.publicKeys) {
+			jsonError(w, http.StatusBadRequest, "InvalidTokenException", "Invalid NextToken: "+*in.NextToken)
+			return
+		}
+		from = n
+	}
 	list := []map[string]any{}
-	for _, k := range a.publicKeys {
+	for i := from; i < len(a.publicKeys); i++ {
+		k := a.publicKeys[i]
+		if a.publicKeyPage > 0 && len(list) == a.publicKeyPage {
+			jsonReply(w, map[string]any{"PublicKeyList": list, "NextToken": strconv.Itoa(i)})
+			return
+		}
 		keyEnd := k.end
 		if keyEnd.IsZero() {
 			keyEnd = now.Add(24 * time.Hour)

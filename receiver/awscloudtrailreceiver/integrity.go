@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"path"
 	"sort"
 	"sync"
 	"time"
@@ -33,8 +34,10 @@ type IntegrityConfig struct {
 	// Enabled verifies the trails' digest files and the log files read.
 	Enabled bool `mapstructure:"enabled"`
 	// GracePeriod is how long after a log file's time a digest may still
-	// list it: a file read that no digest lists once a digest ending more
-	// than GracePeriod after its time was verified is reported unsigned.
+	// list it: a file read that no digest lists is reported unsigned once
+	// the digests of every trail live at its time cover its time and
+	// GracePeriod after it, and the folder's newest digest ends GracePeriod
+	// later still (see the README, "When a file is unsigned").
 	GracePeriod time.Duration `mapstructure:"grace_period"`
 	// Window is how long the state of files and digests is kept.
 	Window time.Duration `mapstructure:"window"`
@@ -217,8 +220,7 @@ func (v *verifier) read(ctx context.Context, t objectTask, h hash.Hash, err erro
 	} else {
 		out = f.state.FileRead(t.bucket, t.key, fileTime, sum)
 	}
-	sw := f.state.Sweep(v.cfg.GracePeriod, v.cfg.Window)
-	out.Findings = append(out.Findings, sw.Findings...)
+	out.Findings = append(out.Findings, v.sweep(ctx, t.store, f)...)
 	v.conclude(ctx, f, out)
 }
 
@@ -274,9 +276,10 @@ func (v *verifier) pollLoop(ctx context.Context) {
 	}
 }
 
-// listDigests processes the new digests of one log folder, in key (time)
-// order, from the grace period before the newest verified one (digests
-// delivered late) or from the receiver's start.
+// listDigests processes the new digests of one log folder, from the grace
+// period before the newest verified one (digests delivered late) or from
+// the receiver's start: one day folder at a time, in time order across the
+// trails that deliver to the folder (keys sort by trail first).
 func (v *verifier) listDigests(ctx context.Context, w digestFolder) {
 	f, err := v.folder(ctx, w.bucket, w.prefix)
 	if err != nil {
@@ -292,6 +295,7 @@ func (v *verifier) listDigests(ctx context.Context, w digestFolder) {
 	}
 	dp := w.prefix
 	dp.Kind = keylayout.KindDigest
+	var day []string // the keys of one day folder
 	pages := s3.NewListObjectsV2Paginator(w.s3, &s3.ListObjectsV2Input{Bucket: aws.String(w.bucket), Prefix: aws.String(dp.String()), StartAfter: aws.String(dp.String() + from.UTC().Format("2006/01/02/"))})
 	for pages.HasMorePages() {
 		out, err := pages.NextPage(ctx)
@@ -305,17 +309,51 @@ func (v *verifier) listDigests(ctx context.Context, w digestFolder) {
 		}
 		for _, obj := range out.Contents {
 			key := aws.ToString(obj.Key)
-			dk, ok := integrity.ParseDigestKey(key)
-			if !ok || dk.End.Before(v.startFloor) {
-				continue
-			}
-			if err := v.processDigest(ctx, w.s3, w.bucket, key); err != nil {
-				if ctx.Err() == nil {
-					v.logger.Error("Cannot check a CloudTrail digest file; it is retried on the next poll", zap.String("bucket", w.bucket), zap.String("key", key), zap.Error(err))
+			if len(day) > 0 && path.Dir(key) != path.Dir(day[0]) {
+				if !v.processDay(ctx, w, f, day) {
+					return
 				}
-				// Later digests wait: the chain is checked in order.
-				return
+				day = day[:0]
 			}
+			day = append(day, key)
 		}
 	}
+	v.processDay(ctx, w, f, day)
+}
+
+// processDay processes the digests of one day folder in time order, after
+// announcing them all (a trail whose digests come later in the listing
+// holds its files meanwhile). It reports whether all were processed.
+func (v *verifier) processDay(ctx context.Context, w digestFolder, f *integrityFolder, keys []string) bool {
+	type listed struct {
+		key string
+		end time.Time
+	}
+	var ds []listed
+	for _, key := range keys {
+		if dk, ok := integrity.ParseDigestKey(key); ok && !dk.End.Before(v.startFloor) {
+			ds = append(ds, listed{key, dk.End})
+		}
+	}
+	f.mu.Lock()
+	for _, d := range ds {
+		f.state.Announce(d.key, d.end)
+	}
+	f.mu.Unlock()
+	sort.Slice(ds, func(i, j int) bool {
+		if !ds[i].end.Equal(ds[j].end) {
+			return ds[i].end.Before(ds[j].end)
+		}
+		return ds[i].key < ds[j].key
+	})
+	for _, d := range ds {
+		if err := v.processDigest(ctx, w.s3, w.bucket, d.key); err != nil {
+			if ctx.Err() == nil {
+				v.logger.Error("Cannot check a CloudTrail digest file; it is retried on the next poll", zap.String("bucket", w.bucket), zap.String("key", d.key), zap.Error(err))
+			}
+			// Later digests wait: the chain is checked in order.
+			return false
+		}
+	}
+	return true
 }

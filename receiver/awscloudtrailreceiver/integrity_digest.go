@@ -45,9 +45,13 @@ func (v *verifier) processDigest(ctx context.Context, store objectStore, bucket,
 		return nil
 	}
 	s, found, err := v.fetchDigest(ctx, store, bucket, key)
-	if err != nil || !found {
-		// A digest deleted after its listing: the next digest's chain check reports it.
+	if err != nil {
 		return err
+	}
+	if !found {
+		// A digest deleted after its listing: the next digest's chain check reports it.
+		f.state.Forget(key)
+		return nil
 	}
 	var out integrity.Outcome
 	verr := s.parseErr
@@ -82,8 +86,7 @@ func (v *verifier) processDigest(ctx context.Context, store objectStore, bucket,
 			out.Findings = append(out.Findings, integrity.Missing(lf.S3Bucket, lf.S3Object, key, s.Digest.Start, s.Digest.End))
 		}
 	}
-	sw := f.state.Sweep(v.cfg.GracePeriod, v.cfg.Window)
-	out.Findings = append(out.Findings, sw.Findings...)
+	out.Findings = append(out.Findings, v.sweep(ctx, store, f)...)
 	if !v.conclude(ctx, f, out) {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -138,19 +141,23 @@ func (v *verifier) verify(ctx context.Context, region string, s integrity.Signed
 	if !ok {
 		return fmt.Errorf("%w: no CloudTrail client", errKeys)
 	}
-	out, lerr := api.ListPublicKeys(ctx, &cloudtrail.ListPublicKeysInput{StartTime: aws.Time(s.Digest.Start), EndTime: aws.Time(s.Digest.End)})
-	if lerr != nil {
-		logAWSError(v.logger, zapcore.ErrorLevel, awsCall{"ListPublicKeys", "CloudTrail in " + region, "cloudtrail:ListPublicKeys", "digests are checked again later"},
-			lerr, zap.String("region", region))
-		return fmt.Errorf("%w: %v", errKeys, lerr)
-	}
-	for _, k := range out.PublicKeyList {
-		pk, perr := integrity.ParsePublicKey(aws.ToString(k.Fingerprint), k.Value, aws.ToTime(k.ValidityStartTime), aws.ToTime(k.ValidityEndTime))
-		if perr != nil {
-			v.logger.Warn("Cannot parse a CloudTrail public key", zap.String("region", region), zap.Error(perr))
-			continue
+	// Every page: the key may be on any of them.
+	pages := cloudtrail.NewListPublicKeysPaginator(api, &cloudtrail.ListPublicKeysInput{StartTime: aws.Time(s.Digest.Start), EndTime: aws.Time(s.Digest.End)})
+	for pages.HasMorePages() {
+		out, lerr := pages.NextPage(ctx)
+		if lerr != nil {
+			logAWSError(v.logger, zapcore.ErrorLevel, awsCall{"ListPublicKeys", "CloudTrail in " + region, "cloudtrail:ListPublicKeys", "digests are checked again later"},
+				lerr, zap.String("region", region))
+			return fmt.Errorf("%w: %v", errKeys, lerr)
 		}
-		ring.Add(pk)
+		for _, k := range out.PublicKeyList {
+			pk, perr := integrity.ParsePublicKey(aws.ToString(k.Fingerprint), k.Value, aws.ToTime(k.ValidityStartTime), aws.ToTime(k.ValidityEndTime))
+			if perr != nil {
+				v.logger.Warn("Cannot parse a CloudTrail public key", zap.String("region", region), zap.Error(perr))
+				continue
+			}
+			ring.Add(pk)
+		}
 	}
 	if err = integrity.Verify(s, ring); errors.Is(err, integrity.ErrUnknownKey) {
 		v.misses[miss] = time.Now()
@@ -192,8 +199,13 @@ func (v *verifier) checkChain(ctx context.Context, store objectStore, st *integr
 
 // exists reports whether a log file exists; when that cannot be told
 // (errors other than not found), it is taken as existing: its hash is
-// still checked when it is read.
+// still checked when it is read, or its existence when it is overdue.
 func (v *verifier) exists(ctx context.Context, store objectStore, bucket, key string) bool {
+	return v.existence(ctx, store, bucket, key) != integrity.Gone
+}
+
+// existence checks whether a log file exists (HeadObject).
+func (v *verifier) existence(ctx context.Context, store objectStore, bucket, key string) integrity.Existence {
 	var err error
 	if h, ok := store.(headAPI); ok {
 		_, err = h.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
@@ -204,8 +216,30 @@ func (v *verifier) exists(ctx context.Context, store objectStore, bucket, key st
 		}
 	}
 	if err == nil {
-		return true
+		return integrity.Exists
 	}
-	reason, _ := classifyS3Error(err)
-	return reason != reasonNotFound
+	if reason, _ := classifyS3Error(err); reason == reasonNotFound {
+		return integrity.Gone
+	}
+	return integrity.Unknown
+}
+
+// sweep sweeps a folder's state (f.mu held) and checks that the listed
+// files overdue still exist (store reads the folder's bucket); it returns
+// the findings.
+func (v *verifier) sweep(ctx context.Context, store objectStore, f *integrityFolder) []integrity.Finding {
+	out := f.state.Sweep(v.cfg.GracePeriod, v.cfg.Window)
+	for _, o := range out.Overdue {
+		res := integrity.Unknown
+		if ctx.Err() == nil {
+			res = v.existence(ctx, store, o.Bucket, o.Key)
+		}
+		c, kept := f.state.Confirm(o, res, v.cfg.Window)
+		out.Findings = append(out.Findings, c.Findings...)
+		if !kept {
+			v.logger.Warn("Cannot tell whether a log file a digest lists still exists; it is no longer checked",
+				zap.String("bucket", o.Bucket), zap.String("key", o.Key), zap.String("digest", o.Digest))
+		}
+	}
+	return out.Findings
 }

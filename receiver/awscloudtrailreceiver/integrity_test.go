@@ -39,6 +39,12 @@ var signingKeys = sync.OnceValues(func() ([]*trailgen.KeyPair, error) {
 // every 20 minutes for 6 hours, hourly digests signed with a key that
 // rotates at t0+3h.
 func signedTree(t *testing.T, s3srv *devstack.S3Server) devstack.Tree {
+	return signedTrail(t, s3srv, "management_events", 9)
+}
+
+// signedTrail is signedTree for the trail named trail, its records drawn
+// from seed.
+func signedTrail(t *testing.T, s3srv *devstack.S3Server, trail string, seed uint64) devstack.Tree {
 	t.Helper()
 	keys, err := signingKeys()
 	require.NoError(t, err)
@@ -46,7 +52,7 @@ func signedTree(t *testing.T, s3srv *devstack.S3Server) devstack.Tree {
 		s3srv.AWS().AddPublicKey(k)
 	}
 	tree, err := devstack.SeedTrailTree(s3srv, devstack.TreeSpec{Bucket: signedBucket, Accounts: []string{"111111111111"}, Regions: []string{"us-east-1", "eu-west-1"},
-		Files: 18, Every: 20 * time.Minute, End: t0.Add(6 * time.Hour), RecordsPerFile: 4, Keys: keys, Trail: "management_events", Seed: 9})
+		Files: 18, Every: 20 * time.Minute, End: t0.Add(6 * time.Hour), RecordsPerFile: 4, Keys: keys, Trail: trail, Seed: seed})
 	require.NoError(t, err)
 	return tree
 }
@@ -169,27 +175,16 @@ func TestIntegrityTampering(t *testing.T) {
 		}
 	}
 	require.GreaterOrEqual(t, len(east), 6)
-	eastFiles := func(digest string) []string {
-		body, err := s3srv.Get(signedBucket, digest)
-		require.NoError(t, err)
-		d, _, err := integrity.ParseDigest(body)
-		require.NoError(t, err)
-		var keys []string
-		for _, f := range d.LogFiles {
-			keys = append(keys, f.S3Object)
-		}
-		return keys
-	}
 	var want []string
 	// Modified: a file's records changed (re-gzipped).
-	modified := eastFiles(east[0])[0]
+	modified := listedBy(t, s3srv, east[0])[0]
 	body, err := s3srv.Get(signedBucket, modified)
 	require.NoError(t, err)
 	raw := gunzip(t, body)
 	require.NoError(t, s3srv.Put(signedBucket, modified, devstack.Gzip(bytes.Replace(raw, []byte(`"eventVersion":"1.09"`), []byte(`"eventVersion":"1.10"`), 1))))
 	want = append(want, integrity.StatusModified+" "+modified)
 	// Missing: a file deleted.
-	deleted := eastFiles(east[1])[1]
+	deleted := listedBy(t, s3srv, east[1])[1]
 	require.NoError(t, s3srv.Delete(signedBucket, deleted))
 	want = append(want, integrity.StatusMissing+" "+deleted)
 	// Unsigned: a file injected into the first hour.

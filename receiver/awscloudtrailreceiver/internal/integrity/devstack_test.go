@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/devstack"
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/trailgen"
 )
 
 // TestSignedTreeThroughEmulators reads a signed trail tree with the real
@@ -23,15 +24,7 @@ import (
 // of the requested range, every digest verifies and chains, and every log
 // file's uncompressed SHA-256 is the one its digest lists.
 func TestSignedTreeThroughEmulators(t *testing.T) {
-	kp, _ := keys(t)
-	srv, err := devstack.StartS3("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	for _, k := range kp {
-		srv.AWS().AddPublicKey(k)
-	}
+	kp, srv := emulators(t)
 	// Files every 20 minutes across the rotation at t0+3h.
 	tree, err := devstack.SeedTrailTree(srv, devstack.TreeSpec{Bucket: bucket, Accounts: []string{acct}, Regions: []string{region, "eu-west-1"},
 		Files: 12, Every: 20 * time.Minute, End: t0.Add(4 * time.Hour), RecordsPerFile: 3, Keys: kp[:], Trail: "org_trail"})
@@ -122,4 +115,47 @@ func TestSignedTreeThroughEmulators(t *testing.T) {
 			t.Fatalf("%s: hash %s, digest lists %s", key, got, listed[key])
 		}
 	}
+}
+
+// TestPublicKeysPagedThroughEmulator: the emulator serves ListPublicKeys in
+// pages when told to; the SDK's paginator walks them all.
+func TestPublicKeysPagedThroughEmulator(t *testing.T) {
+	kp, srv := emulators(t)
+	srv.AWS().SetPublicKeyPageSize(1)
+	ctc := cloudtrail.New(cloudtrail.Options{Region: region, BaseEndpoint: aws.String(srv.URL), Credentials: credentials.NewStaticCredentialsProvider("a", "b", "")})
+	in := &cloudtrail.ListPublicKeysInput{StartTime: aws.Time(t0), EndTime: aws.Time(t0.Add(5 * time.Hour))}
+	first, err := ctc.ListPublicKeys(context.Background(), in)
+	if err != nil || len(first.PublicKeyList) != 1 || first.NextToken == nil {
+		t.Fatalf("first page: %v, %v", first, err)
+	}
+	var got []string
+	pages := cloudtrail.NewListPublicKeysPaginator(ctc, in)
+	for pages.HasMorePages() {
+		out, err := pages.NextPage(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range out.PublicKeyList {
+			got = append(got, aws.ToString(k.Fingerprint))
+		}
+	}
+	if len(got) != 2 || got[0] != kp[0].Fingerprint || got[1] != kp[1].Fingerprint {
+		t.Fatalf("fingerprints %v, want those of both keys", got)
+	}
+}
+
+// emulators starts the S3 and CloudTrail emulators, ListPublicKeys serving
+// the test keys.
+func emulators(t *testing.T) ([2]*trailgen.KeyPair, *devstack.S3Server) {
+	t.Helper()
+	kp, _ := keys(t)
+	srv, err := devstack.StartS3("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	for _, k := range kp {
+		srv.AWS().AddPublicKey(k)
+	}
+	return kp, srv
 }

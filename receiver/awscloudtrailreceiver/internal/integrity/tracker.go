@@ -2,7 +2,6 @@ package integrity
 
 import (
 	"encoding/json"
-	"sort"
 	"time"
 )
 
@@ -39,6 +38,18 @@ type Expected struct {
 	Digest string    `json:"d"`
 	Start  time.Time `json:"s"`
 	End    time.Time `json:"e"`
+	// Checked: it was found to exist when it became overdue; it is checked
+	// again when it expires.
+	Checked bool `json:"c,omitempty"`
+}
+
+// Overdue is a log file a verified digest lists that was not read in time:
+// the caller checks that it exists and tells the state (Confirm).
+type Overdue struct {
+	Bucket, Key string
+	Expected
+	// Expired: it leaves the state (the window passed) unless its check fails.
+	Expired bool
 }
 
 // VerifiedFile is a log file whose hash matched its digest, with the
@@ -87,12 +98,18 @@ type FolderState struct {
 	Invalid map[string]time.Time `json:"invalid"`
 	// Links is the last verified digest of each chain.
 	Links map[string]Link `json:"links"`
+	// Pending holds the digests listed and not processed yet, with their
+	// end: their chains count as live before they are processed.
+	Pending map[string]time.Time `json:"pending,omitempty"`
 	// Newest is the newest end of a verified (non-backfill) digest.
 	Newest time.Time `json:"newest"`
 	// Latest is the newest time of a log file verified. The window is measured
 	// back from the later of Newest and Latest, on the trail's own clock, so
 	// that a backfill of old files keeps its state as long as a live trail.
 	Latest time.Time `json:"latest"`
+
+	// chains caches the chain of each digest key (not saved).
+	chains map[string]string
 }
 
 // NewFolderState returns an empty state.
@@ -124,6 +141,9 @@ func (s *FolderState) init() {
 	if s.Spans == nil {
 		s.Spans = map[string]Span{}
 	}
+	if s.Pending == nil {
+		s.Pending = map[string]time.Time{}
+	}
 }
 
 // Span is the time range of a digest.
@@ -132,38 +152,13 @@ type Span struct {
 	End   time.Time `json:"e"`
 }
 
-// spanTolerance is the gap allowed between consecutive digests' ranges.
-const spanTolerance = time.Minute
-
-// covered reports whether the processed digests' ranges cover [from, to].
-func (s *FolderState) covered(from, to time.Time) bool {
-	spans := make([]Span, 0, len(s.Spans))
-	for _, sp := range s.Spans {
-		if sp.End.After(from) {
-			spans = append(spans, sp)
-		}
-	}
-	sort.Slice(spans, func(i, j int) bool { return spans[i].Start.Before(spans[j].Start) })
-	cur := from
-	for _, sp := range spans {
-		if sp.Start.After(cur.Add(spanTolerance)) {
-			return false
-		}
-		if sp.End.After(cur) {
-			cur = sp.End
-		}
-		if !cur.Before(to) {
-			return true
-		}
-	}
-	return false
-}
-
 // Outcome is what a state change concluded.
 type Outcome struct {
 	Findings []Finding
 	// FilesVerified counts the log files whose hash matched their digest.
 	FilesVerified int
+	// Overdue are the listed files the caller must check (Sweep).
+	Overdue []Overdue
 }
 
 func id(bucket, key string) string { return bucket + "/" + key }
@@ -239,6 +234,7 @@ func (s *FolderState) ApplyDigest(sd Signed, dk DigestKey) (out Outcome, unseen 
 	d := sd.Digest
 	s.Digests[sd.Key] = d.End
 	s.Spans[sd.Key] = Span{Start: d.Start, End: d.End}
+	delete(s.Pending, sd.Key)
 	if l, ok := s.Links[dk.Chain()]; !dk.Backfill && (!ok || !d.End.Before(l.End)) {
 		// A digest handled late (out of order) does not move the chain back.
 		s.Links[dk.Chain()] = LinkOf(sd)
@@ -284,6 +280,7 @@ func (s *FolderState) MarkInvalid(key string, start, end time.Time, files []LogF
 	s.Digests[key] = end
 	s.Spans[key] = Span{Start: start, End: end}
 	s.Invalid[key] = end
+	delete(s.Pending, key)
 	for _, f := range files {
 		k := id(f.S3Bucket, f.S3Object)
 		delete(s.Seen, k)
@@ -293,43 +290,40 @@ func (s *FolderState) MarkInvalid(key string, start, end time.Time, files []LogF
 }
 
 // Sweep reports as unsigned the files read that no digest listed although
-// the processed digests cover their time and the grace period after it
-// (the digest of their hour came and did not list them), and forgets
-// entries older than the window (back from the newest digest or file).
+// the digests cover their time and the grace period after it (see
+// unsigned), returns the listed files due for a check of their existence
+// (Outcome.Overdue, see overdue), and forgets entries older than the
+// window (back from the newest digest or file).
 func (s *FolderState) Sweep(grace, window time.Duration) Outcome {
 	s.init()
-	now := s.Newest
-	if s.Latest.After(now) {
-		now = s.Latest
-	}
+	cut := s.now().Add(-window)
+	seenCut := s.seenClock().Add(-window)
 	var out Outcome
-	for k, seen := range s.Seen {
-		if s.covered(seen.FileTime, seen.FileTime.Add(grace)) {
-			bucket, key := split(k)
-			reason := "no digest lists this log file (injected, or written by something other than CloudTrail)"
-			if seen.Hash == damaged {
-				reason = "no digest lists this log file, which cannot be read to the end"
+	if len(s.Seen) > 0 {
+		covers := s.covers()
+		for k, seen := range s.Seen {
+			if unsigned(covers, s.Newest, seen.FileTime, grace) {
+				bucket, key := split(k)
+				reason := "no digest lists this log file (injected, or written by something other than CloudTrail)"
+				if seen.Hash == damaged {
+					reason = "no digest lists this log file, which cannot be read to the end"
+				}
+				out.Findings = append(out.Findings, Finding{Status: StatusUnsigned, Bucket: bucket, Key: key, Start: seen.FileTime, End: seen.FileTime, Reason: reason})
+				delete(s.Seen, k)
+				continue
 			}
-			out.Findings = append(out.Findings, Finding{Status: StatusUnsigned, Bucket: bucket, Key: key, Start: seen.FileTime, End: seen.FileTime, Reason: reason})
-			delete(s.Seen, k)
-			continue
-		}
-		if seen.FileTime.Before(now.Add(-window)) {
-			delete(s.Seen, k)
+			if seen.FileTime.Before(seenCut) {
+				delete(s.Seen, k)
+			}
 		}
 	}
-	cut := now.Add(-window)
-	for k, e := range s.Expected {
-		if e.End.Before(cut) {
-			delete(s.Expected, k)
-		}
-	}
+	out.Overdue = s.overdue(grace, cut)
 	for k, v := range s.Verified {
 		if v.Time.Before(cut) {
 			delete(s.Verified, k)
 		}
 	}
-	for _, m := range []map[string]time.Time{s.Digests, s.Invalid} {
+	for _, m := range []map[string]time.Time{s.Digests, s.Invalid, s.Pending} {
 		for k, t := range m {
 			if t.Before(cut) {
 				delete(m, k)
@@ -341,7 +335,41 @@ func (s *FolderState) Sweep(grace, window time.Duration) Outcome {
 			delete(s.Spans, k)
 		}
 	}
+	for k := range s.chains {
+		_, span := s.Spans[k]
+		_, pending := s.Pending[k]
+		if !span && !pending {
+			delete(s.chains, k)
+		}
+	}
 	return out
+}
+
+// seenClock is the clock the files read and not listed expire on: the
+// state's clock, or, while no digest was verified (a trail without log
+// file validation: nothing can be decided), the newest time of a file read
+// that is not ahead of the wall clock, so that the state stays bounded.
+func (s *FolderState) seenClock() time.Time {
+	if now := s.now(); !now.IsZero() {
+		return now
+	}
+	limit := time.Now().Add(time.Hour)
+	var c time.Time
+	for _, seen := range s.Seen {
+		if seen.FileTime.After(c) && !seen.FileTime.After(limit) {
+			c = seen.FileTime
+		}
+	}
+	return c
+}
+
+// now is the state's clock: the newest end of a verified digest or time of
+// a verified file, on the trail's own clock.
+func (s *FolderState) now() time.Time {
+	if s.Latest.After(s.Newest) {
+		return s.Latest
+	}
+	return s.Newest
 }
 
 // split cuts "bucket/key" (bucket names hold no '/').

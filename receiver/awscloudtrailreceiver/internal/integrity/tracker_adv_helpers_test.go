@@ -1,0 +1,198 @@
+package integrity
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/trailgen"
+)
+
+// advEnv drives a FolderState as the receiver does (digest: verify chain,
+// apply, expect the unseen files that exist; file: read; sweep after every
+// change), with a restart (JSON round trip) before every step.
+type advEnv struct {
+	t       *testing.T
+	s       *FolderState
+	deleted map[string]bool // log keys deleted from the bucket
+	checks  []string        // log keys whose existence was checked (overdue)
+	// failChecks is the number of next checks that fail (Unknown).
+	failChecks int
+	findings   []string // "status key"
+	verified   int
+	grace      time.Duration
+	window     time.Duration
+}
+
+func newAdvEnv(t *testing.T) *advEnv {
+	return &advEnv{t: t, s: NewFolderState(), deleted: map[string]bool{}, grace: time.Hour, window: 48 * time.Hour}
+}
+
+func (e *advEnv) restart() {
+	b, err := json.Marshal(e.s)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.s = &FolderState{}
+	if err := json.Unmarshal(b, e.s); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func (e *advEnv) collect(o Outcome) {
+	e.verified += o.FilesVerified
+	for _, f := range o.Findings {
+		e.findings = append(e.findings, f.Status+" "+f.Key)
+	}
+	sw := e.s.Sweep(e.grace, e.window)
+	for _, o := range sw.Overdue {
+		// The receiver's HeadObject.
+		res := Exists
+		switch {
+		case e.failChecks > 0:
+			e.failChecks--
+			res = Unknown
+		case e.deleted[o.Key]:
+			res = Gone
+		}
+		e.checks = append(e.checks, o.Key)
+		c, _ := e.s.Confirm(o, res, e.window)
+		sw.Findings = append(sw.Findings, c.Findings...)
+	}
+	for _, f := range sw.Findings {
+		e.findings = append(e.findings, f.Status+" "+f.Key)
+	}
+}
+
+// list announces digests as polling does: it lists a day of digests
+// before processing them.
+func (e *advEnv) list(ds ...trailgen.SignedDigest) {
+	e.restart()
+	for _, d := range ds {
+		dk, _ := ParseDigestKey(d.Key)
+		e.s.Announce(d.Key, dk.End)
+	}
+}
+
+func (e *advEnv) read(key string, fileTime time.Time, content []byte) {
+	e.restart()
+	sum := sha256.Sum256(content)
+	e.collect(e.s.FileRead(bucket, key, fileTime, hex.EncodeToString(sum[:])))
+}
+
+// digest processes a digest as verifier.processDigest does, the chain
+// check included (previous digests are "fetched" from all).
+func (e *advEnv) digest(d trailgen.SignedDigest, all ...trailgen.SignedDigest) {
+	e.restart()
+	sd := signed(e.t, d)
+	if e.s.Processed(sd.Key) {
+		return
+	}
+	dk, _ := ParseDigestKey(sd.Key)
+	var last *Link
+	if l, ok := e.s.Links[dk.Chain()]; ok {
+		last = &l
+	}
+	res, reason := CheckChain(last, sd, dk.Backfill)
+	if res == ChainFirst || res == ChainAhead {
+		res, reason = ChainBroken, "previous not found"
+		for _, p := range all {
+			if p.Key == *sd.Digest.PreviousDigestS3Object {
+				l := LinkOf(signed(e.t, p))
+				res, reason = CheckChain(&l, sd, false)
+			}
+		}
+	}
+	var out Outcome
+	if res == ChainBroken {
+		out.Findings = append(out.Findings, Finding{Status: StatusChainBroken, Key: sd.Key, Reason: reason})
+	}
+	o, unseen := e.s.ApplyDigest(sd, dk)
+	out.Findings = append(out.Findings, o.Findings...)
+	out.FilesVerified += o.FilesVerified
+	for _, f := range unseen {
+		if e.deleted[f.S3Object] {
+			out.Findings = append(out.Findings, Missing(f.S3Bucket, f.S3Object, sd.Key, sd.Digest.Start, sd.Digest.End))
+			continue
+		}
+		e.s.Expect(f, sd)
+	}
+	e.collect(out)
+}
+
+func (e *advEnv) want(verified int, findings ...string) {
+	e.t.Helper()
+	sort.Strings(e.findings)
+	sort.Strings(findings)
+	if fmt.Sprint(e.findings) != fmt.Sprint(findings) || e.verified != verified {
+		e.t.Fatalf("findings %q (verified %d), want %q (verified %d)", e.findings, e.verified, findings, verified)
+	}
+}
+
+// advTrail signs hourly digests of one trail; file i of hour h has the
+// content "trail/h/i".
+type advTrail struct {
+	t     *testing.T
+	name  string
+	files int
+	ds    []trailgen.SignedDigest
+}
+
+func (tr *advTrail) fileKey(h, i int) string {
+	return trailgen.Key("", "", acct, "CloudTrail", region, t0.Add(time.Duration(h)*time.Hour+time.Duration(5+i)*time.Minute), fmt.Sprintf("%s%d", tr.name, i))
+}
+
+func (tr *advTrail) fileTime(h, i int) time.Time {
+	return t0.Add(time.Duration(h)*time.Hour + time.Duration(5+i)*time.Minute)
+}
+
+func (tr *advTrail) content(h, i int) []byte {
+	return fmt.Appendf(nil, `{"Records":[{"eventID":"%s/%d/%d"}]}`, tr.name, h, i)
+}
+
+// sign signs the digest of hour h (ending at t0+h+1h) listing the given
+// files as (hour, index) pairs; nil lists the hour's own files.
+func (tr *advTrail) sign(h int, files [][2]int) trailgen.SignedDigest {
+	tr.t.Helper()
+	kp, _ := keys(tr.t)
+	end := t0.Add(time.Duration(h+1) * time.Hour)
+	if files == nil {
+		for i := range tr.files {
+			files = append(files, [2]int{h, i})
+		}
+	}
+	spec := trailgen.DigestSpec{Bucket: bucket, Key: trailgen.DigestKey("", "", acct, region, tr.name, region, end, false), Account: acct, Start: end.Add(-time.Hour), End: end}
+	for _, f := range files {
+		spec.LogFiles = append(spec.LogFiles, trailgen.DigestLogFile{Bucket: bucket, Key: tr.fileKey(f[0], f[1]), Content: tr.content(f[0], f[1])})
+	}
+	if len(tr.ds) > 0 {
+		spec.Previous = &tr.ds[len(tr.ds)-1]
+	}
+	k := kp[0]
+	if !end.Before(kp[1].Start) {
+		k = kp[1]
+	}
+	d, err := k.Sign(spec)
+	if err != nil {
+		tr.t.Fatal(err)
+	}
+	tr.ds = append(tr.ds, d)
+	return d
+}
+
+// deliver has the trails deliver their files of hours [0, hours), read as
+// they come, and sign the digest of each hour.
+func (e *advEnv) deliver(hours int, trails ...*advTrail) {
+	for h := range hours {
+		for _, tr := range trails {
+			for i := range tr.files {
+				e.read(tr.fileKey(h, i), tr.fileTime(h, i), tr.content(h, i))
+			}
+			tr.sign(h, nil)
+		}
+	}
+}
