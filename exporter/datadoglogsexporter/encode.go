@@ -18,6 +18,7 @@ import (
 var reserved = map[string]bool{
 	"ddsource": true, "ddsourcecategory": true, "ddtags": true, "hostname": true, "service": true,
 	"status": true, "timestamp": true, "message": true, "aws": true, "dd_truncated": true, "dd_truncated_fields": true,
+	"dd_truncated_shortened": true, "dd_truncated_dropped": true,
 }
 
 // field is one key and its encoded JSON value.
@@ -43,6 +44,8 @@ type encoder struct {
 	spans  []datadog.Span // the members of text, the record raw is part of
 	text   []byte
 	recBuf []byte // a record rebuilt from attributes
+	// textFields is how many of the first fields are members of text.
+	textFields int
 	// malformed counts JSON-text bodies that were not a JSON object.
 	malformed int
 }
@@ -54,13 +57,14 @@ func (e *encoder) addField(key string, v pcommon.Value) {
 	e.fields = append(e.fields, field{key: key, value: e.buf[start:len(e.buf):len(e.buf)]})
 }
 
-// encode appends the entry of lr to dst. truncated reports that the entry
-// was over the intake's 1 MB limit and was cut to fit.
-func (e *encoder) encode(dst []byte, res pcommon.Resource, lr plog.LogRecord) (out []byte, truncated bool) {
+// encode appends the entry of lr to dst. When the entry was over the
+// intake's 1 MB limit and was cut to fit, cut says what was cut (else it
+// is nil).
+func (e *encoder) encode(dst []byte, res pcommon.Resource, lr plog.LogRecord) (out []byte, cut *truncation) {
 	rec := datadog.ReadRecord(res, lr)
 	// Values are appended to e.buf, sized to hold the record without
 	// growing (growing is correct too: earlier fields keep the old array).
-	e.fields, e.buf, e.raw = e.fields[:0], e.buf[:0], nil
+	e.fields, e.buf, e.raw, e.textFields = e.fields[:0], e.buf[:0], nil, 0
 	if need := 4096 + 2*bodySize(lr.Body()); cap(e.buf) < need {
 		e.buf = make([]byte, 0, need)
 	}
@@ -139,25 +143,9 @@ func (e *encoder) encode(dst []byte, res pcommon.Resource, lr plog.LogRecord) (o
 	}
 	dst = appendEntry(dst, e.raw, fields, meta)
 	if len(dst)-start <= maxEntryBytes {
-		return dst, false
+		return dst, nil
 	}
-	dst = dst[:start]
-	if e.raw != nil {
-		// Cut members of the record as those of a map body are.
-		fields = append(e.membersAsFields(), fields...)
-		e.raw = nil
-	}
-	names := truncate(fields, maxEntryBytes-(entrySize(nil, nil, meta)+64))
-	meta = append(meta, field{key: "dd_truncated", value: []byte("true")})
-	list := []byte{'['}
-	for i, n := range names {
-		if i > 0 {
-			list = append(list, ',')
-		}
-		list = datadog.AppendString(list, n)
-	}
-	meta = append(meta, field{key: "dd_truncated_fields", value: append(list, ']')})
-	return appendEntry(dst, nil, fields, meta), true
+	return e.truncateEntry(dst[:start], fields, meta)
 }
 
 // addRaw adds the members of the JSON object text b: spliced as they are
@@ -182,7 +170,9 @@ func (e *encoder) addRaw(b []byte) bool {
 	raw := b[sc.Members[0].KeyStart:sc.Members[len(sc.Members)-1].ValueEnd]
 	for _, m := range sc.Members {
 		if m.Escaped || isReserved(b[m.KeyStart+1:m.KeyEnd-1]) {
+			// addRaw is called before any other field is added.
 			e.fields = append(e.fields, e.membersAsFields()...)
+			e.textFields = len(e.fields)
 			return true
 		}
 	}
@@ -205,7 +195,7 @@ func (e *encoder) membersAsFields() []field {
 func isReserved(k []byte) bool {
 	switch string(k) {
 	case "ddsource", "ddsourcecategory", "ddtags", "hostname", "service", "status", "timestamp",
-		"message", "aws", "dd_truncated", "dd_truncated_fields":
+		"message", "aws", "dd_truncated", "dd_truncated_fields", "dd_truncated_shortened", "dd_truncated_dropped":
 		return true
 	}
 	return false
