@@ -3,7 +3,21 @@
 // baseline every row is compared with), the receiver's reader in each body
 // mode, the datadoglogs exporter on the batches of each body mode, and the
 // collector binary end to end (S3 server → collector → logs intake) in
-// each body mode with its peak memory. It is `make bench`.
+// each body mode with its peak memory and its own CPU time, optionally
+// beside another collector binary with its own configuration (the
+// baseline rows). It is `make bench`.
+//
+// Each end-to-end row gives records/s (wall time, until the intake has
+// every record: the S3 server and the intake run in this process, on the
+// same cores as the collector) and records per second of the collector's
+// own CPU time (utime+stime of its process, start included). To compare
+// with an older build, build it and pass its binary and configuration:
+//
+//	git worktree add /tmp/old e734e3d && (cd /tmp/old && make build)
+//	make bench BENCH_FLAGS="-baseline-collector /tmp/old/dist/otelcol-cloudtrail -baseline-config testdata/bench/config-baseline.yaml -e2e-runs 3"
+//
+// -e2e-runs N runs each collector N times, interleaved, and keeps the best
+// run of each (the machine is shared).
 package main
 
 import (
@@ -24,14 +38,19 @@ func main() {
 	config := flag.String("config", "testdata/bench/config.yaml", "the collector configuration")
 	files := flag.Int("files", 50, "files per account and region (2 accounts × 2 regions)")
 	records := flag.Int("records", 250, "records per file")
+	var o e2eOptions
+	flag.StringVar(&o.baselineCollector, "baseline-collector", "", "another collector binary (an older build) measured end to end in the same run, as the rows \"baseline map\"")
+	flag.StringVar(&o.baselineConfig, "baseline-config", "testdata/bench/config-baseline.yaml", "the configuration of -baseline-collector")
+	flag.IntVar(&o.runs, "e2e-runs", 1, "end-to-end runs of each collector, interleaved; each row is the best")
 	flag.Parse()
-	if err := run(*collector, *config, *files, *records); err != nil {
+	o.collector, o.config = *collector, *config
+	if err := run(o, *files, *records); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(collector, config string, files, records int) error {
+func run(o e2eOptions, files, records int) error {
 	os.Setenv("AWS_ACCESS_KEY_ID", "bench")
 	os.Setenv("AWS_SECRET_ACCESS_KEY", "bench")
 	os.Setenv("AWS_EC2_METADATA_DISABLED", "true")
@@ -95,49 +114,18 @@ func run(collector, config string, files, records int) error {
 		r.name = "datadoglogs exporter, body " + mode + " (1 core)"
 		rows = append(rows, r)
 	}
-	// 3. The collector binary end to end, in each body mode.
-	for _, mode := range modes {
-		fmt.Printf("measuring: end to end, body %s…\n", mode)
-		d, rss, err := endToEnd(collector, config, s3srv.URL, start, total, mode)
-		if err != nil {
-			return err
-		}
-		rows = append(rows, row{name: "end to end, body " + mode + " (S3 → collector → intake, 2 cores)",
-			rate: float64(total) / d.Seconds(), rss: rss})
+	// 3. The collector binary end to end, in each body mode (and the
+	// baseline binary).
+	e2e, err := endToEndRows(o, s3srv.URL, start, total)
+	if err != nil {
+		return err
 	}
-
-	var base float64
-	for _, r := range rows {
-		if r.name == rowStdlib {
-			base = r.rate
-		}
-	}
-	fmt.Println()
-	fmt.Println("| path | records/s | MB/s | allocs/record | × stdlib split | peak RSS |")
-	fmt.Println("|---|---:|---:|---:|---:|---:|")
-	for _, r := range rows {
-		allocs, rss := "", ""
-		if r.allocs > 0 {
-			allocs = fmt.Sprintf("%.1f", r.allocs)
-		}
-		if r.rss > 0 {
-			rss = fmt.Sprintf("%.0f MB", float64(r.rss)/1024)
-		}
-		fmt.Printf("| %s | %s | %.1f | %s | %.2f× | %s |\n", r.name, thousands(r.rate),
-			r.rate*float64(uncompressed)/float64(total)/1e6, allocs, r.rate/base, rss)
-	}
+	rows = append(rows, e2e...)
+	printTable(rows, float64(uncompressed)/float64(total))
 	return nil
 }
 
 const rowStdlib = "stdlib encoding/json split (1 core, baseline)"
-
-// row is one line of the table.
-type row struct {
-	name   string
-	rate   float64 // records/s
-	allocs float64 // per record; 0 when not measured
-	rss    int64   // kB; 0 when not measured
-}
 
 func gunzipSize(gz []byte) (int64, error) {
 	zr, err := gzip.NewReader(bytes.NewReader(gz))
