@@ -6,7 +6,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/internal/datadog"
-	"go.opentelemetry.io/collector/pdata/pcommon"
 )
 
 // An entry over the intake's 1 MB limit is truncated, never dropped.
@@ -254,50 +253,4 @@ func (e *encoder) truncateEntry(dst []byte, fields, meta []field) ([]byte, *trun
 	fields, t := truncate(fields, maxEntryBytes-entrySize(nil, nil, meta)-markerBytes)
 	meta = append(meta, t.markers()...)
 	return appendEntry(dst, nil, fields, meta), &t
-}
-
-// normalised returns the JSON value v as a map body's value is encoded:
-// compact, numbers as ParseJSON reads them, strings as AppendString
-// writes them. v itself when it is already so.
-func normalised(v []byte) []byte {
-	if canonical(v) {
-		return v
-	}
-	pv := pcommon.NewValueEmpty()
-	if err := datadog.ParseJSON(v, pv); err != nil {
-		return v
-	}
-	return datadog.AppendValue(nil, pv)
-}
-
-// canonical reports whether the JSON value v is encoded as AppendValue
-// would encode it, for the common values: literals, small integers, and
-// strings without escapes.
-func canonical(v []byte) bool {
-	switch {
-	case len(v) == 0:
-		return false
-	case v[0] == '"':
-		for _, c := range v[1 : len(v)-1] {
-			if c < 0x20 || c == '\\' {
-				return false
-			}
-		}
-		return utf8.Valid(v)
-	case string(v) == "true", string(v) == "false", string(v) == "null", string(v) == "0":
-		return true
-	}
-	d := v
-	if d[0] == '-' {
-		d = d[1:]
-	}
-	if len(d) == 0 || len(d) > 18 || d[0] == '0' {
-		return false
-	}
-	for _, c := range d {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
 }
