@@ -16,7 +16,8 @@ type Record struct {
 	// CloudTrail reports a record of the awscloudtrail receiver: it has
 	// aws.cloudtrail.priority (which the receiver derives and sets on
 	// every record, also one without eventID) or aws.cloudtrail.event_id,
-	// and a body of one of the receiver's modes (Mode).
+	// no aws.cloudtrail.integrity.status (an integrity finding also has a
+	// priority), and a body of one of the receiver's modes (Mode).
 	CloudTrail bool
 	// Mode is the record's body mode when CloudTrail.
 	Mode      BodyMode
@@ -56,6 +57,7 @@ func ReadRecord(res pcommon.Resource, lr plog.LogRecord) Record {
 	var r Record
 	var rpcSystem, issuerUserName, serviceName string
 	receivers := false // an attribute only the receiver sets on its records
+	integrity := false // a finding of the receiver's integrity check, not a record
 	for k, v := range lr.Attributes().All() {
 		switch k {
 		case ctattr.AttrEventID:
@@ -64,6 +66,8 @@ func ReadRecord(res pcommon.Resource, lr plog.LogRecord) Record {
 		case ctattr.AttrPriority:
 			r.Priority = v.AsString()
 			receivers = true
+		case ctattr.AttrIntegrityStatus:
+			integrity = true
 		case ctattr.AttrRPCMethod:
 			r.EventName = v.AsString()
 		case ctattr.AttrRPCService:
@@ -113,7 +117,7 @@ func ReadRecord(res pcommon.Resource, lr plog.LogRecord) Record {
 		return ""
 	}
 	r.Hostname = get(resAttrs, "host.name")
-	if receivers {
+	if receivers && !integrity {
 		r.Mode = ModeOf(lr.Body())
 		r.CloudTrail = r.Mode != BodyOther
 	}

@@ -66,7 +66,7 @@ func TestReadRecordRecognisesCloudTrail(t *testing.T) {
 		{"no event id (priority only)", map[string]any{ctattr.AttrPriority: "normal", ctattr.AttrRPCMethod: "RunInstances"}, true},
 		{"event id only", map[string]any{ctattr.AttrEventID: "e"}, true},
 		{"gRPC log with rpc.service and rpc.method", map[string]any{"rpc.system": "grpc", "rpc.service": "svc", "rpc.method": "Get"}, false},
-		{"integrity record", map[string]any{ctattr.AttrIntegrityStatus: "valid", ctattr.AttrS3Bucket: "b"}, false},
+		{"integrity finding (it has a priority)", map[string]any{ctattr.AttrIntegrityStatus: "missing", ctattr.AttrS3Bucket: "b", ctattr.AttrPriority: "normal"}, false},
 		{"no attributes", nil, false},
 	}
 	for _, tt := range tests {
