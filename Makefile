@@ -65,9 +65,11 @@ check-generate: generate
 ## bench: one table from one run (cmd/bench): gunzip floor, stdlib JSON
 ## split, the receiver's reader per body mode, datadoglogs per body mode,
 ## and the built collector end to end per body mode, each as a ratio of the
-## stdlib split. The single-core rows run with GOMAXPROCS=1.
+## stdlib split. The single-core rows run with GOMAXPROCS=1. BENCH_FLAGS
+## passes flags, e.g. BENCH_FLAGS="-baseline-collector /path/to/old/otelcol-cloudtrail
+## -e2e-runs 3" (go run ./cmd/bench -h lists them).
 bench: build
-	GO=$(GO) $(GO) run ./cmd/bench
+	GO=$(GO) $(GO) run ./cmd/bench $(BENCH_FLAGS)
 
 clean:
 	rm -rf dist

@@ -1,12 +1,9 @@
 package datadoglogsexporter // import "github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/datadoglogsexporter"
 
 import (
-	"bytes"
 	"encoding/binary"
 	"encoding/hex"
-	"sort"
 	"strconv"
-	"unicode/utf8"
 	"unsafe"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -21,6 +18,7 @@ import (
 var reserved = map[string]bool{
 	"ddsource": true, "ddsourcecategory": true, "ddtags": true, "hostname": true, "service": true,
 	"status": true, "timestamp": true, "message": true, "aws": true, "dd_truncated": true, "dd_truncated_fields": true,
+	"dd_truncated_shortened": true, "dd_truncated_dropped": true,
 }
 
 // field is one key and its encoded JSON value.
@@ -46,6 +44,8 @@ type encoder struct {
 	spans  []datadog.Span // the members of text, the record raw is part of
 	text   []byte
 	recBuf []byte // a record rebuilt from attributes
+	// textFields is how many of the first fields are members of text.
+	textFields int
 	// malformed counts JSON-text bodies that were not a JSON object.
 	malformed int
 }
@@ -57,13 +57,14 @@ func (e *encoder) addField(key string, v pcommon.Value) {
 	e.fields = append(e.fields, field{key: key, value: e.buf[start:len(e.buf):len(e.buf)]})
 }
 
-// encode appends the entry of lr to dst. truncated reports that the entry
-// was over the intake's 1 MB limit and was cut to fit.
-func (e *encoder) encode(dst []byte, res pcommon.Resource, lr plog.LogRecord) (out []byte, truncated bool) {
+// encode appends the entry of lr to dst. When the entry was over the
+// intake's 1 MB limit and was cut to fit, cut says what was cut (else it
+// is nil).
+func (e *encoder) encode(dst []byte, res pcommon.Resource, lr plog.LogRecord) (out []byte, cut *truncation) {
 	rec := datadog.ReadRecord(res, lr)
 	// Values are appended to e.buf, sized to hold the record without
 	// growing (growing is correct too: earlier fields keep the old array).
-	e.fields, e.buf, e.raw = e.fields[:0], e.buf[:0], nil
+	e.fields, e.buf, e.raw, e.textFields = e.fields[:0], e.buf[:0], nil, 0
 	if need := 4096 + 2*bodySize(lr.Body()); cap(e.buf) < need {
 		e.buf = make([]byte, 0, need)
 	}
@@ -142,25 +143,9 @@ func (e *encoder) encode(dst []byte, res pcommon.Resource, lr plog.LogRecord) (o
 	}
 	dst = appendEntry(dst, e.raw, fields, meta)
 	if len(dst)-start <= maxEntryBytes {
-		return dst, false
+		return dst, nil
 	}
-	dst = dst[:start]
-	if e.raw != nil {
-		// Cut members of the record as those of a map body are.
-		fields = append(e.membersAsFields(), fields...)
-		e.raw = nil
-	}
-	names := truncate(fields, maxEntryBytes-(entrySize(nil, nil, meta)+64))
-	meta = append(meta, field{key: "dd_truncated", value: []byte("true")})
-	list := []byte{'['}
-	for i, n := range names {
-		if i > 0 {
-			list = append(list, ',')
-		}
-		list = datadog.AppendString(list, n)
-	}
-	meta = append(meta, field{key: "dd_truncated_fields", value: append(list, ']')})
-	return appendEntry(dst, nil, fields, meta), true
+	return e.truncateEntry(dst[:start], fields, meta)
 }
 
 // addRaw adds the members of the JSON object text b: spliced as they are
@@ -185,7 +170,9 @@ func (e *encoder) addRaw(b []byte) bool {
 	raw := b[sc.Members[0].KeyStart:sc.Members[len(sc.Members)-1].ValueEnd]
 	for _, m := range sc.Members {
 		if m.Escaped || isReserved(b[m.KeyStart+1:m.KeyEnd-1]) {
+			// addRaw is called before any other field is added.
 			e.fields = append(e.fields, e.membersAsFields()...)
+			e.textFields = len(e.fields)
 			return true
 		}
 	}
@@ -208,7 +195,7 @@ func (e *encoder) membersAsFields() []field {
 func isReserved(k []byte) bool {
 	switch string(k) {
 	case "ddsource", "ddsourcecategory", "ddtags", "hostname", "service", "status", "timestamp",
-		"message", "aws", "dd_truncated", "dd_truncated_fields":
+		"message", "aws", "dd_truncated", "dd_truncated_fields", "dd_truncated_shortened", "dd_truncated_dropped":
 		return true
 	}
 	return false
@@ -219,185 +206,4 @@ func fieldName(k string) string {
 		return "record." + k
 	}
 	return k
-}
-
-// metadata returns the Datadog reserved fields of an entry.
-func (e *encoder) metadata(rec datadog.Record, res pcommon.Resource, lr plog.LogRecord) []field {
-	source := e.ddsource
-	if !rec.CloudTrail {
-		source = "otel"
-		if v, ok := lr.Attributes().Get("ddsource"); ok {
-			source = v.AsString()
-		}
-	}
-	host, service := rec.Hostname, rec.Service
-	if host == "" {
-		host = e.hostname
-	}
-	if rec.CloudTrail {
-		// As the Forwarder: service cloudtrail, and a host only for the
-		// calls of an instance role; the collector's host is not the host
-		// of an AWS call.
-		if !e.ct.UseCollectorHostname {
-			host = ""
-		}
-		if e.ct.HostFromInstanceRole {
-			if id := datadog.InstanceFromARN(rec.PrincipalARN); id != "" {
-				host = id
-			}
-		}
-		if !e.ct.ServiceFromAWSService || service == "" {
-			service = e.ct.Service
-		}
-	}
-	e.meta = e.meta[:0]
-	e.metaStr("ddsource", source)
-	if rec.CloudTrail {
-		e.metaStr("ddsourcecategory", "aws")
-	}
-	if service != "" {
-		e.metaStr("service", service)
-	}
-	if host != "" {
-		e.metaStr("hostname", host)
-	}
-	e.tags = e.tags[:0]
-	if !rec.CloudTrail {
-		for _, t := range datadog.ResourceTags(res) {
-			e.tags = append(append(e.tags, t...), ',')
-		}
-	}
-	e.tags = bytes.TrimSuffix(rec.AppendTags(e.tags, e.extraTags), []byte(","))
-	if len(e.tags) > 0 {
-		e.metaStr("ddtags", unsafe.String(unsafe.SliceData(e.tags), len(e.tags)))
-	}
-	switch {
-	case !rec.CloudTrail:
-		if st := datadog.LogStatus(lr); st != "" {
-			e.metaStr("status", st)
-		}
-	case e.ct.SetStatus:
-		e.metaStr("status", datadog.Status(lr))
-	}
-	if !rec.Time.IsZero() {
-		start := len(e.buf)
-		e.buf = strconv.AppendInt(e.buf, rec.Time.UnixMilli(), 10)
-		e.meta = append(e.meta, field{key: "timestamp", value: e.buf[start:len(e.buf):len(e.buf)]})
-	}
-	return e.meta
-}
-
-// metaStr adds a reserved field with a string value.
-func (e *encoder) metaStr(key, v string) {
-	start := len(e.buf)
-	e.buf = datadog.AppendString(e.buf, v)
-	e.meta = append(e.meta, field{key: key, value: e.buf[start:len(e.buf):len(e.buf)]})
-}
-
-func message(body pcommon.Value) string {
-	switch body.Type() {
-	case pcommon.ValueTypeStr:
-		return body.Str()
-	case pcommon.ValueTypeMap, pcommon.ValueTypeSlice:
-		return string(datadog.AppendValue(nil, body))
-	case pcommon.ValueTypeEmpty:
-		return ""
-	default:
-		return body.AsString()
-	}
-}
-
-func appendEntry(dst, raw []byte, fields, meta []field) []byte {
-	dst = append(dst, '{')
-	n := 0
-	if len(raw) > 0 {
-		dst = append(dst, raw...)
-		n++
-	}
-	for _, list := range [2][]field{fields, meta} {
-		for _, f := range list {
-			if n > 0 {
-				dst = append(dst, ',')
-			}
-			n++
-			dst = datadog.AppendString(dst, f.key)
-			dst = append(dst, ':')
-			dst = append(dst, f.value...)
-		}
-	}
-	return append(dst, '}')
-}
-
-func entrySize(raw []byte, fields, meta []field) int {
-	n := 2 + len(raw) + 1
-	for _, list := range [2][]field{fields, meta} {
-		for _, f := range list {
-			n += len(f.key) + len(f.value) + 4
-		}
-	}
-	return n
-}
-
-// truncate shrinks the largest fields, turning each into a string holding
-// the beginning of its JSON, until all fields fit in budget bytes. It
-// returns the names of the fields it cut.
-func truncate(fields []field, budget int) []string {
-	order := make([]int, len(fields))
-	for i := range order {
-		order[i] = i
-	}
-	sort.Slice(order, func(a, b int) bool { return len(fields[order[a]].value) > len(fields[order[b]].value) })
-	var cut []string
-	for _, i := range order {
-		over := entrySize(nil, fields, nil) - budget
-		if over <= 0 {
-			break
-		}
-		f := &fields[i]
-		keep := len(f.value) - over - 16
-		for keep > 0 {
-			s := f.value[:keep]
-			// Do not cut a character in two.
-			for len(s) > 0 {
-				if r, size := utf8.DecodeLastRune(s); r != utf8.RuneError || size > 1 {
-					break
-				}
-				s = s[:len(s)-1]
-			}
-			enc := datadog.AppendString(nil, string(s)+"…")
-			if extra := len(enc) - (len(f.value) - over); extra <= 0 {
-				f.value = enc
-				break
-			} else {
-				keep -= extra
-			}
-		}
-		if keep <= 0 {
-			f.value = []byte(`""`)
-		}
-		cut = append(cut, f.key)
-	}
-	return cut
-}
-
-// bodySize estimates the encoded size of a body (its string bytes), to
-// size the encoder's buffer.
-func bodySize(v pcommon.Value) int {
-	switch v.Type() {
-	case pcommon.ValueTypeStr:
-		return len(v.Str()) + 2
-	case pcommon.ValueTypeMap:
-		n := 2
-		for k, x := range v.Map().All() {
-			n += len(k) + 4 + bodySize(x)
-		}
-		return n
-	case pcommon.ValueTypeSlice:
-		n := 2
-		for _, x := range v.Slice().All() {
-			n += 1 + bodySize(x)
-		}
-		return n
-	}
-	return 24
 }

@@ -69,10 +69,10 @@ func (e *logsExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 	b := payloads.Get().(*batch)
 	defer payloads.Put(b)
 	b.buf, b.ends = append(b.buf[:0], '['), b.ends[:0]
-	var spare []byte // an entry moved to the next request
-	sent := 0        // records accepted by the intake
-	truncated := 0
-	outside := 0 // entries Datadog will drop for their timestamp
+	var spare []byte     // an entry moved to the next request
+	sent := 0            // records accepted by the intake
+	var truncated [2]int // by reason: shortened, dropped
+	outside := 0         // entries Datadog will drop for their timestamp
 	now := e.now()
 	flush := func() error {
 		n, err := e.send(ctx, b.buf, b.ends, 0, len(b.ends))
@@ -96,13 +96,14 @@ records:
 					b.buf = append(b.buf, ',')
 				}
 				start := len(b.buf)
-				var cut bool
+				var cut *truncation
 				b.buf, cut = enc.encode(b.buf, rl.Resource(), lr)
-				if cut {
-					truncated++
+				if cut != nil {
+					truncated[min(cut.dropped, 1)]++
 					id := datadog.ReadRecord(rl.Resource(), lr).EventID
 					e.Warn.Warn("Log entry larger than the intake's 1 MB limit was truncated; see dd_truncated_fields",
-						zap.String("event_id", id))
+						zap.String("event_id", id), zap.String("reason", cut.reason()),
+						zap.Int("fields_shortened", cut.shortened), zap.Int("fields_dropped", cut.dropped))
 				}
 				if len(b.ends) > 0 && (len(b.ends) >= e.cfg.MaxEntries || len(b.buf)+1 > e.cfg.MaxPayloadBytes) {
 					// The entry goes to the next request.
@@ -124,8 +125,10 @@ records:
 		e.Logger.Warn("CloudTrail records whose body was not a JSON object were sent with the fields their attributes carry and the body as message",
 			zap.Int("records", enc.malformed))
 	}
-	if truncated > 0 {
-		e.tb.ExporterDatadoglogsEntriesTruncated.Add(ctx, int64(truncated))
+	for i, reason := range [2]string{reasonShortened, reasonDropped} {
+		if truncated[i] > 0 {
+			e.tb.ExporterDatadoglogsEntriesTruncated.Add(ctx, int64(truncated[i]), metric.WithAttributes(attribute.String("reason", reason)))
+		}
 	}
 	if outside > 0 {
 		e.tb.ExporterDatadoglogsEntriesOutsideWindow.Add(ctx, int64(outside))

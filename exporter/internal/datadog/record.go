@@ -14,8 +14,10 @@ import (
 // fields when the record comes from the awscloudtrail receiver.
 type Record struct {
 	// CloudTrail reports a record of the awscloudtrail receiver: it has
-	// aws.cloudtrail.event_id and a body of one of the receiver's modes
-	// (Mode).
+	// aws.cloudtrail.priority (which the receiver derives and sets on
+	// every record, also one without eventID) or aws.cloudtrail.event_id,
+	// no aws.cloudtrail.integrity.status (an integrity finding also has a
+	// priority), and a body of one of the receiver's modes (Mode).
 	CloudTrail bool
 	// Mode is the record's body mode when CloudTrail.
 	Mode      BodyMode
@@ -54,12 +56,18 @@ type Record struct {
 func ReadRecord(res pcommon.Resource, lr plog.LogRecord) Record {
 	var r Record
 	var rpcSystem, issuerUserName, serviceName string
+	receivers := false // an attribute only the receiver sets on its records
+	integrity := false // a finding of the receiver's integrity check, not a record
 	for k, v := range lr.Attributes().All() {
 		switch k {
 		case ctattr.AttrEventID:
 			r.EventID = v.AsString()
+			receivers = true
 		case ctattr.AttrPriority:
 			r.Priority = v.AsString()
+			receivers = true
+		case ctattr.AttrIntegrityStatus:
+			integrity = true
 		case ctattr.AttrRPCMethod:
 			r.EventName = v.AsString()
 		case ctattr.AttrRPCService:
@@ -109,7 +117,7 @@ func ReadRecord(res pcommon.Resource, lr plog.LogRecord) Record {
 		return ""
 	}
 	r.Hostname = get(resAttrs, "host.name")
-	if r.EventID != "" {
+	if receivers && !integrity {
 		r.Mode = ModeOf(lr.Body())
 		r.CloudTrail = r.Mode != BodyOther
 	}
@@ -367,34 +375,4 @@ func ResourceTags(res pcommon.Resource) []string {
 		tags = append(tags, "version:"+v.AsString())
 	}
 	return tags
-}
-
-// SelectLogs returns a copy of the log records of ld whose index (in
-// iteration order) keep accepts, with their resources and scopes.
-func SelectLogs(ld plog.Logs, keep func(i int) bool) plog.Logs {
-	out := plog.NewLogs()
-	i := 0
-	for _, rl := range ld.ResourceLogs().All() {
-		var outRL plog.ResourceLogs
-		for _, sl := range rl.ScopeLogs().All() {
-			var outSL plog.ScopeLogs
-			for _, lr := range sl.LogRecords().All() {
-				if keep(i) {
-					if outRL == (plog.ResourceLogs{}) {
-						outRL = out.ResourceLogs().AppendEmpty()
-						rl.Resource().CopyTo(outRL.Resource())
-						outRL.SetSchemaUrl(rl.SchemaUrl())
-					}
-					if outSL == (plog.ScopeLogs{}) {
-						outSL = outRL.ScopeLogs().AppendEmpty()
-						sl.Scope().CopyTo(outSL.Scope())
-						outSL.SetSchemaUrl(sl.SchemaUrl())
-					}
-					lr.CopyTo(outSL.LogRecords().AppendEmpty())
-				}
-				i++
-			}
-		}
-	}
-	return out
 }

@@ -4,6 +4,11 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/ctattr"
 )
 
 func TestInstanceFromARN(t *testing.T) {
@@ -44,6 +49,32 @@ func TestRecordTags(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			assert.Equal(t, tt.want, tt.rec.Tags([]string{"env:prod"}))
+		})
+	}
+}
+
+// TestReadRecordRecognisesCloudTrail: a record is the receiver's by an
+// attribute only the receiver sets (aws.cloudtrail.priority on every
+// record, aws.cloudtrail.event_id when the record has eventID).
+func TestReadRecordRecognisesCloudTrail(t *testing.T) {
+	tests := []struct {
+		name  string
+		attrs map[string]any
+		want  bool
+	}{
+		{"event id and priority", map[string]any{ctattr.AttrEventID: "e", ctattr.AttrPriority: "low"}, true},
+		{"no event id (priority only)", map[string]any{ctattr.AttrPriority: "normal", ctattr.AttrRPCMethod: "RunInstances"}, true},
+		{"event id only", map[string]any{ctattr.AttrEventID: "e"}, true},
+		{"gRPC log with rpc.service and rpc.method", map[string]any{"rpc.system": "grpc", "rpc.service": "svc", "rpc.method": "Get"}, false},
+		{"integrity finding (it has a priority)", map[string]any{ctattr.AttrIntegrityStatus: "missing", ctattr.AttrS3Bucket: "b", ctattr.AttrPriority: "normal"}, false},
+		{"no attributes", nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			lr := plog.NewLogRecord()
+			require.NoError(t, lr.Attributes().FromRaw(tt.attrs))
+			lr.Body().SetStr(`{"eventName":"RunInstances"}`)
+			assert.Equal(t, tt.want, ReadRecord(pcommon.NewResource(), lr).CloudTrail)
 		})
 	}
 }

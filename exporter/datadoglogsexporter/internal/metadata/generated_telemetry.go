@@ -69,7 +69,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.ExporterDatadoglogsEntriesTruncated, err = builder.meter.Int64Counter(
 		"otelcol_exporter_datadoglogs_entries_truncated",
-		metric.WithDescription("Log entries over 1 MB that were truncated to fit (flagged with dd_truncated). [Alpha]"),
+		metric.WithDescription("Log entries over 1 MB that were truncated to fit (flagged with dd_truncated), by reason (attribute reason: values_shortened, members_dropped). [Alpha]"),
 		metric.WithUnit("{entry}"),
 	)
 	errs = errors.Join(errs, err)

@@ -40,7 +40,7 @@ func AssertEqualExporterDatadoglogsEntriesOutsideWindow(t *testing.T, tt *compon
 func AssertEqualExporterDatadoglogsEntriesTruncated(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_exporter_datadoglogs_entries_truncated",
-		Description: "Log entries over 1 MB that were truncated to fit (flagged with dd_truncated). [Alpha]",
+		Description: "Log entries over 1 MB that were truncated to fit (flagged with dd_truncated), by reason (attribute reason: values_shortened, members_dropped). [Alpha]",
 		Unit:        "{entry}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,

@@ -131,10 +131,10 @@ func TestAdvPipelineSameAcrossModes(t *testing.T) {
 
 // TestAdvRecordWithoutEventIDIsCloudTrail: a record the receiver read
 // without eventID is still a CloudTrail record for the exporters, in every
-// body mode.
+// body mode: a CloudTrail log entry and a CloudTrail event.
 func TestAdvRecordWithoutEventIDIsCloudTrail(t *testing.T) {
-	t.Skip("DEFECT (minor): the exporters recognise a CloudTrail record by its aws.cloudtrail.event_id attribute; a record without eventID is sent as a generic log (ddsource otel, body as message) in map/json mode and as an empty generic log and a \"Log record\" event in none mode")
 	file := []byte(`{"Records":[{"eventName":"RunInstances","eventSource":"ec2.amazonaws.com","recipientAccountId":"111111111111"}]}`)
+	now := pcommon.NewTimestampFromTime(time.Now().Add(-time.Minute))
 	for _, mode := range bodyModes {
 		ld := plog.NewLogs()
 		for _, rec := range advReadFile(t, file, mode, 0, 1000).recs {
@@ -142,9 +142,16 @@ func TestAdvRecordWithoutEventIDIsCloudTrail(t *testing.T) {
 			rec.resource.CopyTo(lr.Resource().Attributes())
 			rec.lr.CopyTo(lr.ScopeLogs().AppendEmpty().LogRecords().AppendEmpty())
 		}
-		entries, _ := advExport(t, ld, plog.NewLogs())
+		recent := plog.NewLogs()
+		ld.CopyTo(recent)
+		recent.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).SetTimestamp(now)
+		entries, events := advExport(t, ld, recent)
 		require.Len(t, entries, 1)
 		assert.Equal(t, "cloudtrail", entries[0]["ddsource"], mode.String())
 		assert.Equal(t, "RunInstances", entries[0]["eventName"], mode.String())
+		assert.Equal(t, "ec2.amazonaws.com", entries[0]["eventSource"], mode.String())
+		require.Len(t, events, 1)
+		assert.Contains(t, events[0].Title, "RunInstances", mode.String())
+		assert.Contains(t, events[0].Tags, "cloudtrail", mode.String())
 	}
 }

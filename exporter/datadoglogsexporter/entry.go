@@ -1,0 +1,73 @@
+package datadoglogsexporter // import "github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/datadoglogsexporter"
+
+import (
+	"go.opentelemetry.io/collector/pdata/pcommon"
+
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/internal/datadog"
+)
+
+func message(body pcommon.Value) string {
+	switch body.Type() {
+	case pcommon.ValueTypeStr:
+		return body.Str()
+	case pcommon.ValueTypeMap, pcommon.ValueTypeSlice:
+		return string(datadog.AppendValue(nil, body))
+	case pcommon.ValueTypeEmpty:
+		return ""
+	default:
+		return body.AsString()
+	}
+}
+
+func appendEntry(dst, raw []byte, fields, meta []field) []byte {
+	dst = append(dst, '{')
+	n := 0
+	if len(raw) > 0 {
+		dst = append(dst, raw...)
+		n++
+	}
+	for _, list := range [2][]field{fields, meta} {
+		for _, f := range list {
+			if n > 0 {
+				dst = append(dst, ',')
+			}
+			n++
+			dst = datadog.AppendString(dst, f.key)
+			dst = append(dst, ':')
+			dst = append(dst, f.value...)
+		}
+	}
+	return append(dst, '}')
+}
+
+func entrySize(raw []byte, fields, meta []field) int {
+	n := 2 + len(raw) + 1
+	for _, list := range [2][]field{fields, meta} {
+		for _, f := range list {
+			n += len(f.key) + len(f.value) + 4
+		}
+	}
+	return n
+}
+
+// bodySize estimates the encoded size of a body (its string bytes), to
+// size the encoder's buffer.
+func bodySize(v pcommon.Value) int {
+	switch v.Type() {
+	case pcommon.ValueTypeStr:
+		return len(v.Str()) + 2
+	case pcommon.ValueTypeMap:
+		n := 2
+		for k, x := range v.Map().All() {
+			n += len(k) + 4 + bodySize(x)
+		}
+		return n
+	case pcommon.ValueTypeSlice:
+		n := 2
+		for _, x := range v.Slice().All() {
+			n += 1 + bodySize(x)
+		}
+		return n
+	}
+	return 24
+}
