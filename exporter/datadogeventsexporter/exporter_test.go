@@ -29,24 +29,17 @@ import (
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/devstack"
 )
 
-const apiKey = "0123456789abcdef0123456789abcdef"
+const apiKey = datadogtest.APIKey
 
 var now = time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
 
 func startIntake(t *testing.T, clock time.Time) *devstack.Intake {
-	t.Helper()
-	in, err := devstack.StartIntake("", apiKey)
-	require.NoError(t, err)
-	in.SetNow(func() time.Time { return clock })
-	t.Cleanup(in.Close)
-	return in
+	return datadogtest.StartIntake(t, clock)
 }
 
 func testConfig(endpoint string) *Config {
 	cfg := createDefaultConfig().(*Config)
-	cfg.API.Key = apiKey
-	cfg.ClientConfig.Endpoint = endpoint
-	cfg.ExtraTags = []string{"env:test"}
+	datadogtest.Configure(&cfg.ExporterConfig, endpoint)
 	return cfg
 }
 

@@ -16,26 +16,21 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/datadoglogsexporter/internal/metadata"
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/internal/datadog/datadogtest"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/ctattr"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/devstack"
 )
 
-const apiKey = "0123456789abcdef0123456789abcdef"
+const apiKey = datadogtest.APIKey
 
 func startIntake(t *testing.T) *devstack.Intake {
-	t.Helper()
-	in, err := devstack.StartIntake("", apiKey)
-	require.NoError(t, err)
-	t.Cleanup(in.Close)
-	return in
+	return datadogtest.StartIntake(t, time.Time{})
 }
 
 func testConfig(endpoint string) *Config {
 	cfg := createDefaultConfig().(*Config)
-	cfg.API.Key = apiKey
-	cfg.ClientConfig.Endpoint = endpoint
+	datadogtest.Configure(&cfg.ExporterConfig, endpoint)
 	cfg.Hostname = "collector-1"
-	cfg.ExtraTags = []string{"env:test"}
 	return cfg
 }
 
