@@ -1,8 +1,16 @@
 package datadogtest
 
 import (
+	"context"
 	"testing"
 	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/exporter"
+	"go.opentelemetry.io/collector/exporter/exportertest"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/internal/datadog"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/devstack"
@@ -34,4 +42,17 @@ func Configure(cfg *datadog.ExporterConfig, endpoint string) {
 	cfg.API.Key = APIKey
 	cfg.ClientConfig.Endpoint = endpoint
 	cfg.ExtraTags = []string{"env:test"}
+}
+
+// Settings returns the settings of an exporter of type typ under test: its
+// telemetry is recorded in tel (shut down when t ends) and its log lines,
+// from debug up, in logs.
+func Settings(t testing.TB, typ component.Type) (set exporter.Settings, tel *componenttest.Telemetry, logs *observer.ObservedLogs) {
+	tel = componenttest.NewTelemetry()
+	t.Cleanup(func() { _ = tel.Shutdown(context.Background()) })
+	core, logs := observer.New(zap.DebugLevel)
+	set = exportertest.NewNopSettings(typ)
+	set.TelemetrySettings = tel.NewTelemetrySettings()
+	set.Logger = zap.New(core)
+	return set, tel, logs
 }
