@@ -78,9 +78,7 @@ func TestAdvPollingPermanentErrorMidObject(t *testing.T) {
 	_, idsC := putGen(t, s3srv, g, t0.Add(2*time.Minute), "c", 6)
 
 	mem := newMemStorage()
-	host, id := memStorageHost(mem)
-	cfg := testConfig(s3srv.URL)
-	cfg.Storage = &id
+	cfg, host := memConfig(s3srv.URL, mem)
 	cfg.Workers = 2
 	cfg.MaxBatchRecords = 3
 	sk := newSink()
@@ -244,9 +242,7 @@ func TestAdvPollingStopDuringBackoff(t *testing.T) {
 	g := trailgen.New(907, account, region)
 	key, ids := putGen(t, s3srv, g, t0, "backoff", 12)
 	mem := newMemStorage()
-	host, id := memStorageHost(mem)
-	cfg := testConfig(s3srv.URL)
-	cfg.Storage = &id
+	cfg, host := memConfig(s3srv.URL, mem)
 	cfg.MaxBatchRecords = 4
 	first := newSink()
 	var refusals atomic.Int32

@@ -42,9 +42,7 @@ func TestAdvPollingLateFileWhileNewerInFlightRewindsWindow(t *testing.T) {
 	keyD, idsD := putGen(t, s3srv, g, at(5), "d", 3)
 
 	mem := newMemStorage()
-	host, id := memStorageHost(mem)
-	cfg := testConfig(s3srv.URL)
-	cfg.Storage = &id
+	cfg, host := memConfig(s3srv.URL, mem)
 	cfg.Workers = 1
 	cfg.Lookback = 5 * time.Minute
 	rs := newReleaseStore()
@@ -129,9 +127,7 @@ func TestAdvPollingMaxPendingDropsLateFile(t *testing.T) {
 	mem := newMemStorage()
 	mem.put(t, "folder/"+testBucket+"/"+prefix, b)
 
-	host, id := memStorageHost(mem)
-	cfg := testConfig(s3srv.URL)
-	cfg.Storage = &id
+	cfg, host := memConfig(s3srv.URL, mem)
 	cfg.Lookback = 5 * time.Minute
 	sk := newSink()
 	// P's retry is held until Z has been refused: were P to finish before
@@ -191,9 +187,7 @@ func TestAdvPollingLateFileAtWindowEdgeAfterRestart(t *testing.T) {
 				ids = append(ids, putFile(t, s3srv, keyN, genRecords(g, newest, 3))...)
 			}
 			mem := newMemStorage()
-			host, id := memStorageHost(mem)
-			cfg := testConfig(s3srv.URL)
-			cfg.Storage = &id
+			cfg, host := memConfig(s3srv.URL, mem)
 			cfg.Lookback = lookback
 			cfg.Workers = 2
 			sk := newSink()

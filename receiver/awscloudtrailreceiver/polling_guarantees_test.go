@@ -38,9 +38,7 @@ func testInFlightAtStop(t *testing.T, lookback time.Duration, stage string, cras
 	keyB, idsB := putGen(t, s3srv, g, t0.Add(10*time.Minute), "b", 10)
 
 	mem := newMemStorage()
-	host, id := memStorageHost(mem)
-	cfg := testConfig(s3srv.URL)
-	cfg.Storage = &id
+	cfg, host := memConfig(s3srv.URL, mem)
 	cfg.Workers = 2
 	cfg.MaxBatchRecords = 3
 	cfg.Lookback = lookback
