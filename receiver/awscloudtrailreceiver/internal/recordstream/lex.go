@@ -10,6 +10,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/mapping"
+
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/jsonscan"
 )
 
 // errShort is returned by the parser when a value runs past the end of the
@@ -100,7 +102,7 @@ func (p *parser) number(i int, v pcommon.Value, build bool) (int, error) {
 		return i, errShort
 	}
 	raw := p.b[start:i]
-	if !validNumber(raw) {
+	if n, _ := jsonscan.Number(raw); n != len(raw) {
 		return start, p.syntax(start, "invalid number %q", raw)
 	}
 	if !isFloat {
@@ -122,50 +124,6 @@ func (p *parser) number(i int, v pcommon.Value, build bool) (int, error) {
 		v.SetDouble(f)
 	}
 	return i, nil
-}
-
-// validNumber checks the JSON number grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-func validNumber(b []byte) bool {
-	i := 0
-	if i < len(b) && b[i] == '-' {
-		i++
-	}
-	if i >= len(b) {
-		return false
-	}
-	if b[i] == '0' {
-		i++
-	} else if b[i] >= '1' && b[i] <= '9' {
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-	} else {
-		return false
-	}
-	if i < len(b) && b[i] == '.' {
-		i++
-		d := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-		if i == d {
-			return false
-		}
-	}
-	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
-		i++
-		if i < len(b) && (b[i] == '+' || b[i] == '-') {
-			i++
-		}
-		d := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-		if i == d {
-			return false
-		}
-	}
-	return i == len(b)
 }
 
 // parseInt parses a validated JSON integer, reporting false when it does

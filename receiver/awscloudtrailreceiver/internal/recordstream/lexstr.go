@@ -4,6 +4,8 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/jsonscan"
 )
 
 // The parser's strings: decoded (escapes, UTF-8 repaired, interned) or
@@ -14,7 +16,7 @@ import (
 func (p *parser) str(i int, mode strMode) (string, int, error) {
 	start := i
 	b := p.b
-	i = plainRun(b, i, true)
+	i = jsonscan.PlainRun(b, i, true)
 	ascii := true
 	for i < len(b) {
 		c := b[i]
@@ -38,7 +40,7 @@ func (p *parser) str(i int, mode strMode) (string, int, error) {
 func (p *parser) skipStr(i int) (int, error) {
 	b := p.b
 	for {
-		i = plainRun(b, i, false)
+		i = jsonscan.PlainRun(b, i, false)
 		if i >= len(b) {
 			return i, errShort
 		}
@@ -49,19 +51,15 @@ func (p *parser) skipStr(i int) (int, error) {
 			return i, p.syntax(i, "control character in string")
 		}
 		// An escape.
-		if i+1 >= len(b) {
+		switch n := jsonscan.Escape(b, i); {
+		case n > 0:
+			i += n
+		case n == 0:
 			return i, errShort
-		}
-		switch e := b[i+1]; e {
-		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-			i += 2
-		case 'u':
-			if _, err := p.hex4(i + 2); err != nil {
-				return i, err
-			}
-			i += 6
+		case b[i+1] == 'u':
+			return i, p.syntax(i+2, "invalid \\u escape")
 		default:
-			return i, p.syntax(i, "invalid escape \\%c", e)
+			return i, p.syntax(i, "invalid escape \\%c", b[i+1])
 		}
 	}
 }
