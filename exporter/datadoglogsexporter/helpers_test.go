@@ -19,8 +19,6 @@ import (
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/devstack"
 )
 
-const apiKey = datadogtest.APIKey
-
 func startIntake(t *testing.T) *devstack.Intake {
 	return datadogtest.StartIntake(t, time.Time{})
 }
