@@ -17,10 +17,8 @@ import (
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/consumer/consumererror"
-	"go.opentelemetry.io/collector/exporter/exportertest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
-	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/datadogeventsexporter/internal/metadata"
@@ -29,24 +27,17 @@ import (
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/devstack"
 )
 
-const apiKey = "0123456789abcdef0123456789abcdef"
+const apiKey = datadogtest.APIKey
 
 var now = time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
 
 func startIntake(t *testing.T, clock time.Time) *devstack.Intake {
-	t.Helper()
-	in, err := devstack.StartIntake("", apiKey)
-	require.NoError(t, err)
-	in.SetNow(func() time.Time { return clock })
-	t.Cleanup(in.Close)
-	return in
+	return datadogtest.StartIntake(t, clock)
 }
 
 func testConfig(endpoint string) *Config {
 	cfg := createDefaultConfig().(*Config)
-	cfg.API.Key = apiKey
-	cfg.ClientConfig.Endpoint = endpoint
-	cfg.ExtraTags = []string{"env:test"}
+	datadogtest.Configure(&cfg.ExporterConfig, endpoint)
 	return cfg
 }
 
@@ -59,13 +50,8 @@ type testExporter struct {
 func newTestExporter(t testing.TB, cfg *Config, clock time.Time) *testExporter {
 	t.Helper()
 	require.NoError(t, confmap.Validate(cfg))
-	tel := componenttest.NewTelemetry()
-	t.Cleanup(func() { _ = tel.Shutdown(context.Background()) })
-	core, logs := observer.New(zap.DebugLevel)
-	set := exportertest.NewNopSettings(metadata.Type)
+	set, tel, logs := datadogtest.Settings(t, metadata.Type)
 	set.ID = component.NewID(metadata.Type)
-	set.TelemetrySettings = tel.NewTelemetrySettings()
-	set.Logger = zap.New(core)
 	exp, err := newEventsExporter(set, cfg)
 	require.NoError(t, err)
 	require.NoError(t, exp.Start(context.Background(), componenttest.NewNopHost()))

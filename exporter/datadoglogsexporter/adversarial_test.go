@@ -105,11 +105,7 @@ func TestAdvBlockedQueueHonoursCancelAndShutdown(t *testing.T) {
 	in := startIntake(t)
 	in.Fail(devstack.IntakeFault{Path: "/api/v2/logs", Status: 503, Times: 1 << 30})
 	cfg := testConfig(in.URL)
-	q := datadog.NewQueueConfig()
-	q.QueueSize = 10
-	q.NumConsumers = 1
-	q.Batch = configoptional.None[exporterhelper.BatchConfig]()
-	cfg.QueueConfig = configoptional.Some(q)
+	cfg.QueueConfig = configoptional.Some(smallQueue(10))
 	cfg.RetryConfig.InitialInterval = 10 * time.Millisecond
 	cfg.RetryConfig.MaxInterval = 50 * time.Millisecond
 	exp := createExporter(t, cfg, nil)
@@ -153,11 +149,7 @@ func TestAdvSplitForQueuePartlyQueuedThenRefused(t *testing.T) {
 	// ± 50 %), far longer than the 500 ms the caller waits.
 	in.Fail(devstack.IntakeFault{Path: "/api/v2/logs", Status: 503, Times: 80})
 	cfg := testConfig(in.URL)
-	q := datadog.NewQueueConfig()
-	q.QueueSize = 10
-	q.NumConsumers = 1
-	q.Batch = configoptional.None[exporterhelper.BatchConfig]()
-	cfg.QueueConfig = configoptional.Some(q)
+	cfg.QueueConfig = configoptional.Some(smallQueue(10))
 	cfg.RetryConfig.InitialInterval = 50 * time.Millisecond
 	cfg.RetryConfig.MaxInterval = 50 * time.Millisecond
 	exp := createExporter(t, cfg, nil)
@@ -181,4 +173,14 @@ func TestAdvSplitForQueuePartlyQueuedThenRefused(t *testing.T) {
 	require.Eventually(t, func() bool { return len(idCounts(in)) >= len(all) }, 20*time.Second, 10*time.Millisecond)
 	require.NoError(t, exp.Shutdown(context.Background()))
 	assertExactlyOnce(t, in, all)
+}
+
+// smallQueue is the default queue holding size records, drained by one
+// consumer without batching.
+func smallQueue(size int) exporterhelper.QueueBatchConfig {
+	q := datadog.NewQueueConfig()
+	q.QueueSize = int64(size)
+	q.NumConsumers = 1
+	q.Batch = configoptional.None[exporterhelper.BatchConfig]()
+	return q
 }

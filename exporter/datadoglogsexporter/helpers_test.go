@@ -9,33 +9,24 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/confmap"
-	"go.opentelemetry.io/collector/exporter/exportertest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
-	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/datadoglogsexporter/internal/metadata"
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/internal/datadog/datadogtest"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/ctattr"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/devstack"
 )
 
-const apiKey = "0123456789abcdef0123456789abcdef"
-
 func startIntake(t *testing.T) *devstack.Intake {
-	t.Helper()
-	in, err := devstack.StartIntake("", apiKey)
-	require.NoError(t, err)
-	t.Cleanup(in.Close)
-	return in
+	return datadogtest.StartIntake(t, time.Time{})
 }
 
 func testConfig(endpoint string) *Config {
 	cfg := createDefaultConfig().(*Config)
-	cfg.API.Key = apiKey
-	cfg.ClientConfig.Endpoint = endpoint
+	datadogtest.Configure(&cfg.ExporterConfig, endpoint)
 	cfg.Hostname = "collector-1"
-	cfg.ExtraTags = []string{"env:test"}
 	return cfg
 }
 
@@ -50,12 +41,7 @@ type testExporter struct {
 func newTestExporter(t testing.TB, cfg *Config) *testExporter {
 	t.Helper()
 	require.NoError(t, confmap.Validate(cfg))
-	tel := componenttest.NewTelemetry()
-	t.Cleanup(func() { _ = tel.Shutdown(context.Background()) })
-	core, logs := observer.New(zap.DebugLevel)
-	set := exportertest.NewNopSettings(metadata.Type)
-	set.TelemetrySettings = tel.NewTelemetrySettings()
-	set.Logger = zap.New(core)
+	set, tel, logs := datadogtest.Settings(t, metadata.Type)
 	exp, err := newLogsExporter(set, cfg)
 	require.NoError(t, err)
 	require.NoError(t, exp.Start(context.Background(), componenttest.NewNopHost()))

@@ -12,7 +12,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -44,17 +43,9 @@ func (k *KeyPair) PublicDER() []byte { return x509.MarshalPKCS1PublicKey(&k.Priv
 // DigestKey returns the S3 key of a digest file ending at end; backfill
 // digests carry the _backfill suffix.
 func DigestKey(prefix, org, account, region, trail, homeRegion string, end time.Time, backfill bool) string {
-	var b strings.Builder
-	if prefix != "" {
-		b.WriteString(strings.TrimSuffix(prefix, "/"))
-		b.WriteByte('/')
-	}
-	b.WriteString("AWSLogs/")
-	if org != "" {
-		b.WriteString(org + "/")
-	}
+	b := awsLogs(prefix, org)
 	end = end.UTC()
-	fmt.Fprintf(&b, "%s/CloudTrail-Digest/%s/%s/%s_CloudTrail-Digest_%s_%s_%s_%s", account, region, end.Format("2006/01/02"),
+	fmt.Fprintf(b, "%s/CloudTrail-Digest/%s/%s/%s_CloudTrail-Digest_%s_%s_%s_%s", account, region, end.Format("2006/01/02"),
 		account, region, trail, homeRegion, end.Format("20060102T150405Z"))
 	if backfill {
 		b.WriteString("_backfill")

@@ -232,7 +232,16 @@ func WriteLogFile(w io.Writer, n int, next func(i int) map[string]any) error {
 // Key returns the S3 key CloudTrail uses for a log file delivered at t.
 // org may be empty; kind is "CloudTrail" or "CloudTrail-Insight".
 func Key(prefix, org, account, kind, region string, t time.Time, unique string) string {
-	var b strings.Builder
+	b := awsLogs(prefix, org)
+	t = t.UTC()
+	fmt.Fprintf(b, "%s/%s/%s/%s/%s_%s_%s_%sZ_%s.json.gz", account, kind, region, t.Format("2006/01/02"), account, kind, region, t.Format("20060102T1504"), unique)
+	return b.String()
+}
+
+// awsLogs starts a key with the AWSLogs folder under prefix (which may be
+// empty) and, when org is not empty, the organization's folder.
+func awsLogs(prefix, org string) *strings.Builder {
+	b := &strings.Builder{}
 	if prefix != "" {
 		b.WriteString(strings.TrimSuffix(prefix, "/"))
 		b.WriteByte('/')
@@ -242,7 +251,5 @@ func Key(prefix, org, account, kind, region string, t time.Time, unique string) 
 		b.WriteString(org)
 		b.WriteByte('/')
 	}
-	t = t.UTC()
-	fmt.Fprintf(&b, "%s/%s/%s/%s/%s_%s_%s_%sZ_%s.json.gz", account, kind, region, t.Format("2006/01/02"), account, kind, region, t.Format("20060102T1504"), unique)
-	return b.String()
+	return b
 }

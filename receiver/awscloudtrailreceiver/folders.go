@@ -8,7 +8,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
 
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/keylayout"
 )
@@ -195,25 +194,18 @@ func (t *trailFinder) trailFolders(ctx context.Context, store objectStore, src t
 
 // subfolders returns the names of the folders directly under prefix.
 func (t *trailFinder) subfolders(ctx context.Context, store objectStore, bucket, prefix string) ([]string, bool) {
-	pages := s3.NewListObjectsV2Paginator(store, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix), Delimiter: aws.String("/")})
 	var names []string
-	for pages.HasMorePages() {
-		out, err := pages.NextPage(ctx)
-		if err != nil {
-			if ctx.Err() == nil {
-				t.tel.noteError(err)
-				logAWSError(t.tel.logger, zapcore.ErrorLevel,
-					awsCall{"ListObjectsV2", "s3://" + bucket + "/" + prefix, "s3:ListBucket", "it is tried again at the next poll"},
-					err, zap.String("bucket", bucket), zap.String("prefix", prefix))
-			}
-			return nil, false
-		}
+	in := &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix), Delimiter: aws.String("/")}
+	if !t.tel.listPages(ctx, store, in, "it is tried again at the next poll", func(out *s3.ListObjectsV2Output) bool {
 		for _, cp := range out.CommonPrefixes {
 			name := strings.TrimSuffix(strings.TrimPrefix(aws.ToString(cp.Prefix), prefix), "/")
 			if name != "" {
 				names = append(names, name)
 			}
 		}
+		return true
+	}) {
+		return nil, false
 	}
 	return names, true
 }

@@ -254,6 +254,15 @@ func putFile(t testing.TB, s3srv *devstack.S3Server, key string, records []map[s
 	return ids
 }
 
+// putGen stores n records that g generates from at in a log file of g's
+// account and region (trailgen.Key with at and name), and returns its key
+// and their eventIDs.
+func putGen(t testing.TB, s3srv *devstack.S3Server, g *trailgen.Generator, at time.Time, name string, n int) (key string, ids []string) {
+	t.Helper()
+	key = trailgen.Key("", "", g.Account, "CloudTrail", g.Region, at, name)
+	return key, putFile(t, s3srv, key, genRecords(g, at, n))
+}
+
 func genRecords(g *trailgen.Generator, at time.Time, n int) []map[string]any {
 	out := make([]map[string]any, n)
 	for i := range out {

@@ -8,7 +8,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
 
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/checkpoint"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/keylayout"
@@ -37,22 +36,12 @@ func (p *poller) pollFolder(ctx context.Context, f *folder, reads *sync.WaitGrou
 			return
 		}
 	}
-	pages := s3.NewListObjectsV2Paginator(f.store(), &s3.ListObjectsV2Input{
+	in := &s3.ListObjectsV2Input{
 		Bucket:     aws.String(f.bucket),
 		Prefix:     aws.String(f.prefix.String()),
 		StartAfter: aws.String(f.prefix.StartAfter(from)),
-	})
-	for pages.HasMorePages() {
-		out, err := pages.NextPage(ctx)
-		if err != nil {
-			if ctx.Err() == nil {
-				p.tel.noteError(err)
-				logAWSError(p.tel.logger, zapcore.ErrorLevel,
-					awsCall{"ListObjectsV2", "s3://" + f.bucket + "/" + f.prefix.String(), "s3:ListBucket", "the folder is listed again on the next poll"},
-					err, zap.String("bucket", f.bucket), zap.String("prefix", f.prefix.String()))
-			}
-			return
-		}
+	}
+	if !p.tel.listPages(ctx, f.store(), in, "the folder is listed again on the next poll", func(out *s3.ListObjectsV2Output) bool {
 		for _, obj := range out.Contents {
 			key := aws.ToString(obj.Key)
 			if !keylayout.IsLogFile(key) {
@@ -73,13 +62,16 @@ func (p *poller) pollFolder(ctx context.Context, f *folder, reads *sync.WaitGrou
 			case checkpoint.Held:
 				p.tel.logger.Warn("Too many CloudTrail objects pending in one folder; its listing stops here until some finish, and the window holds at this object",
 					zap.String("bucket", f.bucket), zap.String("key", key), zap.Int("pending", checkpoint.MaxPending))
-				return
+				return false
 			case checkpoint.Read:
 				if !p.dispatch(ctx, job{folder: f, key: key, fileTime: ft, lastModified: aws.ToTime(obj.LastModified)}, reads) {
-					return
+					return false
 				}
 			}
 		}
+		return true
+	}) {
+		return
 	}
 	// A whole listing without refusal: no object is held back.
 	f.cp.ListedAll()

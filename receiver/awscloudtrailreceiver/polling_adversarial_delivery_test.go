@@ -73,17 +73,12 @@ func TestAdvPollingPermanentErrorMidObject(t *testing.T) {
 	const account, region = "555555555555", "us-east-1"
 	prefix := "AWSLogs/" + account + "/CloudTrail/" + region + "/"
 	g := trailgen.New(903, account, region)
-	keyA := trailgen.Key("", "", account, "CloudTrail", region, t0, "a")
-	keyB := trailgen.Key("", "", account, "CloudTrail", region, t0.Add(time.Minute), "b")
-	keyC := trailgen.Key("", "", account, "CloudTrail", region, t0.Add(2*time.Minute), "c")
-	idsA := putFile(t, s3srv, keyA, genRecords(g, t0, 6))
-	idsB := putFile(t, s3srv, keyB, genRecords(g, t0.Add(time.Minute), 9))
-	idsC := putFile(t, s3srv, keyC, genRecords(g, t0.Add(2*time.Minute), 6))
+	_, idsA := putGen(t, s3srv, g, t0, "a", 6)
+	keyB, idsB := putGen(t, s3srv, g, t0.Add(time.Minute), "b", 9)
+	_, idsC := putGen(t, s3srv, g, t0.Add(2*time.Minute), "c", 6)
 
 	mem := newMemStorage()
-	host, id := memStorageHost(mem)
-	cfg := testConfig(s3srv.URL)
-	cfg.Storage = &id
+	cfg, host := memConfig(s3srv.URL, mem)
 	cfg.Workers = 2
 	cfg.MaxBatchRecords = 3
 	sk := newSink()
@@ -119,8 +114,7 @@ func TestAdvPollingCutBodyResumes(t *testing.T) {
 	s3srv := startS3(t)
 	const account, region = "555555555555", "us-east-1"
 	g := trailgen.New(904, account, region)
-	key := trailgen.Key("", "", account, "CloudTrail", region, t0, "cut")
-	ids := putFile(t, s3srv, key, genRecords(g, t0, 200))
+	key, ids := putGen(t, s3srv, g, t0, "cut", 200)
 	raw, err := s3srv.Get(testBucket, key)
 	require.NoError(t, err)
 
@@ -153,8 +147,7 @@ func TestAdvPollingPartialRefusalResendsAccepted(t *testing.T) {
 	s3srv := startS3(t)
 	const account, region = "555555555555", "us-east-1"
 	g := trailgen.New(905, account, region)
-	key := trailgen.Key("", "", account, "CloudTrail", region, t0, "partial")
-	ids := putFile(t, s3srv, key, genRecords(g, t0, 10))
+	_, ids := putGen(t, s3srv, g, t0, "partial", 10)
 
 	cfg := testConfig(s3srv.URL)
 	cfg.MaxBatchRecords = 10
@@ -247,12 +240,9 @@ func TestAdvPollingStopDuringBackoff(t *testing.T) {
 	s3srv := startS3(t)
 	const account, region = "555555555555", "us-east-1"
 	g := trailgen.New(907, account, region)
-	key := trailgen.Key("", "", account, "CloudTrail", region, t0, "backoff")
-	ids := putFile(t, s3srv, key, genRecords(g, t0, 12))
+	key, ids := putGen(t, s3srv, g, t0, "backoff", 12)
 	mem := newMemStorage()
-	host, id := memStorageHost(mem)
-	cfg := testConfig(s3srv.URL)
-	cfg.Storage = &id
+	cfg, host := memConfig(s3srv.URL, mem)
 	cfg.MaxBatchRecords = 4
 	first := newSink()
 	var refusals atomic.Int32

@@ -37,15 +37,12 @@ func TestAdvPollingLateFileWhileNewerInFlightRewindsWindow(t *testing.T) {
 	prefix := "AWSLogs/" + account + "/CloudTrail/" + region + "/"
 	g := trailgen.New(901, account, region)
 	at := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
-	keyD := trailgen.Key("", "", account, "CloudTrail", region, at(5), "d")
 	keyX := trailgen.Key("", "", account, "CloudTrail", region, at(20), "x")
 	keyL := trailgen.Key("", "", account, "CloudTrail", region, at(3), "late")
-	idsD := putFile(t, s3srv, keyD, genRecords(g, at(5), 3))
+	keyD, idsD := putGen(t, s3srv, g, at(5), "d", 3)
 
 	mem := newMemStorage()
-	host, id := memStorageHost(mem)
-	cfg := testConfig(s3srv.URL)
-	cfg.Storage = &id
+	cfg, host := memConfig(s3srv.URL, mem)
 	cfg.Workers = 1
 	cfg.Lookback = 5 * time.Minute
 	rs := newReleaseStore()
@@ -112,8 +109,7 @@ func TestAdvPollingMaxPendingDropsLateFile(t *testing.T) {
 	const account, region = "555555555555", "us-east-1"
 	prefix := "AWSLogs/" + account + "/CloudTrail/" + region + "/"
 	g := trailgen.New(902, account, region)
-	keyZ := trailgen.Key("", "", account, "CloudTrail", region, t0.Add(8*time.Minute), "late")
-	idsZ := putFile(t, s3srv, keyZ, genRecords(g, t0.Add(8*time.Minute), 3))
+	keyZ, idsZ := putGen(t, s3srv, g, t0.Add(8*time.Minute), "late", 3)
 
 	floor := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
 	st := checkpoint.New(floor)
@@ -131,9 +127,7 @@ func TestAdvPollingMaxPendingDropsLateFile(t *testing.T) {
 	mem := newMemStorage()
 	mem.put(t, "folder/"+testBucket+"/"+prefix, b)
 
-	host, id := memStorageHost(mem)
-	cfg := testConfig(s3srv.URL)
-	cfg.Storage = &id
+	cfg, host := memConfig(s3srv.URL, mem)
 	cfg.Lookback = 5 * time.Minute
 	sk := newSink()
 	// P's retry is held until Z has been refused: were P to finish before
@@ -187,16 +181,13 @@ func TestAdvPollingLateFileAtWindowEdgeAfterRestart(t *testing.T) {
 			g := trailgen.New(908, account, region)
 			newest := t0.Add(10 * time.Minute)
 			edge := newest.Add(-lookback)
-			keyE := trailgen.Key("", "", account, "CloudTrail", region, edge, "m")
 			keyN := trailgen.Key("", "", account, "CloudTrail", region, newest, "n")
-			ids := putFile(t, s3srv, keyE, genRecords(g, edge, 3))
+			keyE, ids := putGen(t, s3srv, g, edge, "m", 3)
 			if keyN != keyE {
 				ids = append(ids, putFile(t, s3srv, keyN, genRecords(g, newest, 3))...)
 			}
 			mem := newMemStorage()
-			host, id := memStorageHost(mem)
-			cfg := testConfig(s3srv.URL)
-			cfg.Storage = &id
+			cfg, host := memConfig(s3srv.URL, mem)
 			cfg.Lookback = lookback
 			cfg.Workers = 2
 			sk := newSink()

@@ -38,9 +38,7 @@ func TestPollingDeniedFolder(t *testing.T) {
 	_, okIDs := putFolder(t, s3srv, "111111111111", t0, 1, 2)
 
 	mem := newMemStorage()
-	host, id := memStorageHost(mem)
-	cfg := testConfig(s3srv.URL)
-	cfg.Storage = &id
+	cfg, host := memConfig(s3srv.URL, mem)
 	sk := newSink()
 	h := startReceiverHooked(t, cfg, sk, host, func(r *cloudtrailReceiver) { r.tune.retryBase = 10 * time.Minute })
 	failed := func() int64 {

@@ -34,15 +34,11 @@ func testInFlightAtStop(t *testing.T, lookback time.Duration, stage string, cras
 	s3srv := startS3(t)
 	const account, region = "555555555555", "us-east-1"
 	g := trailgen.New(77, account, region)
-	keyA := trailgen.Key("", "", account, "CloudTrail", region, t0, "a")
-	keyB := trailgen.Key("", "", account, "CloudTrail", region, t0.Add(10*time.Minute), "b")
-	idsA := putFile(t, s3srv, keyA, genRecords(g, t0, 10))
-	idsB := putFile(t, s3srv, keyB, genRecords(g, t0.Add(10*time.Minute), 10))
+	keyA, idsA := putGen(t, s3srv, g, t0, "a", 10)
+	keyB, idsB := putGen(t, s3srv, g, t0.Add(10*time.Minute), "b", 10)
 
 	mem := newMemStorage()
-	host, id := memStorageHost(mem)
-	cfg := testConfig(s3srv.URL)
-	cfg.Storage = &id
+	cfg, host := memConfig(s3srv.URL, mem)
 	cfg.Workers = 2
 	cfg.MaxBatchRecords = 3
 	cfg.Lookback = lookback

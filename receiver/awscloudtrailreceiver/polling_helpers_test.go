@@ -106,6 +106,15 @@ func memStorageHost(s *memStorage) (component.Host, component.ID) {
 	return s.Host(), s.ID()
 }
 
+// memConfig is testConfig(endpoint) keeping its checkpoints in mem, and
+// the host that holds mem.
+func memConfig(endpoint string, mem *memStorage) (*Config, component.Host) {
+	host, id := memStorageHost(mem)
+	cfg := testConfig(endpoint)
+	cfg.Storage = &id
+	return cfg, host
+}
+
 // gatedStore wraps an objectStore: GetObject of chosen keys blocks until
 // the context ends (a slow S3 response), and closing the body of chosen
 // keys blocks until the context ends.

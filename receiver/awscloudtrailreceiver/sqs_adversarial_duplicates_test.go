@@ -32,21 +32,8 @@ import (
 // (heartbeat) while a collector holds it and that only a failed delete or a
 // crash sends a message's objects to two collectors.
 func TestSQSAdversarialBatchWaitsWithoutHeartbeat(t *testing.T) {
-	s3srv := startS3(t)
-	qc := queueClient(s3srv.URL)
-	const visibility = 2 * time.Second
-	queueURL, _ := createQueue(t, qc, "cloudtrail", visibility, 5)
-	keys, want := putObjects(t, s3srv, 4, 200, 21000)
-	var bodies []string
-	for _, k := range keys {
-		bodies = append(bodies, s3Notification(testBucket, k))
-	}
-	sendMessages(t, qc, queueURL, bodies)
-
-	cfg := sqsConfig(s3srv.URL, queueURL)
-	cfg.SQS.GetOrInsertDefault().VisibilityTimeout = visibility
-	cfg.Workers = 2
-	cfg.MaxBatchRecords = 20
+	e, cfg := heartbeatGap(t, 21000)
+	s3srv, keys, want := e.s3srv, e.keys, e.ids
 	// 10 batches of 400 ms: each object takes 4 s, two visibility timeouts.
 	first := &slowSink{sink: newSink(), delay: 400 * time.Millisecond}
 	h1 := startReceiver(t, cfg, first, nil)
@@ -83,10 +70,8 @@ func TestSQSAdversarialBatchWaitsWithoutHeartbeat(t *testing.T) {
 func TestSQSAdversarialDuplicateNamesInOneBatch(t *testing.T) {
 	for _, workers := range []int{2, 4} {
 		t.Run(fmt.Sprintf("workers=%d", workers), func(t *testing.T) {
-			s3srv := startS3(t)
-			qc := queueClient(s3srv.URL)
-			queueURL, _ := createQueue(t, qc, "cloudtrail", 30*time.Second, 5)
-			keys, want := putObjects(t, s3srv, 4, 300, 22000)
+			e := newSQSEnv(t, 30*time.Second, 5, 4, 300, 22000)
+			s3srv, keys, want := e.s3srv, e.keys, e.ids
 			a, b, c, d := keys[0], keys[1], keys[2], keys[3]
 			bodies := []string{
 				trailSNS(a, b),
@@ -97,8 +82,8 @@ func TestSQSAdversarialDuplicateNamesInOneBatch(t *testing.T) {
 				s3Notification(testBucket, c),
 				trailSNS(d, c, b, a),
 			}
-			sendMessages(t, qc, queueURL, bodies)
-			cfg := sqsConfig(s3srv.URL, queueURL)
+			e.send(t, bodies)
+			cfg := e.config()
 			cfg.Workers = workers
 			cfg.MaxBatchRecords = 30
 			sk := &slowSink{sink: newSink(), delay: 20 * time.Millisecond}
@@ -118,10 +103,8 @@ func TestSQSAdversarialDuplicateNamesInOneBatch(t *testing.T) {
 // Records mix removals, lifecycle events and creations: the created objects
 // are read, the others ignored, the message deleted once.
 func TestSQSAdversarialMixedCreatedAndRemoved(t *testing.T) {
-	s3srv := startS3(t)
-	qc := queueClient(s3srv.URL)
-	queueURL, _ := createQueue(t, qc, "cloudtrail", 30*time.Second, 2)
-	keys, want := putObjects(t, s3srv, 3, 5, 23000)
+	e := newSQSEnv(t, 30*time.Second, 2, 3, 5, 23000)
+	s3srv, keys, want := e.s3srv, e.keys, e.ids
 	gone := strings.Replace(keys[0], "q0", "gone", 1)
 	body := s3Records(
 		[2]string{"ObjectRemoved:Delete", gone},
@@ -131,9 +114,9 @@ func TestSQSAdversarialMixedCreatedAndRemoved(t *testing.T) {
 		[2]string{"ObjectRestore:Completed", keys[2]},
 		[2]string{"ObjectCreated:Copy", keys[2]},
 	)
-	sendMessages(t, qc, queueURL, []string{body, snsEnvelope(body)})
+	e.send(t, []string{body, snsEnvelope(body)})
 	sk := newSink()
-	h := startReceiver(t, sqsConfig(s3srv.URL, queueURL), sk, nil)
+	h := startReceiver(t, e.config(), sk, nil)
 	require.Eventually(t, func() bool { return s3srv.SQS().Stats("cloudtrail").Deleted == 2 }, 20*time.Second, 10*time.Millisecond)
 	require.NoError(t, h.stop())
 	assertExactlyOnce(t, sk, want)
@@ -148,13 +131,11 @@ func TestSQSAdversarialMixedCreatedAndRemoved(t *testing.T) {
 // in the dead-letter queue with an error line naming B, the objects-failed
 // counter and the failed-messages counter.
 func TestSQSAdversarialAccessDeniedInMultiObjectMessage(t *testing.T) {
-	s3srv := startS3(t)
-	qc := queueClient(s3srv.URL)
-	queueURL, _ := createQueue(t, qc, "cloudtrail", time.Second, 3)
-	keys, ids := putObjects(t, s3srv, 3, 50, 24000)
+	e := newSQSEnv(t, time.Second, 3, 3, 50, 24000)
+	s3srv, keys, ids := e.s3srv, e.keys, e.ids
 	s3srv.FailGet(testBucket, keys[1], devstack.Fault{Status: 403, Code: "AccessDenied"})
-	sendMessages(t, qc, queueURL, []string{trailSNS(keys...)})
-	cfg := sqsConfig(s3srv.URL, queueURL)
+	e.send(t, []string{trailSNS(keys...)})
+	cfg := e.config()
 	cfg.SQS.GetOrInsertDefault().VisibilityTimeout = time.Second
 	cfg.SQS.GetOrInsertDefault().MaxReceiveCount = 3
 	sk := newSink()
@@ -177,13 +158,11 @@ func TestSQSAdversarialAccessDeniedInMultiObjectMessage(t *testing.T) {
 // visibility timeouts; its heartbeat must keep it hidden (no second receive
 // of it, no second GET), and both messages are deleted.
 func TestSQSAdversarialWaitingDuplicateStaysHidden(t *testing.T) {
-	s3srv := startS3(t)
-	qc := queueClient(s3srv.URL)
 	const visibility = time.Second
-	queueURL, _ := createQueue(t, qc, "cloudtrail", visibility, 5)
-	keys, want := putObjects(t, s3srv, 1, 200, 25000)
-	sendMessages(t, qc, queueURL, []string{s3Notification(testBucket, keys[0]), trailSNS(keys[0])})
-	cfg := sqsConfig(s3srv.URL, queueURL)
+	e := newSQSEnv(t, visibility, 5, 1, 200, 25000)
+	s3srv, keys, want := e.s3srv, e.keys, e.ids
+	e.send(t, []string{s3Notification(testBucket, keys[0]), trailSNS(keys[0])})
+	cfg := e.config()
 	cfg.SQS.GetOrInsertDefault().VisibilityTimeout = visibility
 	cfg.Workers = 2
 	cfg.MaxBatchRecords = 20
@@ -205,21 +184,17 @@ func TestSQSAdversarialWaitingDuplicateStaysHidden(t *testing.T) {
 // removes them, whatever the window. The README promises that storage holds
 // only the markers of objects finished within done_window.
 func TestSQSAdversarialAbandonedProgressIsNeverExpired(t *testing.T) {
-	s3srv := startS3(t)
-	qc := queueClient(s3srv.URL)
-	queueURL, _ := createQueue(t, qc, "cloudtrail", 30*time.Second, 5)
-	keys, want := putObjects(t, s3srv, 1, 1000, 27000)
-	sendMessages(t, qc, queueURL, []string{s3Notification(testBucket, keys[0])})
+	e := newSQSEnv(t, 30*time.Second, 5, 1, 1000, 27000)
+	s3srv, keys, want := e.s3srv, e.keys, e.ids
+	e.send(t, []string{s3Notification(testBucket, keys[0])})
 	shared := memstorage.NewShared(component.MustNewID("db_storage"))
 	host, storageID := shared.Host(), shared.ID()
-	cfg := sqsConfig(s3srv.URL, queueURL)
+	cfg := e.config()
 	cfg.MaxBatchRecords = 100
 	cfg.SQS.GetOrInsertDefault().DoneWindow = time.Second
 	cfg1 := *cfg
 	cfg1.Storage = &storageID
-	hung := &blockingSink{sink: newSink(), limit: 3}
-	h1 := startReceiver(t, &cfg1, hung, host)
-	h1.rcv.drain = 200 * time.Millisecond
+	hung, h1 := startHung(t, &cfg1, host, 3)
 	require.Eventually(t, func() bool { return hung.count() >= 300 }, 20*time.Second, 10*time.Millisecond)
 	require.NoError(t, h1.stop())
 	// Another collector, with its own storage, finishes the object.
@@ -249,12 +224,10 @@ func TestSQSAdversarialAbandonedProgressIsNeverExpired(t *testing.T) {
 // missed extension is enough for another collector to receive the message
 // and read the object again, although the first is still reading it.
 func TestSQSAdversarialOneMissedHeartbeat(t *testing.T) {
-	s3srv := startS3(t)
-	qc := queueClient(s3srv.URL)
 	const visibility = 2 * time.Second
-	queueURL, _ := createQueue(t, qc, "cloudtrail", visibility, 5)
-	keys, want := putObjects(t, s3srv, 1, 200, 28000)
-	sendMessages(t, qc, queueURL, []string{s3Notification(testBucket, keys[0])})
+	e := newSQSEnv(t, visibility, 5, 1, 200, 28000)
+	s3srv, queueURL, keys, want := e.s3srv, e.queueURL, e.keys, e.ids
+	e.send(t, []string{s3Notification(testBucket, keys[0])})
 	proxy := newFaultProxy(t, s3srv.URL)
 	proxy.mu.Lock()
 	proxy.failOp["ChangeMessageVisibility"] = true
@@ -300,20 +273,8 @@ func TestSQSAdversarialOneMissedHeartbeat(t *testing.T) {
 // received again although the collector held it all along, and the stale
 // copy's DeleteMessage fails with an error line.
 func TestSQSAdversarialRedeliveredCopyInOneCollector(t *testing.T) {
-	s3srv := startS3(t)
-	qc := queueClient(s3srv.URL)
-	const visibility = 2 * time.Second
-	queueURL, _ := createQueue(t, qc, "cloudtrail", visibility, 5)
-	keys, want := putObjects(t, s3srv, 4, 200, 33000)
-	var bodies []string
-	for _, k := range keys {
-		bodies = append(bodies, s3Notification(testBucket, k))
-	}
-	sendMessages(t, qc, queueURL, bodies)
-	cfg := sqsConfig(s3srv.URL, queueURL)
-	cfg.SQS.GetOrInsertDefault().VisibilityTimeout = visibility
-	cfg.Workers = 2
-	cfg.MaxBatchRecords = 20
+	e, cfg := heartbeatGap(t, 33000)
+	s3srv, keys, want := e.s3srv, e.keys, e.ids
 	sk := &slowSink{sink: newSink(), delay: 400 * time.Millisecond}
 	h := startReceiver(t, cfg, sk, nil)
 	require.Eventually(t, func() bool {
@@ -329,4 +290,19 @@ func TestSQSAdversarialRedeliveredCopyInOneCollector(t *testing.T) {
 	// The heartbeat promise does not.
 	assert.Equal(t, 4, s3srv.SQS().Stats("cloudtrail").Received, "a message the collector held was received again")
 	assert.Zero(t, h.logs.FilterMessageSnippet("DeleteMessage on").Len())
+}
+
+// heartbeatGap is the setup of the tests of a message that waits in a
+// batch without heartbeat: 4 objects of 200 records announced one message
+// each on a queue with a 2 s visibility timeout, and a configuration of 2
+// workers and batches of 20 records.
+func heartbeatGap(t *testing.T, seed uint64) (*sqsEnv, *Config) {
+	const visibility = 2 * time.Second
+	e := newSQSEnv(t, visibility, 5, 4, 200, seed)
+	e.send(t, notifications(e.keys))
+	cfg := e.config()
+	cfg.SQS.GetOrInsertDefault().VisibilityTimeout = visibility
+	cfg.Workers = 2
+	cfg.MaxBatchRecords = 20
+	return e, cfg
 }

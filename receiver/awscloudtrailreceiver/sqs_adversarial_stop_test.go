@@ -19,19 +19,15 @@ import (
 // waits on its claim. Shutdown; a restart on the same file storage finishes
 // A exactly once and deletes both messages.
 func TestSQSAdversarialStopWhileWaitingOnClaim(t *testing.T) {
-	s3srv := startS3(t)
-	qc := queueClient(s3srv.URL)
-	queueURL, _ := createQueue(t, qc, "cloudtrail", 30*time.Second, 5)
-	keys, want := putObjects(t, s3srv, 1, 1000, 26000)
-	sendMessages(t, qc, queueURL, []string{s3Notification(testBucket, keys[0]), trailSNS(keys[0])})
+	e := newSQSEnv(t, 30*time.Second, 5, 1, 1000, 26000)
+	s3srv, keys, want := e.s3srv, e.keys, e.ids
+	e.send(t, []string{s3Notification(testBucket, keys[0]), trailSNS(keys[0])})
 	host, storageID := devstack.FileStorageHost(t, t.TempDir())
-	cfg := sqsConfig(s3srv.URL, queueURL)
+	cfg := e.config()
 	cfg.Workers = 2
 	cfg.MaxBatchRecords = 100
 	cfg.Storage = &storageID
-	hung := &blockingSink{sink: newSink(), limit: 3}
-	h1 := startReceiver(t, cfg, hung, host)
-	h1.rcv.drain = 200 * time.Millisecond
+	hung, h1 := startHung(t, cfg, host, 3)
 	require.Eventually(t, func() bool {
 		return hung.count() >= 300 && h1.logs.FilterMessageSnippet("being read by another worker").Len() > 0
 	}, 20*time.Second, 5*time.Millisecond)
@@ -54,11 +50,9 @@ func TestSQSAdversarialStopWhileWaitingOnClaim(t *testing.T) {
 // they are) after a few batches. The restarted collector loses nothing and
 // sends again at most workers × max_batch_records records.
 func TestSQSAdversarialCrashWithWorkersInFlight(t *testing.T) {
-	s3srv := startS3(t)
-	qc := queueClient(s3srv.URL)
-	queueURL, _ := createQueue(t, qc, "cloudtrail", 30*time.Second, 5)
-	keys, want := putObjects(t, s3srv, 3, 1000, 29000)
-	sendMessages(t, qc, queueURL, []string{trailSNS(keys[0], keys[2]), s3Notification(testBucket, keys[1])})
+	e := newSQSEnv(t, 30*time.Second, 5, 3, 1000, 29000)
+	s3srv, queueURL, keys, want := e.s3srv, e.queueURL, e.keys, e.ids
+	e.send(t, []string{trailSNS(keys[0], keys[2]), s3Notification(testBucket, keys[1])})
 	c := newRestartCase(t, s3srv, queueURL, 7)
 	require.Eventually(t, func() bool { return c.first.frozen.Load() }, 20*time.Second, 5*time.Millisecond)
 	c.proxy.kill()
@@ -81,12 +75,10 @@ func TestSQSAdversarialCrashWithWorkersInFlight(t *testing.T) {
 // object, the objects-failed counter, failed messages, and the message in
 // the dead-letter queue.
 func TestSQSAdversarialPermanentConsumerError(t *testing.T) {
-	s3srv := startS3(t)
-	qc := queueClient(s3srv.URL)
-	queueURL, _ := createQueue(t, qc, "cloudtrail", time.Second, 3)
-	keys, ids := putObjects(t, s3srv, 1, 100, 30000)
-	sendMessages(t, qc, queueURL, []string{s3Notification(testBucket, keys[0])})
-	cfg := sqsConfig(s3srv.URL, queueURL)
+	e := newSQSEnv(t, time.Second, 3, 1, 100, 30000)
+	s3srv, keys, ids := e.s3srv, e.keys, e.ids
+	e.send(t, []string{s3Notification(testBucket, keys[0])})
+	cfg := e.config()
 	cfg.SQS.GetOrInsertDefault().VisibilityTimeout = time.Second
 	cfg.SQS.GetOrInsertDefault().MaxReceiveCount = 3
 	cfg.MaxBatchRecords = 10
@@ -114,13 +106,11 @@ func TestSQSAdversarialPermanentConsumerError(t *testing.T) {
 // deleted nor given back, comes back after the visibility timeout, and
 // another collector (its own storage) reads the whole object again.
 func TestSQSAdversarialObjectFinishedAtStop(t *testing.T) {
-	s3srv := startS3(t)
-	qc := queueClient(s3srv.URL)
 	const visibility = 2 * time.Second
-	queueURL, _ := createQueue(t, qc, "cloudtrail", visibility, 5)
-	keys, want := putObjects(t, s3srv, 1, 100, 31000)
-	sendMessages(t, qc, queueURL, []string{s3Notification(testBucket, keys[0])})
-	cfg := sqsConfig(s3srv.URL, queueURL)
+	e := newSQSEnv(t, visibility, 5, 1, 100, 31000)
+	s3srv, keys, want := e.s3srv, e.keys, e.ids
+	e.send(t, []string{s3Notification(testBucket, keys[0])})
+	cfg := e.config()
 	cfg.SQS.GetOrInsertDefault().VisibilityTimeout = visibility
 	cfg.MaxBatchRecords = 10
 	first := &lastBatchOutlivesStop{sink: newSink(), last: 9}
@@ -148,10 +138,8 @@ func TestSQSAdversarialObjectFinishedAtStop(t *testing.T) {
 // hangs and the collector is stopped; the restart on the same file storage
 // delivers every record exactly once and deletes every message.
 func TestSQSAdversarialGracefulRestartManyInFlight(t *testing.T) {
-	s3srv := startS3(t)
-	qc := queueClient(s3srv.URL)
-	queueURL, _ := createQueue(t, qc, "cloudtrail", 30*time.Second, 5)
-	keys, want := putObjects(t, s3srv, 5, 500, 32000)
+	e := newSQSEnv(t, 30*time.Second, 5, 5, 500, 32000)
+	s3srv, keys, want := e.s3srv, e.keys, e.ids
 	bodies := []string{
 		trailSNS(keys[0], keys[1]),
 		s3Records([2]string{"ObjectCreated:Put", keys[2]}, [2]string{"ObjectCreated:Put", keys[2]}),
@@ -159,15 +147,13 @@ func TestSQSAdversarialGracefulRestartManyInFlight(t *testing.T) {
 		eventBridge(testBucket, keys[0]),
 		trailSNS(keys[4], keys[3]),
 	}
-	sendMessages(t, qc, queueURL, bodies)
+	e.send(t, bodies)
 	host, storageID := devstack.FileStorageHost(t, t.TempDir())
-	cfg := sqsConfig(s3srv.URL, queueURL)
+	cfg := e.config()
 	cfg.Workers = 4
 	cfg.MaxBatchRecords = 50
 	cfg.Storage = &storageID
-	hung := &blockingSink{sink: newSink(), limit: 9}
-	h1 := startReceiver(t, cfg, hung, host)
-	h1.rcv.drain = 200 * time.Millisecond
+	hung, h1 := startHung(t, cfg, host, 9)
 	require.Eventually(t, func() bool { return hung.count() >= 450 }, 20*time.Second, 5*time.Millisecond)
 	require.NoError(t, h1.stop())
 	assert.Zero(t, s3srv.SQS().Stats("cloudtrail").Deleted)
@@ -185,13 +171,11 @@ func TestSQSAdversarialGracefulRestartManyInFlight(t *testing.T) {
 // A and B and duplicates naming B and A: every record once, each object
 // read once, every message deleted after one receive.
 func TestSQSAdversarialConsumerRefusesThenAccepts(t *testing.T) {
-	s3srv := startS3(t)
-	qc := queueClient(s3srv.URL)
-	queueURL, _ := createQueue(t, qc, "cloudtrail", 30*time.Second, 5)
-	keys, want := putObjects(t, s3srv, 2, 200, 34000)
+	e := newSQSEnv(t, 30*time.Second, 5, 2, 200, 34000)
+	s3srv, keys, want := e.s3srv, e.keys, e.ids
 	bodies := []string{trailSNS(keys[0], keys[1]), s3Notification(testBucket, keys[1]), eventBridge(testBucket, keys[0])}
-	sendMessages(t, qc, queueURL, bodies)
-	cfg := sqsConfig(s3srv.URL, queueURL)
+	e.send(t, bodies)
+	cfg := e.config()
 	cfg.Workers = 2
 	cfg.MaxBatchRecords = 50
 	sk := newSink()

@@ -29,10 +29,7 @@ func BenchmarkSQSReceivers(b *testing.B) {
 				qc := queueClient(s3srv.URL)
 				queueURL, _ := createQueue(b, qc, "bench", 30*time.Second, 5)
 				keys, want := putObjects(b, s3srv, objects, per, 7000)
-				var bodies []string
-				for _, k := range keys {
-					bodies = append(bodies, s3Notification(testBucket, k))
-				}
+				bodies := notifications(keys)
 				sendMessages(b, qc, queueURL, bodies)
 				sk := newSink()
 				b.StartTimer()

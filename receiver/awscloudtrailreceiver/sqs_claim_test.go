@@ -35,15 +35,13 @@ func (g *gatedSink) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 // second must not read the object while the first reads it; it waits, sees
 // the object done and deletes its message.
 func TestSQSDuplicateNotificationsReadOnce(t *testing.T) {
-	s3srv := startS3(t)
-	qc := queueClient(s3srv.URL)
-	queueURL, _ := createQueue(t, qc, "cloudtrail", 30*time.Second, 5)
-	keys, want := putObjects(t, s3srv, 1, 500, 14000)
-	sendMessages(t, qc, queueURL, []string{
+	e := newSQSEnv(t, 30*time.Second, 5, 1, 500, 14000)
+	s3srv, keys, want := e.s3srv, e.keys, e.ids
+	e.send(t, []string{
 		s3Notification(testBucket, keys[0]),
 		snsEnvelope(fmt.Sprintf(`{"s3Bucket":%q,"s3ObjectKey":[%q]}`, testBucket, keys[0])),
 	})
-	cfg := sqsConfig(s3srv.URL, queueURL)
+	cfg := e.config()
 	cfg.Workers = 2
 	cfg.MaxBatchRecords = 100
 	var h atomic.Pointer[harness]

@@ -28,10 +28,8 @@ func s3Event(eventName, bucket, key string) string {
 // EventBridge "Object Deleted" events announce nothing to read: their
 // messages are deleted at once, not retried into the dead-letter queue.
 func TestSQSIgnoresEventsOtherThanCreated(t *testing.T) {
-	s3srv := startS3(t)
-	qc := queueClient(s3srv.URL)
-	queueURL, _ := createQueue(t, qc, "cloudtrail", 30*time.Second, 2)
-	keys, ids := putObjects(t, s3srv, 1, 3, 9500)
+	e := newSQSEnv(t, 30*time.Second, 2, 1, 3, 9500)
+	s3srv, keys, ids := e.s3srv, e.keys, e.ids
 	gone := trailgen.Key("", "", "100000000000", "CloudTrail", "us-east-1", t0, "gone")
 	deleted, _ := json.Marshal(map[string]any{"version": "0", "detail-type": "Object Deleted", "source": "aws.s3",
 		"detail": map[string]any{"bucket": map[string]any{"name": testBucket}, "object": map[string]any{"key": gone}}})
@@ -46,9 +44,9 @@ func TestSQSIgnoresEventsOtherThanCreated(t *testing.T) {
 		string(deleted),
 		s3Event("ObjectCreated:Put", testBucket, keys[0]),
 	}
-	sendMessages(t, qc, queueURL, bodies)
+	e.send(t, bodies)
 	sk := newSink()
-	h := startReceiver(t, sqsConfig(s3srv.URL, queueURL), sk, nil)
+	h := startReceiver(t, e.config(), sk, nil)
 	require.Eventually(t, func() bool { return s3srv.SQS().Stats("cloudtrail").Deleted == len(bodies) }, 20*time.Second, 10*time.Millisecond)
 	require.NoError(t, h.stop())
 	assertExactlyOnce(t, sk, ids)

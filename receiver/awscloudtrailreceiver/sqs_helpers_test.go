@@ -79,6 +79,43 @@ func eventBridge(bucket, key string) string {
 	return string(b)
 }
 
+// sqsEnv is what an SQS test starts from: the S3 emulator (and its SQS), a
+// client of it, the queue "cloudtrail" with its dead-letter queue, and
+// objects in testBucket.
+type sqsEnv struct {
+	s3srv            *devstack.S3Server
+	qc               *sqs.Client
+	queueURL, dlqURL string
+	keys, ids        []string // the objects' keys and their records' eventIDs
+}
+
+// newSQSEnv starts S3, creates the queue (visibility timeout, maxReceive
+// receives before the dead-letter queue) and puts n objects of per records
+// (putObjects with seed).
+func newSQSEnv(t testing.TB, visibility time.Duration, maxReceive, n, per int, seed uint64) *sqsEnv {
+	t.Helper()
+	e := &sqsEnv{s3srv: startS3(t)}
+	e.qc = queueClient(e.s3srv.URL)
+	e.queueURL, e.dlqURL = createQueue(t, e.qc, "cloudtrail", visibility, maxReceive)
+	e.keys, e.ids = putObjects(t, e.s3srv, n, per, seed)
+	return e
+}
+
+// send sends the messages to the queue.
+func (e *sqsEnv) send(t testing.TB, bodies []string) { sendMessages(t, e.qc, e.queueURL, bodies) }
+
+// config is sqsConfig for the environment's S3 and queue.
+func (e *sqsEnv) config() *Config { return sqsConfig(e.s3srv.URL, e.queueURL) }
+
+// notifications returns one S3 event notification per key of testBucket.
+func notifications(keys []string) []string {
+	bodies := make([]string, 0, len(keys))
+	for _, k := range keys {
+		bodies = append(bodies, s3Notification(testBucket, k))
+	}
+	return bodies
+}
+
 // putObjects stores n files of per records each and returns their keys and eventIDs.
 func putObjects(t testing.TB, s3srv *devstack.S3Server, n, per int, seed uint64) (keys, ids []string) {
 	t.Helper()
@@ -132,24 +169,30 @@ func (b *blockingSink) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 	return b.sink.ConsumeLogs(ctx, ld)
 }
 
+// startHung starts a collector whose consumer accepts limit batches and
+// then hangs (blockingSink), with a short drain: a collector to stop while
+// it is stuck downstream.
+func startHung(t *testing.T, cfg *Config, host component.Host, limit int) (*blockingSink, *harness) {
+	hung := &blockingSink{sink: newSink(), limit: limit}
+	h := startReceiver(t, cfg, hung, host)
+	h.rcv.drain = 200 * time.Millisecond
+	return hung, h
+}
+
 // stopMidObject announces one object of 1000 records; a first collector
 // delivers 300 of them, hangs, and is stopped; a second one, with the same
 // configuration and storage, takes the message over. It returns what each
 // delivered and the object's eventIDs.
 func stopMidObject(t *testing.T, seed uint64, storageID *component.ID, host component.Host, body string) (first, second *sink, want []string) {
-	s3srv := startS3(t)
-	qc := queueClient(s3srv.URL)
-	queueURL, _ := createQueue(t, qc, "cloudtrail", 30*time.Second, 5)
-	keys, want := putObjects(t, s3srv, 1, 1000, seed)
-	sendMessages(t, qc, queueURL, []string{s3Notification(testBucket, keys[0])})
-	cfg := sqsConfig(s3srv.URL, queueURL)
+	e := newSQSEnv(t, 30*time.Second, 5, 1, 1000, seed)
+	s3srv, keys, want := e.s3srv, e.keys, e.ids
+	e.send(t, []string{s3Notification(testBucket, keys[0])})
+	cfg := e.config()
 	cfg.MaxBatchRecords = 100
 	cfg.Storage = storageID
 	cfg.Body = body
 
-	hung := &blockingSink{sink: newSink(), limit: 3}
-	h1 := startReceiver(t, cfg, hung, host)
-	h1.rcv.drain = 200 * time.Millisecond
+	hung, h1 := startHung(t, cfg, host, 3)
 	require.Eventually(t, func() bool { return hung.count() >= 300 }, 20*time.Second, 10*time.Millisecond)
 	require.NoError(t, h1.stop())
 

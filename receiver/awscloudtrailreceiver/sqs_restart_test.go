@@ -188,11 +188,9 @@ func TestSQSFinishedObjectsNotReadAgain(t *testing.T) {
 		// A CloudTrail SNS notification names two objects; the collector
 		// finishes the first and is interrupted in the second.
 		t.Run("message of two objects interrupted in the second/"+mode, func(t *testing.T) {
-			s3srv := startS3(t)
-			qc := queueClient(s3srv.URL)
-			queueURL, _ := createQueue(t, qc, "cloudtrail", 30*time.Second, 5)
-			keys, want := putObjects(t, s3srv, 2, 1000, 11000)
-			sendMessages(t, qc, queueURL, []string{snsEnvelope(fmt.Sprintf(`{"s3Bucket":%q,"s3ObjectKey":[%q,%q]}`, testBucket, keys[0], keys[1]))})
+			e := newSQSEnv(t, 30*time.Second, 5, 2, 1000, 11000)
+			s3srv, queueURL, keys, want := e.s3srv, e.queueURL, e.keys, e.ids
+			e.send(t, []string{snsEnvelope(fmt.Sprintf(`{"s3Bucket":%q,"s3ObjectKey":[%q,%q]}`, testBucket, keys[0], keys[1]))})
 			c := newRestartCase(t, s3srv, queueURL, 13) // 10 batches of the first object, 3 of the second
 			require.Eventually(t, func() bool { return c.first.frozen.Load() }, 40*time.Second, 5*time.Millisecond)
 			second := c.second(t, crash)
@@ -204,11 +202,9 @@ func TestSQSFinishedObjectsNotReadAgain(t *testing.T) {
 		// DeleteMessage fails after the object was read; the collector is
 		// then restarted (or crashes).
 		t.Run("DeleteMessage failed/"+mode, func(t *testing.T) {
-			s3srv := startS3(t)
-			qc := queueClient(s3srv.URL)
-			queueURL, _ := createQueue(t, qc, "cloudtrail", 30*time.Second, 5)
-			keys, want := putObjects(t, s3srv, 1, 500, 12000)
-			sendMessages(t, qc, queueURL, []string{s3Notification(testBucket, keys[0])})
+			e := newSQSEnv(t, 30*time.Second, 5, 1, 500, 12000)
+			s3srv, queueURL, keys, want := e.s3srv, e.queueURL, e.keys, e.ids
+			e.send(t, []string{s3Notification(testBucket, keys[0])})
 			c := newRestartCase(t, s3srv, queueURL, 0)
 			c.proxy.fail("DeleteMessage")
 			require.Eventually(t, func() bool { return c.proxy.failures("DeleteMessage") > 0 }, 40*time.Second, 5*time.Millisecond)
@@ -221,11 +217,9 @@ func TestSQSFinishedObjectsNotReadAgain(t *testing.T) {
 	// The collector crashes after it finished the object, before its
 	// DeleteMessage reached the queue.
 	t.Run("crash before DeleteMessage", func(t *testing.T) {
-		s3srv := startS3(t)
-		qc := queueClient(s3srv.URL)
-		queueURL, _ := createQueue(t, qc, "cloudtrail", 30*time.Second, 5)
-		keys, want := putObjects(t, s3srv, 1, 500, 13000)
-		sendMessages(t, qc, queueURL, []string{s3Notification(testBucket, keys[0])})
+		e := newSQSEnv(t, 30*time.Second, 5, 1, 500, 13000)
+		s3srv, queueURL, keys, want := e.s3srv, e.queueURL, e.keys, e.ids
+		e.send(t, []string{s3Notification(testBucket, keys[0])})
 		c := newRestartCase(t, s3srv, queueURL, 0)
 		c.proxy.mu.Lock()
 		c.proxy.failOp["DeleteMessage"] = true

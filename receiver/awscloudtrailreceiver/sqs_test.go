@@ -23,10 +23,8 @@ import (
 )
 
 func TestSQSThreeReceivers(t *testing.T) {
-	s3srv := startS3(t)
-	qc := queueClient(s3srv.URL)
-	queueURL, _ := createQueue(t, qc, "cloudtrail", 30*time.Second, 5)
-	keys, want := putObjects(t, s3srv, 500, 4, 1000)
+	e := newSQSEnv(t, 30*time.Second, 5, 500, 4, 1000)
+	s3srv, keys, want := e.s3srv, e.keys, e.ids
 	var bodies []string
 	for i, k := range keys {
 		switch i % 10 {
@@ -43,7 +41,7 @@ func TestSQSThreeReceivers(t *testing.T) {
 	bodies = append(bodies, `{"Service":"Amazon S3","Event":"s3:TestEvent","Bucket":"trail-bucket"}`,
 		s3Notification(testBucket, "AWSLogs/111111111111/CloudTrail-Digest/us-east-1/2026/11/20/111111111111_CloudTrail-Digest_us-east-1_t_us-east-1_20261120T100000Z.json.gz"),
 		s3Notification(testBucket, "unrelated/report.csv"))
-	sendMessages(t, qc, queueURL, bodies)
+	e.send(t, bodies)
 
 	sk := newSink()
 	var hs []*harness
@@ -70,7 +68,7 @@ func TestSQSThreeReceivers(t *testing.T) {
 			}
 			return sk.ConsumeLogs(ctx, ld)
 		})
-		hs = append(hs, startReceiver(t, sqsConfig(s3srv.URL, queueURL), next, nil))
+		hs = append(hs, startReceiver(t, e.config(), next, nil))
 	}
 	require.Eventually(t, func() bool {
 		return sk.count() >= len(want) && s3srv.SQS().Stats("cloudtrail") == devstack.QueueStats{Deleted: len(bodies), Received: s3srv.SQS().Stats("cloudtrail").Received}
@@ -123,16 +121,11 @@ func TestSQSCollectorStoppedMidObject(t *testing.T) {
 }
 
 func TestSQSGracefulStopFinishesObjects(t *testing.T) {
-	s3srv := startS3(t)
-	qc := queueClient(s3srv.URL)
-	queueURL, _ := createQueue(t, qc, "cloudtrail", 30*time.Second, 5)
-	keys, want := putObjects(t, s3srv, 4, 2000, 4000)
-	var bodies []string
-	for _, k := range keys {
-		bodies = append(bodies, s3Notification(testBucket, k))
-	}
-	sendMessages(t, qc, queueURL, bodies)
-	cfg := sqsConfig(s3srv.URL, queueURL)
+	e := newSQSEnv(t, 30*time.Second, 5, 4, 2000, 4000)
+	s3srv, keys, want := e.s3srv, e.keys, e.ids
+	bodies := notifications(keys)
+	e.send(t, bodies)
+	cfg := e.config()
 	cfg.MaxBatchRecords = 50
 	first := newSink()
 	h1 := startReceiver(t, cfg, first, nil)
@@ -150,22 +143,17 @@ func TestSQSGracefulStopFinishesObjects(t *testing.T) {
 }
 
 func TestSQSPoisonMessagesEndInDeadLetterQueue(t *testing.T) {
-	s3srv := startS3(t)
-	qc := queueClient(s3srv.URL)
-	queueURL, dlqURL := createQueue(t, qc, "cloudtrail", time.Second, 3)
-	keys, want := putObjects(t, s3srv, 3, 5, 5000)
+	e := newSQSEnv(t, time.Second, 3, 3, 5, 5000)
+	s3srv, qc, dlqURL, keys, want := e.s3srv, e.qc, e.dlqURL, e.keys, e.ids
 	corruptKey := trailgen.Key("", "", "100000000000", "CloudTrail", "us-east-1", t0, "corrupt")
 	corrupt := devstack.Gzip([]byte(`{"Records":[]}`))
 	corrupt[10] = 0xff
 	require.NoError(t, s3srv.Put(testBucket, corruptKey, corrupt))
 	missingKey := trailgen.Key("", "", "100000000000", "CloudTrail", "us-east-1", t0, "missing")
-	bodies := []string{s3Notification(testBucket, corruptKey), s3Notification(testBucket, missingKey), `this is not json`}
-	for _, k := range keys {
-		bodies = append(bodies, s3Notification(testBucket, k))
-	}
-	sendMessages(t, qc, queueURL, bodies)
+	bodies := append([]string{s3Notification(testBucket, corruptKey), s3Notification(testBucket, missingKey), `this is not json`}, notifications(keys)...)
+	e.send(t, bodies)
 
-	cfg := sqsConfig(s3srv.URL, queueURL)
+	cfg := e.config()
 	cfg.SQS.GetOrInsertDefault().VisibilityTimeout = time.Second
 	cfg.SQS.GetOrInsertDefault().MaxReceiveCount = 3
 	sk := newSink()
@@ -192,13 +180,11 @@ func TestSQSPoisonMessagesEndInDeadLetterQueue(t *testing.T) {
 }
 
 func TestSQSHeartbeatKeepsMessageHidden(t *testing.T) {
-	s3srv := startS3(t)
-	qc := queueClient(s3srv.URL)
 	const visibility = 3 * time.Second
-	queueURL, _ := createQueue(t, qc, "cloudtrail", visibility, 5)
-	keys, want := putObjects(t, s3srv, 1, 400, 6000)
-	sendMessages(t, qc, queueURL, []string{s3Notification(testBucket, keys[0])})
-	cfg := sqsConfig(s3srv.URL, queueURL)
+	e := newSQSEnv(t, visibility, 5, 1, 400, 6000)
+	s3srv, keys, want := e.s3srv, e.keys, e.ids
+	e.send(t, []string{s3Notification(testBucket, keys[0])})
+	cfg := e.config()
 	cfg.SQS.GetOrInsertDefault().VisibilityTimeout = visibility
 	cfg.MaxBatchRecords = 40
 	// A slow downstream: the 10 batches of the object take about 3
@@ -225,22 +211,17 @@ func TestSQSHeartbeatKeepsMessageHidden(t *testing.T) {
 // TestSQSTrailsRestrictNotifications: with trails configured, only their
 // objects are read; a notification naming another bucket or account is ignored.
 func TestSQSTrailsRestrictNotifications(t *testing.T) {
-	s3srv := startS3(t)
+	e := newSQSEnv(t, 30*time.Second, 5, 5, 3, 9000) // accounts 100000000000 to 100000000004
+	s3srv, keys, ids := e.s3srv, e.keys, e.ids
 	require.NoError(t, s3srv.CreateBucket("other-bucket"))
-	qc := queueClient(s3srv.URL)
-	queueURL, _ := createQueue(t, qc, "cloudtrail", 30*time.Second, 5)
-	keys, ids := putObjects(t, s3srv, 5, 3, 9000) // accounts 100000000000 to 100000000004
 	g := trailgen.New(9100, "100000000000", "us-east-1")
 	otherKey := trailgen.Key("", "", "100000000000", "CloudTrail", "us-east-1", t0, "other")
 	require.NoError(t, s3srv.Put("other-bucket", otherKey, trailgen.LogFile(genRecords(g, t0, 3), true)))
-	var bodies []string
-	for _, k := range keys {
-		bodies = append(bodies, s3Notification(testBucket, k))
-	}
+	bodies := notifications(keys)
 	bodies = append(bodies, s3Notification("other-bucket", otherKey))
-	sendMessages(t, qc, queueURL, bodies)
+	e.send(t, bodies)
 
-	cfg := sqsConfig(s3srv.URL, queueURL)
+	cfg := e.config()
 	cfg.Trails = []TrailConfig{{Bucket: testBucket, Accounts: []string{"100000000000", "100000000001"}}}
 	sk := newSink()
 	h := startReceiver(t, cfg, sk, nil)

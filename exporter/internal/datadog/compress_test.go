@@ -1,4 +1,4 @@
-package datadog
+package datadog_test
 
 import (
 	"testing"
@@ -7,6 +7,7 @@ import (
 	"go.opentelemetry.io/collector/config/configcompression"
 	"go.opentelemetry.io/collector/pdata/plog"
 
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/internal/datadog"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/internal/datadog/datadogtest"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/trailgen"
 )
@@ -28,7 +29,7 @@ func benchPayload() ([]byte, int) {
 		lr.Body().Map().PutStr("ddsource", "cloudtrail")
 		lr.Body().Map().PutStr("service", "cloudtrail")
 		lr.Body().Map().PutStr("ddtags", "aws_account:123456789012,region:us-east-1,aws_service:ec2,event_name:RunInstances,priority:normal")
-		out = AppendMap(out, lr.Body().Map())
+		out = datadog.AppendMap(out, lr.Body().Map())
 	}
 	return append(out, ']'), n
 }
@@ -46,7 +47,7 @@ func BenchmarkCompress(b *testing.B) {
 		{"zstd-1", "zstd", 1}, {"zstd-3", "zstd", 3}, {"zstd-6", "zstd", 6},
 	} {
 		b.Run(tt.name, func(b *testing.B) {
-			c, err := NewCompressor(tt.typ, tt.level)
+			c, err := datadog.NewCompressor(tt.typ, tt.level)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -18,104 +18,186 @@ import (
 // userIdentity.sessionContext.sourceIdentity, webIdFederationData,
 // onBehalfOf, …), and fields whose value is an empty string.
 func AppendRecordFromAttributes(dst []byte, res pcommon.Resource, lr plog.LogRecord) []byte {
-	a := lr.Attributes()
 	o := objWriter{dst: append(dst, '{')}
-	o.str("eventVersion", a, ctattr.AttrEventVersion)
-	if o.open("userIdentity", a, ctattr.AttrPrincipalType, ctattr.AttrPrincipalID, ctattr.AttrPrincipalARN, ctattr.AttrIdentityAccountID,
-		ctattr.AttrAccessKeyID, ctattr.AttrUserName, ctattr.AttrUserID, ctattr.AttrIdentityStoreARN, ctattr.AttrInvokedBy,
-		ctattr.AttrSessionMFA, ctattr.AttrSessionCreationDate, ctattr.AttrIssuerType, ctattr.AttrIssuerPrincipalID,
-		ctattr.AttrIssuerARN, ctattr.AttrIssuerAccountID, ctattr.AttrIssuerUserName) {
-		o.str("type", a, ctattr.AttrPrincipalType)
-		o.str("principalId", a, ctattr.AttrPrincipalID)
-		o.str("arn", a, ctattr.AttrPrincipalARN)
-		o.str("accountId", a, ctattr.AttrIdentityAccountID)
-		o.str("accessKeyId", a, ctattr.AttrAccessKeyID)
-		o.str("userName", a, ctattr.AttrUserName)
-		o.str("userId", a, ctattr.AttrUserID)
-		o.str("identityStoreArn", a, ctattr.AttrIdentityStoreARN)
-		if o.open("sessionContext", a, ctattr.AttrSessionMFA, ctattr.AttrSessionCreationDate, ctattr.AttrIssuerType,
-			ctattr.AttrIssuerPrincipalID, ctattr.AttrIssuerARN, ctattr.AttrIssuerAccountID, ctattr.AttrIssuerUserName) {
-			if o.open("sessionIssuer", a, ctattr.AttrIssuerType, ctattr.AttrIssuerPrincipalID, ctattr.AttrIssuerARN,
-				ctattr.AttrIssuerAccountID, ctattr.AttrIssuerUserName) {
-				o.str("type", a, ctattr.AttrIssuerType)
-				o.str("principalId", a, ctattr.AttrIssuerPrincipalID)
-				o.str("arn", a, ctattr.AttrIssuerARN)
-				o.str("accountId", a, ctattr.AttrIssuerAccountID)
-				o.str("userName", a, ctattr.AttrIssuerUserName)
-				o.close()
-			}
-			if o.open("attributes", a, ctattr.AttrSessionMFA, ctattr.AttrSessionCreationDate) {
-				o.str("creationDate", a, ctattr.AttrSessionCreationDate)
-				// CloudTrail writes this flag as a string ("true"), the attribute is a bool.
-				o.str("mfaAuthenticated", a, ctattr.AttrSessionMFA)
-				o.close()
-			}
-			o.close()
-		}
-		o.str("invokedBy", a, ctattr.AttrInvokedBy)
-		o.close()
-	}
-	if ts := lr.Timestamp(); ts != 0 {
-		t := ts.AsTime().UTC()
-		layout := "2006-01-02T15:04:05Z"
-		if t.Nanosecond() != 0 {
-			layout = time.RFC3339Nano
-		}
-		o.key("eventTime")
-		o.dst = append(o.dst, '"')
-		o.dst = t.AppendFormat(o.dst, layout)
-		o.dst = append(o.dst, '"')
-	}
-	o.str("eventSource", a, ctattr.AttrRPCService)
-	o.str("eventName", a, ctattr.AttrRPCMethod)
-	o.str("awsRegion", res.Attributes(), ctattr.ResourceRegion)
-	o.str("sourceIPAddress", a, ctattr.AttrSourceAddress)
-	o.str("userAgent", a, ctattr.AttrUserAgent)
-	o.str("errorCode", a, ctattr.AttrErrorCode)
-	o.str("errorMessage", a, ctattr.AttrErrorMessage)
-	o.any("requestParameters", a, ctattr.AttrRequestParameters)
-	o.any("responseElements", a, ctattr.AttrResponseElements)
-	o.any("additionalEventData", a, ctattr.AttrAdditionalEventData)
-	o.str("requestID", a, ctattr.AttrRequestID)
-	o.str("eventID", a, ctattr.AttrEventID)
-	o.any("readOnly", a, ctattr.AttrReadOnly)
-	if v, ok := a.Get(ctattr.AttrResources); ok && v.Type() == pcommon.ValueTypeSlice {
-		o.key("resources")
-		o.dst = append(o.dst, '[')
-		for i, r := range v.Slice().All() {
-			if i > 0 {
-				o.dst = append(o.dst, ',')
-			}
-			if r.Type() != pcommon.ValueTypeMap {
-				o.dst = append(o.dst, "{}"...)
-				continue
-			}
-			inner := objWriter{dst: append(o.dst, '{')}
-			inner.str("accountId", r.Map(), "account.id")
-			inner.str("type", r.Map(), "type")
-			inner.str("ARN", r.Map(), "arn")
-			o.dst = append(inner.dst, '}')
-		}
-		o.dst = append(o.dst, ']')
-	}
-	o.str("eventType", a, ctattr.AttrRPCSystem)
-	o.str("apiVersion", a, ctattr.AttrAPIVersion)
-	o.any("managementEvent", a, ctattr.AttrManagement)
-	o.str("recipientAccountId", res.Attributes(), ctattr.ResourceAccountID)
-	o.str("sharedEventID", a, ctattr.AttrSharedEventID)
-	o.str("eventCategory", a, ctattr.AttrEventCategory)
-	if o.open("tlsDetails", a, ctattr.AttrTLSVersion, ctattr.AttrTLSCipher, ctattr.AttrServerAddress) {
-		if v, ok := a.Get(ctattr.AttrTLSVersion); ok {
-			o.key("tlsVersion")
-			o.dst = AppendString(o.dst, "TLSv"+v.AsString())
-		}
-		o.str("cipherSuite", a, ctattr.AttrTLSCipher)
-		o.str("clientProvidedHostHeader", a, ctattr.AttrServerAddress)
-		o.close()
-	}
-	o.str("sessionCredentialFromConsole", a, ctattr.AttrSessionConsole)
-	o.any("insightDetails", a, ctattr.AttrInsightDetails)
+	o.fields(recordFields, lr.Attributes(), res.Attributes(), lr)
 	return append(o.dst, '}')
+}
+
+// recordFields are the members AppendRecordFromAttributes writes, in
+// CloudTrail's order, with the attributes they come from.
+var recordFields = []recordField{
+	fieldStr("eventVersion", ctattr.AttrEventVersion),
+	fieldObject("userIdentity",
+		fieldStr("type", ctattr.AttrPrincipalType),
+		fieldStr("principalId", ctattr.AttrPrincipalID),
+		fieldStr("arn", ctattr.AttrPrincipalARN),
+		fieldStr("accountId", ctattr.AttrIdentityAccountID),
+		fieldStr("accessKeyId", ctattr.AttrAccessKeyID),
+		fieldStr("userName", ctattr.AttrUserName),
+		fieldStr("userId", ctattr.AttrUserID),
+		fieldStr("identityStoreArn", ctattr.AttrIdentityStoreARN),
+		fieldObject("sessionContext",
+			fieldObject("sessionIssuer",
+				fieldStr("type", ctattr.AttrIssuerType),
+				fieldStr("principalId", ctattr.AttrIssuerPrincipalID),
+				fieldStr("arn", ctattr.AttrIssuerARN),
+				fieldStr("accountId", ctattr.AttrIssuerAccountID),
+				fieldStr("userName", ctattr.AttrIssuerUserName),
+			),
+			fieldObject("attributes",
+				fieldStr("creationDate", ctattr.AttrSessionCreationDate),
+				// CloudTrail writes this flag as a string ("true"), the attribute is a bool.
+				fieldStr("mfaAuthenticated", ctattr.AttrSessionMFA),
+			),
+		),
+		fieldStr("invokedBy", ctattr.AttrInvokedBy),
+	),
+	{write: writeEventTime},
+	fieldStr("eventSource", ctattr.AttrRPCService),
+	fieldStr("eventName", ctattr.AttrRPCMethod),
+	{key: "awsRegion", attr: ctattr.ResourceRegion, from: fromResource},
+	fieldStr("sourceIPAddress", ctattr.AttrSourceAddress),
+	fieldStr("userAgent", ctattr.AttrUserAgent),
+	fieldStr("errorCode", ctattr.AttrErrorCode),
+	fieldStr("errorMessage", ctattr.AttrErrorMessage),
+	fieldValue("requestParameters", ctattr.AttrRequestParameters),
+	fieldValue("responseElements", ctattr.AttrResponseElements),
+	fieldValue("additionalEventData", ctattr.AttrAdditionalEventData),
+	fieldStr("requestID", ctattr.AttrRequestID),
+	fieldStr("eventID", ctattr.AttrEventID),
+	fieldValue("readOnly", ctattr.AttrReadOnly),
+	{attr: ctattr.AttrResources, write: writeResources},
+	fieldStr("eventType", ctattr.AttrRPCSystem),
+	fieldStr("apiVersion", ctattr.AttrAPIVersion),
+	fieldValue("managementEvent", ctattr.AttrManagement),
+	{key: "recipientAccountId", attr: ctattr.ResourceAccountID, from: fromResource},
+	fieldStr("sharedEventID", ctattr.AttrSharedEventID),
+	fieldStr("eventCategory", ctattr.AttrEventCategory),
+	fieldObject("tlsDetails",
+		recordField{attr: ctattr.AttrTLSVersion, write: writeTLSVersion},
+		fieldStr("cipherSuite", ctattr.AttrTLSCipher),
+		fieldStr("clientProvidedHostHeader", ctattr.AttrServerAddress),
+	),
+	fieldStr("sessionCredentialFromConsole", ctattr.AttrSessionConsole),
+	fieldValue("insightDetails", ctattr.AttrInsightDetails),
+}
+
+// recordField is one member of the record AppendRecordFromAttributes
+// writes: an attribute's value as a string or as it is, an object of
+// members (written when any attribute below it is present), or a member
+// its own function writes.
+type recordField struct {
+	key   string
+	attr  string    // the attribute the member comes from
+	from  fieldFrom // how the attribute becomes the member
+	sub   []recordField
+	attrs []string // an object's: every attribute below it
+	// write writes the member from the record's attributes (a) and the
+	// record, when it is there.
+	write func(o *objWriter, a pcommon.Map, lr plog.LogRecord)
+}
+
+// fieldFrom is how a member comes from its attribute.
+type fieldFrom uint8
+
+const (
+	fromString   fieldFrom = iota // the record's attribute, as a string
+	fromValue                     // the record's attribute, as it is
+	fromResource                  // the resource's attribute, as a string
+)
+
+func fieldStr(key, attr string) recordField { return recordField{key: key, attr: attr} }
+func fieldValue(key, attr string) recordField {
+	return recordField{key: key, attr: attr, from: fromValue}
+}
+
+// fieldObject is the object key of the members sub.
+func fieldObject(key string, sub ...recordField) recordField {
+	f := recordField{key: key, sub: sub}
+	for _, s := range sub {
+		if s.sub != nil {
+			f.attrs = append(f.attrs, s.attrs...)
+		} else if s.attr != "" {
+			f.attrs = append(f.attrs, s.attr)
+		}
+	}
+	return f
+}
+
+// fields writes the members fs from the attributes of a record (a) and of
+// its resource (ra).
+func (o *objWriter) fields(fs []recordField, a, ra pcommon.Map, lr plog.LogRecord) {
+	for i := range fs {
+		f := &fs[i]
+		switch {
+		case f.write != nil:
+			f.write(o, a, lr)
+		case f.sub != nil:
+			if o.open(f.key, a, f.attrs...) {
+				o.fields(f.sub, a, ra, lr)
+				o.close()
+			}
+		case f.from == fromValue:
+			o.any(f.key, a, f.attr)
+		case f.from == fromResource:
+			o.str(f.key, ra, f.attr)
+		default:
+			o.str(f.key, a, f.attr)
+		}
+	}
+}
+
+// writeEventTime writes the record's timestamp as CloudTrail does: whole
+// seconds without a fraction.
+func writeEventTime(o *objWriter, _ pcommon.Map, lr plog.LogRecord) {
+	ts := lr.Timestamp()
+	if ts == 0 {
+		return
+	}
+	t := ts.AsTime().UTC()
+	layout := "2006-01-02T15:04:05Z"
+	if t.Nanosecond() != 0 {
+		layout = time.RFC3339Nano
+	}
+	o.key("eventTime")
+	o.dst = append(o.dst, '"')
+	o.dst = t.AppendFormat(o.dst, layout)
+	o.dst = append(o.dst, '"')
+}
+
+// writeResources writes the resources of the cloudtrail.resources
+// attribute (account.id, type and arn of each).
+func writeResources(o *objWriter, a pcommon.Map, _ plog.LogRecord) {
+	v, ok := a.Get(ctattr.AttrResources)
+	if !ok || v.Type() != pcommon.ValueTypeSlice {
+		return
+	}
+	o.key("resources")
+	o.dst = append(o.dst, '[')
+	for i, r := range v.Slice().All() {
+		if i > 0 {
+			o.dst = append(o.dst, ',')
+		}
+		if r.Type() != pcommon.ValueTypeMap {
+			o.dst = append(o.dst, "{}"...)
+			continue
+		}
+		inner := objWriter{dst: append(o.dst, '{')}
+		inner.str("accountId", r.Map(), "account.id")
+		inner.str("type", r.Map(), "type")
+		inner.str("ARN", r.Map(), "arn")
+		o.dst = append(inner.dst, '}')
+	}
+	o.dst = append(o.dst, ']')
+}
+
+// writeTLSVersion writes tlsVersion as CloudTrail does ("TLSv1.2"); the
+// attribute holds the version alone.
+func writeTLSVersion(o *objWriter, a pcommon.Map, _ plog.LogRecord) {
+	if v, ok := a.Get(ctattr.AttrTLSVersion); ok {
+		o.key("tlsVersion")
+		o.dst = AppendString(o.dst, "TLSv"+v.AsString())
+	}
 }
 
 // objWriter writes the members of JSON objects.

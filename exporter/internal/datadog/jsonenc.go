@@ -9,6 +9,8 @@ import (
 	"unsafe"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
+
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/jsonscan"
 )
 
 const hexDigits = "0123456789abcdef"
@@ -19,8 +21,8 @@ func AppendString(dst []byte, s string) []byte {
 	start := 0
 	b := unsafe.Slice(unsafe.StringData(s), len(s))
 	for i := 0; i < len(s); {
-		// Eight plain bytes at a time (see special8).
-		for i+8 <= len(b) && special8(binary.LittleEndian.Uint64(b[i:])) == 0 {
+		// Eight plain bytes at a time (see jsonscan.StopMask).
+		for i+8 <= len(b) && jsonscan.StopMask(binary.LittleEndian.Uint64(b[i:]), true) == 0 {
 			i += 8
 		}
 		if i >= len(s) {

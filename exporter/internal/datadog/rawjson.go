@@ -1,12 +1,12 @@
 package datadog
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"math"
-	"math/bits"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/jsonscan"
 )
 
 // Span is a top-level member of a JSON object: the offsets of its key
@@ -37,14 +37,6 @@ type Scanned struct {
 	// valid JSON text can hold bytes ≥ 0x80).
 	BadUTF8 bool
 }
-
-// strPlain marks the bytes a JSON string holds as they are.
-var strPlain = func() (t [256]bool) {
-	for c := 0x20; c < 0x80; c++ {
-		t[c] = c != '"' && c != '\\'
-	}
-	return t
-}()
 
 // ScanObject checks that b is one JSON object (RFC 8259, surrounding
 // whitespace allowed) and returns its top-level members, reusing
@@ -131,15 +123,9 @@ func (s *scanner) str() (esc, ok bool) {
 	}
 	i := s.i + 1
 	for {
-		// Eight bytes at a time up to the first that needs attention.
-		for i+8 <= len(b) {
-			if m := special8(binary.LittleEndian.Uint64(b[i:])); m != 0 {
-				i += bits.TrailingZeros64(m) >> 3
-				break
-			}
-			i += 8
-		}
-		for i < len(b) && strPlain[b[i]] {
+		// jsonscan.PlainRun, inlined: a string is often short.
+		i = jsonscan.Words(b, i, true)
+		for i < len(b) && !jsonscan.Stops(b[i], true) {
 			i++
 		}
 		if i >= len(b) {
@@ -151,20 +137,11 @@ func (s *scanner) str() (esc, ok bool) {
 			return esc, true
 		case c == '\\':
 			esc = true
-			if i+1 >= len(b) {
+			n := jsonscan.Escape(b, i)
+			if n <= 0 {
 				return esc, false
 			}
-			switch b[i+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				i += 2
-			case 'u':
-				if i+6 > len(b) || !isHex(b[i+2]) || !isHex(b[i+3]) || !isHex(b[i+4]) || !isHex(b[i+5]) {
-					return esc, false
-				}
-				i += 6
-			default:
-				return esc, false
-			}
+			i += n
 		case c < 0x20:
 			return esc, false
 		default: // ≥ 0x80
@@ -175,28 +152,6 @@ func (s *scanner) str() (esc, ok bool) {
 			i += size
 		}
 	}
-}
-
-const (
-	ones  = 0x0101010101010101
-	highs = 0x8080808080808080
-)
-
-// plain8 reports whether the eight bytes of w are all plain string bytes:
-// none is '"', '\\', a control character (< 0x20) or ≥ 0x80. (x - ones*n)
-// &^ x & highs is non-zero exactly when a byte of x is below n ≤ 0x80.
-func plain8(w uint64) bool { return special8(w) == 0 }
-
-// special8 returns the high bits of the bytes of w (little-endian) that are
-// not plain string bytes; its lowest set bit marks the first such byte
-// exactly (a borrow only carries upwards from a byte that matched).
-func special8(w uint64) uint64 {
-	q, bs := w^(ones*'"'), w^(ones*'\\')
-	return ((w-ones*0x20)&^w | (q-ones)&^q | (bs-ones)&^bs | w) & highs
-}
-
-func isHex(c byte) bool {
-	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
 }
 
 // value reads any JSON value at s.i.
@@ -288,55 +243,21 @@ func (s *scanner) lit(w string) bool {
 	return true
 }
 
-// number reads -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+// number reads a number at s.i (jsonscan.Number).
 func (s *scanner) number() bool {
-	b, i := s.b, s.i
-	if b[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(b) && b[i] == '0':
-		i++
-	case i < len(b) && b[i] >= '1' && b[i] <= '9':
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-	default:
+	n, exp := jsonscan.Number(s.b[s.i:])
+	if n == 0 {
 		return false
-	}
-	if i < len(b) && b[i] == '.' {
-		i++
-		d := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-		if i == d {
-			return false
-		}
-	}
-	big := i-s.i > 300 // digits enough to pass float64's range
-	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
-		i++
-		if i < len(b) && (b[i] == '+' || b[i] == '-') {
-			i++
-		}
-		d := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-		if i == d {
-			return false
-		}
-		big = true
 	}
 	// A number beyond float64 (1e400) is valid JSON, but the intake
 	// refuses it, and with it the whole request: not a text to splice.
-	if big {
-		if f, err := strconv.ParseFloat(string(b[s.i:i]), 64); err != nil && math.IsInf(f, 0) {
+	// Only an exponent or more than 300 digits can pass float64's range.
+	if exp || n > 300 {
+		if f, err := strconv.ParseFloat(string(s.b[s.i:s.i+n]), 64); err != nil && math.IsInf(f, 0) {
 			return false
 		}
 	}
-	s.i = i
+	s.i += n
 	return true
 }
 

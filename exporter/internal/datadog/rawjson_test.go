@@ -1,23 +1,9 @@
 package datadog
 
 import (
-	"encoding/binary"
 	"encoding/json"
-	"math/bits"
 	"testing"
-
-	"github.com/stretchr/testify/assert"
 )
-
-func TestPlain8(t *testing.T) {
-	for c := 0; c < 256; c++ {
-		for pos := 0; pos < 8; pos++ {
-			b := []byte("abcdefgh")
-			b[pos] = byte(c)
-			assert.Equal(t, strPlain[c], plain8(binary.LittleEndian.Uint64(b)), "byte %#x at %d", c, pos)
-		}
-	}
-}
 
 // FuzzScanObject: ScanObject accepts exactly the JSON objects that
 // encoding/json accepts (invalid UTF-8 aside, which it reports).
@@ -47,33 +33,4 @@ func FuzzScanObject(f *testing.F) {
 			}
 		}
 	})
-}
-
-// TestSpecial8First: the lowest bit special8 sets marks the first byte
-// that is not a plain string byte, whatever the bytes after it.
-func TestSpecial8First(t *testing.T) {
-	for c := 0; c < 256; c++ {
-		for pos := 0; pos < 8; pos++ {
-			for _, after := range []byte{0x00, '"', 0x1f, 0xff, 'a'} {
-				b := []byte("abcdefgh")
-				b[pos] = byte(c)
-				for j := pos + 1; j < 8; j++ {
-					b[j] = after
-				}
-				m := special8(binary.LittleEndian.Uint64(b))
-				first := 8
-				for j := 0; j < 8; j++ {
-					if !strPlain[b[j]] {
-						first = j
-						break
-					}
-				}
-				got := 8
-				if m != 0 {
-					got = bits.TrailingZeros64(m) >> 3
-				}
-				assert.Equal(t, first, got, "%q", b)
-			}
-		}
-	}
 }

@@ -147,17 +147,28 @@ func (st *Store) SaveProgress(ctx context.Context, bucket, key string, n int, no
 	return nil
 }
 
+// lockIndex locks the index of objects and loads it; the caller unlocks
+// it (ix.mu.Unlock) when err is nil.
+func (st *Store) lockIndex(ctx context.Context) (*objectsIndex, error) {
+	ix := &st.objects
+	ix.mu.Lock()
+	if err := ix.load(ctx, st.client); err != nil {
+		ix.mu.Unlock()
+		return nil, err
+	}
+	return ix, nil
+}
+
 // MarkDone records that an object was read to the end at now, in place of
 // its progress (one atomic write with its index entry), and forgets the
 // entries older than now - window.
 func (st *Store) MarkDone(ctx context.Context, bucket, key string, now time.Time, window time.Duration) error {
 	c := st.client
-	ix := &st.objects
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
-	if err := ix.load(ctx, c); err != nil {
+	ix, err := st.lockIndex(ctx)
+	if err != nil {
 		return err
 	}
+	defer ix.mu.Unlock()
 	pk := progressKey(bucket, key)
 	if err := ix.add(ctx, c, []indexEntry{{pk, now.Unix()}}, storage.SetOperation(pk, []byte(donePrefix+strconv.FormatInt(now.Unix(), 10)))); err != nil {
 		return fmt.Errorf("mark %s/%s done: %w", bucket, key, err)
@@ -173,26 +184,22 @@ func (st *Store) MarkDone(ctx context.Context, bucket, key string, now time.Time
 // ExpireDone forgets the done markers and the progress older than before
 // (a restart expires what passed the window while the collector was down).
 func (st *Store) ExpireDone(ctx context.Context, before time.Time) error {
-	c := st.client
-	ix := &st.objects
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
-	if err := ix.load(ctx, c); err != nil {
+	ix, err := st.lockIndex(ctx)
+	if err != nil {
 		return err
 	}
-	return ix.expire(ctx, c, before)
+	defer ix.mu.Unlock()
+	return ix.expire(ctx, st.client, before)
 }
 
 // DoneMarkers returns how many entries (done markers and progress) the
 // index lists (for tests and telemetry).
 func (st *Store) DoneMarkers(ctx context.Context) (int, error) {
-	c := st.client
-	ix := &st.objects
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
-	if err := ix.load(ctx, c); err != nil {
+	ix, err := st.lockIndex(ctx)
+	if err != nil {
 		return 0, err
 	}
+	defer ix.mu.Unlock()
 	return (ix.meta.Next-ix.meta.First)*doneChunk + len(ix.cur.Keys), nil
 }
 

@@ -28,19 +28,23 @@ const (
 // ErrUnknown is returned for a message of none of the known shapes.
 var ErrUnknown = errors.New("not an S3, SNS, EventBridge or CloudTrail notification")
 
+// objectRef is how S3 event notifications (a record's s3) and
+// EventBridge events (detail) name an object.
+type objectRef struct {
+	Bucket struct {
+		Name string `json:"name"`
+	} `json:"bucket"`
+	Object struct {
+		Key string `json:"key"`
+	} `json:"object"`
+}
+
 type message struct {
 	// S3 event notification
 	Records []struct {
-		EventSource string `json:"eventSource"`
-		EventName   string `json:"eventName"`
-		S3          struct {
-			Bucket struct {
-				Name string `json:"name"`
-			} `json:"bucket"`
-			Object struct {
-				Key string `json:"key"`
-			} `json:"object"`
-		} `json:"s3"`
+		EventSource string    `json:"eventSource"`
+		EventName   string    `json:"eventName"`
+		S3          objectRef `json:"s3"`
 	} `json:"Records"`
 	// s3:TestEvent
 	Event string `json:"Event"`
@@ -48,16 +52,9 @@ type message struct {
 	Type    string `json:"Type"`
 	Message string `json:"Message"`
 	// EventBridge
-	DetailType string `json:"detail-type"`
-	Source     string `json:"source"`
-	Detail     struct {
-		Bucket struct {
-			Name string `json:"name"`
-		} `json:"bucket"`
-		Object struct {
-			Key string `json:"key"`
-		} `json:"object"`
-	} `json:"detail"`
+	DetailType string    `json:"detail-type"`
+	Source     string    `json:"source"`
+	Detail     objectRef `json:"detail"`
 	// CloudTrail's SNS notification
 	S3Bucket    string   `json:"s3Bucket"`
 	S3ObjectKey []string `json:"s3ObjectKey"`

@@ -1,6 +1,10 @@
 package recordstream
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/jsonscan"
+)
 
 // scanner checks the grammar of one JSON value and finds where it ends,
 // without building anything. It keeps its whole state between calls, so a
@@ -259,7 +263,7 @@ func (s *scanner) scan(b []byte, i int) (int, bool, error) {
 			}
 			i++
 		case scString, scKey:
-			i = plainRun(b, i, false)
+			i = jsonscan.PlainRun(b, i, false)
 			if i == len(b) {
 				return i, false, nil
 			}

@@ -28,12 +28,25 @@ var (
 	errOutOfRange = &limitError{ReasonNumberOutOfRange}
 )
 
-func (p *parser) enter() error {
-	p.depth++
-	if p.depth > maxDepth {
-		return errTooDeep
+// open starts walking a container whose opening byte ends just before i:
+// it refuses one nested deeper than maxDepth, skips blanks, and moves past
+// end when the container is empty. Only when more is true (there are
+// members or elements to walk) has it entered the container, and the
+// caller must leave it (p.depth--) however its walk ends: no error path
+// can leave the depth counted.
+func (p *parser) open(i int, end byte) (j int, more bool, err error) {
+	if p.depth >= maxDepth {
+		return i, false, errTooDeep
 	}
-	return nil
+	i = p.skipWS(i)
+	if i >= len(p.b) {
+		return i, false, errShort
+	}
+	if p.b[i] == end {
+		return i + 1, false, nil
+	}
+	p.depth++
+	return i, true, nil
 }
 
 // value walks the JSON value starting at or after i, building it into v
@@ -147,17 +160,11 @@ func (p *parser) clearGroup(k mapping.Key) {
 // object walks the members of an object whose '{' ends just before i,
 // building them into m unless m is the zero Map; g is the object's group.
 func (p *parser) object(i int, m pcommon.Map, g mapping.Group) (int, error) {
-	if err := p.enter(); err != nil {
+	i, more, err := p.open(i, '}')
+	if !more {
 		return i, err
 	}
 	defer func() { p.depth-- }()
-	i = p.skipWS(i)
-	if i >= len(p.b) {
-		return i, errShort
-	}
-	if p.b[i] == '}' {
-		return i + 1, nil
-	}
 	build := m != pcommon.Map{}
 	capture := g != mapping.GroupNone && p.fields != nil
 	// Past wideObject members, pcommon.Map.PutEmpty's search for the key
@@ -270,17 +277,11 @@ func b2i(b bool) int {
 // array walks the elements of an array whose '[' ends just before i,
 // building them into s unless s is the zero Slice.
 func (p *parser) array(i int, s pcommon.Slice, hk hintKey) (int, error) {
-	if err := p.enter(); err != nil {
+	i, more, err := p.open(i, ']')
+	if !more {
 		return i, err
 	}
 	defer func() { p.depth-- }()
-	i = p.skipWS(i)
-	if i >= len(p.b) {
-		return i, errShort
-	}
-	if p.b[i] == ']' {
-		return i + 1, nil
-	}
 	build := s != pcommon.Slice{}
 	for {
 		var err error
