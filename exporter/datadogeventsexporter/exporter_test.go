@@ -37,7 +37,9 @@ func startIntake(t *testing.T, clock time.Time) *devstack.Intake {
 
 func testConfig(endpoint string) *Config {
 	cfg := createDefaultConfig().(*Config)
-	datadogtest.Configure(&cfg.ExporterConfig, endpoint)
+	cfg.API.Key = datadogtest.APIKey
+	cfg.ClientConfig.Endpoint = endpoint
+	cfg.ExtraTags = []string{"env:test"}
 	return cfg
 }
 

@@ -25,7 +25,9 @@ func startIntake(t *testing.T) *devstack.Intake {
 
 func testConfig(endpoint string) *Config {
 	cfg := createDefaultConfig().(*Config)
-	datadogtest.Configure(&cfg.ExporterConfig, endpoint)
+	cfg.API.Key = datadogtest.APIKey
+	cfg.ClientConfig.Endpoint = endpoint
+	cfg.ExtraTags = []string{"env:test"}
 	cfg.Hostname = "collector-1"
 	return cfg
 }

@@ -12,7 +12,6 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
-	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/internal/datadog"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/devstack"
 )
 
@@ -34,14 +33,6 @@ func StartIntake(t testing.TB, clock time.Time) *devstack.Intake {
 	}
 	t.Cleanup(in.Close)
 	return in
-}
-
-// Configure points an exporter's shared settings at endpoint (an intake's
-// URL) with APIKey and the extra tag env:test.
-func Configure(cfg *datadog.ExporterConfig, endpoint string) {
-	cfg.API.Key = APIKey
-	cfg.ClientConfig.Endpoint = endpoint
-	cfg.ExtraTags = []string{"env:test"}
 }
 
 // Settings returns the settings of an exporter of type typ under test: its
