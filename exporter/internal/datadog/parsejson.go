@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
+
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/widemap"
 )
 
 // ParseJSON decodes a JSON text into v as the receiver's `body: map` mode
@@ -34,15 +36,8 @@ func parseValue(dec *json.Decoder, v pcommon.Value) error {
 	switch t := tok.(type) {
 	case json.Delim:
 		if t == '{' {
-			m := v.SetEmptyMap()
-			for dec.More() {
-				kt, err := dec.Token()
-				if err != nil {
-					return err
-				}
-				if err := parseValue(dec, m.PutEmpty(kt.(string))); err != nil {
-					return err
-				}
+			if err := parseObject(dec, v.SetEmptyMap()); err != nil {
+				return err
 			}
 		} else {
 			s := v.SetEmptySlice()
@@ -71,6 +66,36 @@ func parseValue(dec *json.Decoder, v pcommon.Value) error {
 			return err
 		}
 		v.SetDouble(f)
+	}
+	return nil
+}
+
+// parseObject decodes the members of an object into m. Past
+// widemap.Threshold members they go to a widemap.Builder: PutEmpty
+// searches the map for each key, quadratic in the member count.
+func parseObject(dec *json.Decoder, m pcommon.Map) error {
+	var wide *widemap.Builder
+	for n := 0; dec.More(); n++ {
+		kt, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		var dst pcommon.Value
+		switch {
+		case wide != nil:
+			dst = wide.Put(kt.(string))
+		case n == widemap.Threshold:
+			wide = widemap.New(m)
+			dst = wide.Put(kt.(string))
+		default:
+			dst = m.PutEmpty(kt.(string))
+		}
+		if err := parseValue(dec, dst); err != nil {
+			return err
+		}
+	}
+	if wide != nil {
+		wide.MoveTo(m)
 	}
 	return nil
 }

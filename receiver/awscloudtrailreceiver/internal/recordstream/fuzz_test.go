@@ -11,6 +11,8 @@ import (
 	"testing"
 	"testing/iotest"
 
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/widemap"
+
 	"go.opentelemetry.io/collector/pdata/pcommon"
 )
 
@@ -30,10 +32,10 @@ func FuzzReader(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	// A wide object (past wideObject members) with repeated keys.
+	// A wide object (past widemap.Threshold members) with repeated keys.
 	var wide strings.Builder
 	wide.WriteString(`{"Records":[{`)
-	for i := range wideObject + 20 {
+	for i := range widemap.Threshold + 20 {
 		fmt.Fprintf(&wide, `"k%d":%d,"k%d":{"v":%d},`, i, i, i/3, i)
 	}
 	wide.WriteString(`"k0":"last"}]}`)

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/widemap"
+
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/mapping"
@@ -177,7 +179,7 @@ func (r *Reader) read(body pcommon.Map, f *mapping.Fields, borrow bool) ([]byte,
 	r.state = stateAfterValue
 	if body != (pcommon.Map{}) {
 		// Records of a file have similar shapes: size the next one alike.
-		r.members = min(max(body.Len(), 8), wideObject)
+		r.members = min(max(body.Len(), 8), widemap.Threshold)
 		if f != nil && f.WantPayload {
 			f.PayloadsFrom(body)
 		}

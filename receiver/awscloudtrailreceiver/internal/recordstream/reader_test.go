@@ -10,6 +10,8 @@ import (
 	"testing"
 	"testing/iotest"
 
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/widemap"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -272,7 +274,7 @@ func TestReaderObjectMembers(t *testing.T) {
 		{name: "small with a repeated key", object: `{"a":1,"b":2,"a":{"x":[3]}}`},
 		{name: "wide", object: wide(1000, `"z":true`)},
 		{name: "wide with repeated keys", object: wide(300, `"k5":{"m":[1,{"n":2}]},"k200":"s","k5":[true],"z":null,"k299":-1`)},
-		{name: "repeated key across the switch to wide", object: wide(wideObject, `"k0":"first","x":1,"k0":"last"`)},
+		{name: "repeated key across the switch to wide", object: wide(widemap.Threshold, `"k0":"first","x":1,"k0":"last"`)},
 		{name: "wide nested in wide", object: wide(200, `"in":`+wide(500, `"k1":"one"`)+`,"k1":{"k2":`+wide(300, ``)[:len(wide(300, ``))-2]+`}}`)},
 	}
 	for _, tt := range tests {

@@ -3,6 +3,8 @@ package recordstream
 import (
 	"bytes"
 
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/widemap"
+
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/mapping"
@@ -167,9 +169,9 @@ func (p *parser) object(i int, m pcommon.Map, g mapping.Group) (int, error) {
 	defer func() { p.depth-- }()
 	build := m != pcommon.Map{}
 	capture := g != mapping.GroupNone && p.fields != nil
-	// Past wideObject members, pcommon.Map.PutEmpty's search for the key
-	// would make the object quadratic: the members go to a wideMap.
-	var wide *wideMap
+	// Past widemap.Threshold members, pcommon.Map.PutEmpty's search for the key
+	// would make the object quadratic: the members go to a widemap.Builder.
+	var wide *widemap.Builder
 	members := 0
 	for {
 		if p.b[i] != '"' {
@@ -209,10 +211,10 @@ func (p *parser) object(i int, m pcommon.Map, g mapping.Group) (int, error) {
 		if build {
 			switch members++; {
 			case wide != nil:
-				v = wide.put(k)
-			case members > wideObject:
-				wide = newWideMap(m)
-				v = wide.put(k)
+				v = wide.Put(k)
+			case members > widemap.Threshold:
+				wide = widemap.New(m)
+				v = wide.Put(k)
 			default:
 				v = m.PutEmpty(k)
 			}
@@ -238,7 +240,7 @@ func (p *parser) object(i int, m pcommon.Map, g mapping.Group) (int, error) {
 			}
 		case '}':
 			if wide != nil {
-				wide.moveTo(m)
+				wide.MoveTo(m)
 			}
 			return i + 1, nil
 		default:
@@ -265,7 +267,9 @@ type sizeHints struct {
 
 func (h *sizeHints) get(k hintKey) int { return int(h.n[b2i(k.elem)][k.slot]) }
 
-func (h *sizeHints) set(k hintKey, n int) { h.n[b2i(k.elem)][k.slot] = uint8(min(n, wideObject)) }
+func (h *sizeHints) set(k hintKey, n int) {
+	h.n[b2i(k.elem)][k.slot] = uint8(min(n, widemap.Threshold))
+}
 
 func b2i(b bool) int {
 	if b {

@@ -1,4 +1,5 @@
-package recordstream
+// Package widemap builds pcommon maps with many members in linear time.
+package widemap
 
 import (
 	"encoding/binary"
@@ -7,40 +8,40 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 )
 
-// wideObject is the number of members beyond which an object is built
-// through a wideMap rather than with pcommon.Map.PutEmpty, which searches
+// Threshold is the number of members beyond which an object is best built
+// through a Builder rather than with pcommon.Map.PutEmpty, which searches
 // the map for the key: n members cost n²/2 key comparisons.
-const wideObject = 128
+const Threshold = 128
 
-// wideMap collects the members of an object with many keys: keys and
+// Builder collects the members of an object with many keys: keys and
 // values are appended (to a []string and a pcommon.Slice, which does not
-// search), then moveTo makes the pcommon.Map in one go, in linear time.
-type wideMap struct {
+// search), then MoveTo makes the pcommon.Map in one go, in linear time.
+type Builder struct {
 	keys []string
 	vals pcommon.Slice
 }
 
-// newWideMap takes over the members already in m.
-func newWideMap(m pcommon.Map) *wideMap {
+// New returns a Builder that takes over the members already in m.
+func New(m pcommon.Map) *Builder {
 	n := 2 * m.Len()
-	w := &wideMap{keys: make([]string, 0, n), vals: pcommon.NewSlice()}
+	w := &Builder{keys: make([]string, 0, n), vals: pcommon.NewSlice()}
 	w.vals.EnsureCapacity(n)
 	for k, v := range m.All() {
-		moveValue(v, w.put(k))
+		Move(v, w.Put(k))
 	}
 	return w
 }
 
-// put appends the member k and returns its (empty) value.
-func (w *wideMap) put(k string) pcommon.Value {
+// Put appends the member k and returns its (empty) value.
+func (w *Builder) Put(k string) pcommon.Value {
 	w.keys = append(w.keys, k)
 	return w.vals.AppendEmpty()
 }
 
-// moveTo replaces the members of m with those of w, in their order. A
+// MoveTo replaces the members of m with those of w, in their order. A
 // repeated key keeps its first place and takes its last value, as with
 // pcommon.Map.PutEmpty.
-func (w *wideMap) moveTo(m pcommon.Map) {
+func (w *Builder) MoveTo(m pcommon.Map) {
 	// first maps each key to its first place: filled from the end, one
 	// insertion per member into a map of the right size.
 	first := make(map[string]int, len(w.keys))
@@ -59,7 +60,7 @@ func (w *wideMap) moveTo(m pcommon.Map) {
 			}
 			dst := w.vals.At(j)
 			pcommon.NewValueEmpty().CopyTo(dst)
-			moveValue(w.vals.At(i), dst)
+			Move(w.vals.At(i), dst)
 		}
 	}
 	val := func(i int) pcommon.Value {
@@ -73,13 +74,13 @@ func (w *wideMap) moveTo(m pcommon.Map) {
 		// Not expected; correct, but quadratic.
 		m.Clear()
 		for i, k := range keys {
-			moveValue(val(i), m.PutEmpty(k))
+			Move(val(i), m.PutEmpty(k))
 		}
 		return
 	}
 	i := 0
 	for _, v := range dst.All() {
-		moveValue(val(i), v)
+		Move(val(i), v)
 		i++
 	}
 	dst.MoveTo(m)
@@ -138,9 +139,9 @@ func uvarintLen(n int) int {
 	return l
 }
 
-// moveValue moves the content of src into dst, which must be empty, in
+// Move moves the content of src into dst, which must be empty, in
 // constant time: maps and slices change owner and are not copied.
-func moveValue(src, dst pcommon.Value) {
+func Move(src, dst pcommon.Value) {
 	switch src.Type() {
 	case pcommon.ValueTypeStr:
 		dst.SetStr(src.Str())
