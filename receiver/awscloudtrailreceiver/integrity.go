@@ -149,10 +149,18 @@ func (v *verifier) start(polling bool) {
 	go v.pollLoop(ctx)
 }
 
-// stop stops the polling loop of the digests.
+// stop tells the polling loop of the digests to stop; wait waits for it.
+// The two are apart: the loop may wait for a folder that a reader holds
+// while it delivers a finding, which ends only when the source stops.
 func (v *verifier) stop() {
 	if v != nil && v.cancel != nil {
 		v.cancel()
+	}
+}
+
+// wait waits for the polling loop of the digests to end after stop.
+func (v *verifier) wait() {
+	if v != nil && v.cancel != nil {
 		<-v.done
 	}
 }
@@ -188,14 +196,18 @@ func (v *verifier) hashFor(t objectTask) hash.Hash {
 
 // read records how the reading of a log file ended: read to the
 // end (its hash), damaged (permanent content error), or deleted (gone).
-// Other failures are retried and record nothing.
-func (v *verifier) read(ctx context.Context, t objectTask, h hash.Hash, err error, gone bool) {
+// Other failures are retried and record nothing. It reports whether what
+// it concluded was kept: false when its findings could not be delivered
+// (the receiver is stopping) and the folder's state went back to the saved
+// one; the object must then not count as finished, so that it is read
+// again (its delivered records skipped) and the finding is made again.
+func (v *verifier) read(ctx context.Context, t objectTask, h hash.Hash, err error, gone bool) (kept bool) {
 	if v == nil {
-		return
+		return true
 	}
 	p, fileTime, ok := keylayout.Parse(t.key)
 	if !ok || p.Kind != keylayout.KindLog {
-		return
+		return true
 	}
 	var contentErr *objectreader.ContentError
 	sum := ""
@@ -205,12 +217,12 @@ func (v *verifier) read(ctx context.Context, t objectTask, h hash.Hash, err erro
 		sum = hex.EncodeToString(h.Sum(nil))
 	case errors.As(err, &contentErr) && contentErr.Permanent():
 	default:
-		return
+		return true
 	}
 	f, lerr := v.folder(ctx, t.bucket, p)
 	if lerr != nil {
 		v.logger.Error("Cannot load integrity state; this file's hash is not checked", zap.String("bucket", t.bucket), zap.String("key", t.key), zap.Error(lerr))
-		return
+		return true
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -221,7 +233,7 @@ func (v *verifier) read(ctx context.Context, t objectTask, h hash.Hash, err erro
 		out = f.state.FileRead(t.bucket, t.key, fileTime, sum)
 	}
 	out.Findings = append(out.Findings, v.sweep(ctx, t.store, f)...)
-	v.conclude(ctx, f, out)
+	return v.conclude(ctx, f, out)
 }
 
 // integrityAnnounced handles, in SQS mode, the notification of a digest

@@ -114,7 +114,9 @@ func (p *readerPool) read(ctx context.Context, rd *objectreader.Reader, t object
 		if !retryable {
 			call.next = "the CloudTrail object vanished between its announcement and its reading; skipping it"
 			logAWSError(p.tel.logger, zapcore.WarnLevel, call, err, logFields...)
-			p.integrity.read(ctx, t, nil, nil, reason == reasonNotFound)
+			if !p.integrity.read(ctx, t, nil, nil, reason == reasonNotFound) {
+				return unkept(ctx)
+			}
 			return readGiveUp
 		}
 		p.tel.noteError(err)
@@ -131,7 +133,7 @@ func (p *readerPool) read(ctx context.Context, rd *objectreader.Reader, t object
 	stats, err := rd.Read(out.Body, obj, t.skip, func(b objectreader.Batch) error {
 		return p.deliver(ctx, t, b)
 	})
-	p.integrity.read(ctx, t, obj.Hash, err, false)
+	kept := p.integrity.read(ctx, t, obj.Hash, err, false)
 	p.tel.tb.ReceiverAwscloudtrailBytesRead.Add(ctx, stats.BytesRead)
 	if len(stats.Skipped) > 0 {
 		skipped := 0
@@ -150,6 +152,9 @@ func (p *readerPool) read(ctx context.Context, rd *objectreader.Reader, t object
 
 	var contentErr *objectreader.ContentError
 	switch {
+	case !kept:
+		// Its integrity finding was not delivered: not finished.
+		return unkept(ctx)
 	case err == nil:
 		p.tel.tb.ReceiverAwscloudtrailObjectsRead.Add(ctx, 1)
 		p.tel.watch.deliveredObject(trailOf(t.bucket, t.key), lastModified)
@@ -177,6 +182,16 @@ func (p *readerPool) read(ctx context.Context, rd *objectreader.Reader, t object
 		p.tel.logger.Error("Reading CloudTrail object failed; "+t.retryHint, append(logFields, zap.Error(err))...)
 		return readRetry
 	}
+}
+
+// unkept is how reading an object ended when its integrity conclusion
+// could not be kept (verifier.read): stopped when the receiver stops, so
+// that the object is read again after the restart, or else retried.
+func unkept(ctx context.Context) readResult {
+	if ctx.Err() != nil {
+		return readStopped
+	}
+	return readRetry
 }
 
 // deliver hands one batch to the next consumer, retrying with backoff

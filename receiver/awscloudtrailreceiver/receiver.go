@@ -149,6 +149,9 @@ func (r *cloudtrailReceiver) Shutdown(ctx context.Context) error {
 			return ctx.Err()
 		}
 	}
+	if r.pool != nil {
+		r.pool.integrity.wait()
+	}
 	if r.clients != nil {
 		r.clients.close()
 	}
