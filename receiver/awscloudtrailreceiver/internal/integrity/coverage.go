@@ -137,11 +137,11 @@ func unsigned(covers map[string]*chainCover, newest, fileTime time.Time, grace t
 func (s *FolderState) Announce(key string, end time.Time) {
 	s.init()
 	if !s.Processed(key) {
-		s.Pending[key] = end
+		set(s, fPending, s.Pending, key, end)
 	}
 }
 
 // Forget drops a digest announced that no longer exists.
 func (s *FolderState) Forget(key string) {
-	delete(s.Pending, key)
+	del(s, fPending, s.Pending, key)
 }
