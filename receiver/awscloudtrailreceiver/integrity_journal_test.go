@@ -28,7 +28,7 @@ import (
 // the receiver does (state change, sweep, conclude: findings out, state
 // saved), over a storage that a test crashes.
 type journalEnv struct {
-	t        *testing.T
+	t        testing.TB
 	v        *verifier
 	f        *integrityFolder
 	findings []string // "status key"
@@ -37,7 +37,7 @@ type journalEnv struct {
 var journalPrefix = keylayout.Prefix{Root: "AWSLogs/", Account: "111111111111", Kind: keylayout.KindLog, Region: "us-east-1"}
 
 // newJournalEnv starts a verifier on client and loads the folder.
-func newJournalEnv(t *testing.T, client storage.Client) *journalEnv {
+func newJournalEnv(t testing.TB, client storage.Client) *journalEnv {
 	t.Helper()
 	tb, err := metadata.NewTelemetryBuilder(componenttest.NewNopTelemetrySettings())
 	require.NoError(t, err)
