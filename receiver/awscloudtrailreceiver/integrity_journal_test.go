@@ -222,3 +222,26 @@ func TestIntegrityJournalCrash(t *testing.T) {
 		})
 	}
 }
+
+// TestIntegrityStateBeforeJournal: the state a receiver saved before the
+// journal existed (the whole state under integrity/<folder>) loads as a
+// snapshot, and the changes made next are kept after it.
+func TestIntegrityStateBeforeJournal(t *testing.T) {
+	st := memstorage.New()
+	old := integrity.NewFolderState()
+	k, at := journalFile(0, 1)
+	old.FileRead("b", k, at, journalHash(k))
+	b, err := json.Marshal(old)
+	require.NoError(t, err)
+	e := newJournalEnv(t, st.Client(""))
+	require.NoError(t, st.Client("").Set(context.Background(), stateKey(e.f.id), b))
+
+	e = newJournalEnv(t, st.Client(""))
+	require.JSONEq(t, string(b), e.stateJSON())
+	k2, at2 := journalFile(0, 2)
+	e.read(k2, at2, journalHash(k2))
+	saved := e.stateJSON()
+	e = newJournalEnv(t, st.Client(""))
+	require.JSONEq(t, saved, e.stateJSON())
+	assert.Len(t, e.f.state.Seen, 2)
+}
