@@ -45,6 +45,15 @@ type changeSet struct {
 	clock bool // Newest or Latest
 }
 
+func (cs *changeSet) empty() bool {
+	for _, ks := range cs.keys {
+		if len(ks) > 0 {
+			return false
+		}
+	}
+	return !cs.clock
+}
+
 // TrackChanges makes the state record the entries that change, for
 // TakeChanges; a state that is not saved does not track them.
 func (s *FolderState) TrackChanges() {
@@ -75,14 +84,7 @@ func (s *FolderState) touchClock() {
 // or when changes are not tracked).
 func (s *FolderState) Changed() *Changes {
 	cs := s.changes
-	if cs == nil || !cs.clock && func() bool {
-		for _, ks := range cs.keys {
-			if len(ks) > 0 {
-				return false
-			}
-		}
-		return true
-	}() {
+	if cs == nil || cs.empty() {
 		return nil
 	}
 	c := &Changes{

@@ -328,10 +328,13 @@ func (s *FolderState) Sweep(grace, window time.Duration) Outcome {
 			del(s, fVerified, s.Verified, k)
 		}
 	}
-	for f, m := range map[field]map[string]time.Time{fDigests: s.Digests, fInvalid: s.Invalid, fPending: s.Pending} {
-		for k, t := range m {
+	for _, fm := range [...]struct {
+		f field
+		m map[string]time.Time
+	}{{fDigests, s.Digests}, {fInvalid, s.Invalid}, {fPending, s.Pending}} {
+		for k, t := range fm.m {
 			if t.Before(cut) {
-				del(s, f, m, k)
+				del(s, fm.f, fm.m, k)
 			}
 		}
 	}
