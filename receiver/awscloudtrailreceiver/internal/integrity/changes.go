@@ -64,6 +64,10 @@ func (s *FolderState) TrackChanges() {
 
 // touch records that the entry k of a map changed.
 func (s *FolderState) touch(f field, k string) {
+	switch f {
+	case fSpans, fInvalid, fPending:
+		s.coverGen++
+	}
 	if s.changes == nil {
 		return
 	}
@@ -128,6 +132,8 @@ func (s *FolderState) Apply(c *Changes) {
 	if c.Latest != nil {
 		s.Latest = *c.Latest
 	}
+	s.verifiedFloor = time.Time{}
+	s.coverGen++
 }
 
 func collect[V any](m map[string]V, keys map[string]struct{}) map[string]*V {

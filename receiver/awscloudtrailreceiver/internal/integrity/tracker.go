@@ -78,7 +78,8 @@ type Seen struct {
 
 // FolderState is the integrity state of one log folder (account and
 // region), kept in the storage extension. Every entry expires after the
-// window (Sweep), so the state stays bounded.
+// window (Sweep), so the state stays bounded. Its maps are changed only by
+// its methods (they record the changes and keep the sweep's caches).
 type FolderState struct {
 	// Expected, Seen and Verified are keyed by "bucket/key".
 	Expected map[string]Expected `json:"expected"`
@@ -113,6 +114,13 @@ type FolderState struct {
 	// changes records the entries changed since they were last saved
 	// (nil: not tracked).
 	changes *changeSet
+	// verifiedFloor is a time no verified file is older than (zero:
+	// unknown): Sweep looks for expired ones only once the window passes it.
+	verifiedFloor time.Time
+	// coverGen counts the changes to Spans, Invalid and Pending; cover is
+	// covers() as of coverAt (nil: none).
+	coverGen, coverAt uint64
+	cover             map[string]*chainCover
 }
 
 // NewFolderState returns an empty state.
@@ -196,7 +204,7 @@ func (s *FolderState) match(bucket, key, hash string, e Expected, fileTime time.
 			s.Latest = fileTime
 			s.touchClock()
 		}
-		set(s, fVerified, s.Verified, id(bucket, key), VerifiedFile{Hash: hash, Time: fileTime})
+		s.verify(id(bucket, key), VerifiedFile{Hash: hash, Time: fileTime})
 		return Outcome{FilesVerified: 1}
 	}
 	reason := "the SHA-256 of the file's uncompressed content differs from the hash its digest lists"
@@ -290,7 +298,7 @@ func (s *FolderState) MarkInvalid(key string, start, end time.Time, files []LogF
 		k := id(f.S3Bucket, f.S3Object)
 		del(s, fSeen, s.Seen, k)
 		del(s, fExpected, s.Expected, k)
-		set(s, fVerified, s.Verified, k, VerifiedFile{Time: end})
+		s.verify(k, VerifiedFile{Time: end})
 	}
 }
 
@@ -323,10 +331,17 @@ func (s *FolderState) Sweep(grace, window time.Duration) Outcome {
 		}
 	}
 	out.Overdue = s.overdue(grace, cut)
-	for k, v := range s.Verified {
-		if v.Time.Before(cut) {
-			del(s, fVerified, s.Verified, k)
+	if s.verifiedFloor.IsZero() || s.verifiedFloor.Before(cut) {
+		var floor time.Time
+		for k, v := range s.Verified {
+			switch {
+			case v.Time.Before(cut):
+				del(s, fVerified, s.Verified, k)
+			case floor.IsZero() || v.Time.Before(floor):
+				floor = v.Time
+			}
 		}
+		s.verifiedFloor = floor
 	}
 	for _, fm := range [...]struct {
 		f field
@@ -388,4 +403,12 @@ func split(k string) (bucket, key string) {
 		}
 	}
 	return k, ""
+}
+
+// verify records a verified file.
+func (s *FolderState) verify(k string, v VerifiedFile) {
+	set(s, fVerified, s.Verified, k, v)
+	if v.Time.Before(s.verifiedFloor) {
+		s.verifiedFloor = v.Time
+	}
 }
