@@ -117,6 +117,8 @@ type integrityFolder struct {
 	bucket string
 	prefix keylayout.Prefix
 	state  *integrity.FolderState
+	// journal is where the state stands in storage.
+	journal journal
 	// broken: its unsaved changes could not be undone; it is never saved
 	// (the verifier loads the folder again).
 	broken bool

@@ -5,7 +5,6 @@ package awscloudtrailreceiver // import "github.com/otelcol-cloudtrail/otelcol-c
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -32,31 +31,18 @@ func (v *verifier) folder(ctx context.Context, bucket string, p keylayout.Prefix
 	if f, ok := v.folders[id]; ok {
 		return f, nil
 	}
-	st, err := v.load(ctx, id)
+	st, j, err := v.load(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	f := &integrityFolder{id: id, bucket: bucket, prefix: p, state: st}
+	f := &integrityFolder{id: id, bucket: bucket, prefix: p, state: st, journal: j}
 	v.folders[id] = f
 	return f, nil
 }
 
-// load reads the saved integrity state of a log folder.
-func (v *verifier) load(ctx context.Context, id string) (*integrity.FolderState, error) {
-	st := integrity.NewFolderState()
-	b, err := v.client.Get(ctx, "integrity/"+id)
-	if err != nil {
-		return nil, err
-	}
-	if b != nil {
-		if err := json.Unmarshal(b, st); err != nil {
-			return nil, fmt.Errorf("decode integrity state %s: %w", id, err)
-		}
-	}
-	return st, nil
-}
-
-// conclude emits the findings of a state change, then saves the state; f.mu
+// conclude emits the findings of a state change, then saves the change
+// (integrity_journal.go) before the caller goes on (a file read is
+// checkpointed after); f.mu
 // is held. When the findings cannot be delivered (stopping), the state in
 // memory goes back to the saved state, so that the change is made again
 // (a finding is delivered at least once), also for those that hold f
@@ -67,8 +53,8 @@ func (v *verifier) conclude(ctx context.Context, f *integrityFolder, out integri
 	}
 	if len(out.Findings) > 0 {
 		if err := v.emit(ctx, f, out.Findings); err != nil {
-			if st, lerr := v.load(context.WithoutCancel(ctx), f.id); lerr == nil {
-				f.state = st
+			if st, j, lerr := v.load(context.WithoutCancel(ctx), f.id); lerr == nil {
+				f.state, f.journal = st, j
 			} else {
 				// Cannot go back: no one may save this state.
 				f.state, f.broken = integrity.NewFolderState(), true
@@ -82,11 +68,7 @@ func (v *verifier) conclude(ctx context.Context, f *integrityFolder, out integri
 	if f.broken {
 		return false
 	}
-	b, err := json.Marshal(f.state)
-	if err == nil {
-		err = v.client.Set(context.WithoutCancel(ctx), "integrity/"+f.id, b)
-	}
-	if err != nil {
+	if err := v.save(context.WithoutCancel(ctx), f); err != nil {
 		v.logger.Error("Cannot save integrity state", zap.String("folder", f.id), zap.Error(err))
 	}
 	return true

@@ -61,9 +61,14 @@ func (s *FolderState) chainOf(key string) string {
 	return c
 }
 
-// covers returns what the processed and pending digests say of each chain.
+// covers returns what the processed and pending digests say of each chain
+// (kept until Spans, Invalid or Pending change; read only).
 func (s *FolderState) covers() map[string]*chainCover {
+	if s.cover != nil && s.coverAt == s.coverGen {
+		return s.cover
+	}
 	out := map[string]*chainCover{}
+	s.cover, s.coverAt = out, s.coverGen
 	get := func(key string) *chainCover {
 		c := s.chainOf(key)
 		cc := out[c]
@@ -137,11 +142,11 @@ func unsigned(covers map[string]*chainCover, newest, fileTime time.Time, grace t
 func (s *FolderState) Announce(key string, end time.Time) {
 	s.init()
 	if !s.Processed(key) {
-		s.Pending[key] = end
+		set(s, fPending, s.Pending, key, end)
 	}
 }
 
 // Forget drops a digest announced that no longer exists.
 func (s *FolderState) Forget(key string) {
-	delete(s.Pending, key)
+	del(s, fPending, s.Pending, key)
 }

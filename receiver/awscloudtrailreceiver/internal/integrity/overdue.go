@@ -26,10 +26,10 @@ func (s *FolderState) overdue(grace time.Duration, cut time.Time) []Overdue {
 		bucket, key := split(k)
 		out = append(out, Overdue{Bucket: bucket, Key: key, Expected: e, Expired: expired})
 		if expired {
-			delete(s.Expected, k)
+			del(s, fExpected, s.Expected, k)
 		} else {
 			e.Checked = true
-			s.Expected[k] = e
+			set(s, fExpected, s.Expected, k, e)
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
@@ -57,16 +57,16 @@ func (s *FolderState) Confirm(o Overdue, res Existence, window time.Duration) (o
 	k := id(o.Bucket, o.Key)
 	switch res {
 	case Gone:
-		delete(s.Expected, k)
+		del(s, fExpected, s.Expected, k)
 		return Outcome{Findings: []Finding{Missing(o.Bucket, o.Key, o.Digest, o.Start, o.End)}}, true
 	case Unknown:
 		if o.End.Before(s.now().Add(-2 * window)) {
-			delete(s.Expected, k)
+			del(s, fExpected, s.Expected, k)
 			return Outcome{}, false
 		}
 		e := o.Expected
 		e.Checked = false
-		s.Expected[k] = e
+		set(s, fExpected, s.Expected, k, e)
 	}
 	return Outcome{}, true
 }

@@ -78,7 +78,8 @@ type Seen struct {
 
 // FolderState is the integrity state of one log folder (account and
 // region), kept in the storage extension. Every entry expires after the
-// window (Sweep), so the state stays bounded.
+// window (Sweep), so the state stays bounded. Its maps are changed only by
+// its methods (they record the changes and keep the sweep's caches).
 type FolderState struct {
 	// Expected, Seen and Verified are keyed by "bucket/key".
 	Expected map[string]Expected `json:"expected"`
@@ -110,6 +111,16 @@ type FolderState struct {
 
 	// chains caches the chain of each digest key (not saved).
 	chains map[string]string
+	// changes records the entries changed since they were last saved
+	// (nil: not tracked).
+	changes *changeSet
+	// verifiedFloor is a time no verified file is older than (zero:
+	// unknown): Sweep looks for expired ones only once the window passes it.
+	verifiedFloor time.Time
+	// coverGen counts the changes to Spans, Invalid and Pending; cover is
+	// covers() as of coverAt (nil: none).
+	coverGen, coverAt uint64
+	cover             map[string]*chainCover
 }
 
 // NewFolderState returns an empty state.
@@ -172,7 +183,7 @@ func (s *FolderState) FileRead(bucket, key string, fileTime time.Time, hash stri
 	}
 	k := id(bucket, key)
 	if e, ok := s.Expected[k]; ok {
-		delete(s.Expected, k)
+		del(s, fExpected, s.Expected, k)
 		return s.match(bucket, key, hash, e, fileTime)
 	}
 	if v, ok := s.Verified[k]; ok && (v.Hash == hash || (v.Hash == "" && hash != damaged)) {
@@ -181,7 +192,7 @@ func (s *FolderState) FileRead(bucket, key string, fileTime time.Time, hash stri
 		// Read again (a restart, a lookback) after it was modified.
 		return s.match(bucket, key, hash, Expected{Hash: v.Hash, Start: v.Time, End: v.Time}, fileTime)
 	}
-	s.Seen[k] = Seen{Hash: hash, FileTime: fileTime}
+	set(s, fSeen, s.Seen, k, Seen{Hash: hash, FileTime: fileTime})
 	return Outcome{}
 }
 
@@ -191,8 +202,9 @@ func (s *FolderState) match(bucket, key, hash string, e Expected, fileTime time.
 		// name of an injected file (years ahead) would expire everything.
 		if fileTime.After(s.Latest) {
 			s.Latest = fileTime
+			s.touchClock()
 		}
-		s.Verified[id(bucket, key)] = VerifiedFile{Hash: hash, Time: fileTime}
+		s.verify(id(bucket, key), VerifiedFile{Hash: hash, Time: fileTime})
 		return Outcome{FilesVerified: 1}
 	}
 	reason := "the SHA-256 of the file's uncompressed content differs from the hash its digest lists"
@@ -210,7 +222,7 @@ func (s *FolderState) FileGone(bucket, key string) Outcome {
 	if !ok {
 		return Outcome{}
 	}
-	delete(s.Expected, k)
+	del(s, fExpected, s.Expected, k)
 	return Outcome{Findings: []Finding{Missing(bucket, key, e.Digest, e.Start, e.End)}}
 }
 
@@ -232,21 +244,22 @@ func (s *FolderState) Processed(digestKey string) bool {
 func (s *FolderState) ApplyDigest(sd Signed, dk DigestKey) (out Outcome, unseen []LogFile) {
 	s.init()
 	d := sd.Digest
-	s.Digests[sd.Key] = d.End
-	s.Spans[sd.Key] = Span{Start: d.Start, End: d.End}
-	delete(s.Pending, sd.Key)
+	set(s, fDigests, s.Digests, sd.Key, d.End)
+	set(s, fSpans, s.Spans, sd.Key, Span{Start: d.Start, End: d.End})
+	del(s, fPending, s.Pending, sd.Key)
 	if l, ok := s.Links[dk.Chain()]; !dk.Backfill && (!ok || !d.End.Before(l.End)) {
 		// A digest handled late (out of order) does not move the chain back.
-		s.Links[dk.Chain()] = LinkOf(sd)
+		set(s, fLinks, s.Links, dk.Chain(), LinkOf(sd))
 		if d.End.After(s.Newest) {
 			s.Newest = d.End
+			s.touchClock()
 		}
 	}
 	for _, f := range d.LogFiles {
 		k := id(f.S3Bucket, f.S3Object)
 		e := Expected{Hash: f.HashValue, Digest: sd.Key, Start: d.Start, End: d.End}
 		if seen, ok := s.Seen[k]; ok {
-			delete(s.Seen, k)
+			del(s, fSeen, s.Seen, k)
 			o := s.match(f.S3Bucket, f.S3Object, seen.Hash, e, seen.FileTime)
 			out.Findings = append(out.Findings, o.Findings...)
 			out.FilesVerified += o.FilesVerified
@@ -263,7 +276,7 @@ func (s *FolderState) ApplyDigest(sd Signed, dk DigestKey) (out Outcome, unseen 
 // Expect records a listed log file that exists and was not read yet.
 func (s *FolderState) Expect(f LogFile, sd Signed) {
 	s.init()
-	s.Expected[id(f.S3Bucket, f.S3Object)] = Expected{Hash: f.HashValue, Digest: sd.Key, Start: sd.Digest.Start, End: sd.Digest.End}
+	set(s, fExpected, s.Expected, id(f.S3Bucket, f.S3Object), Expected{Hash: f.HashValue, Digest: sd.Key, Start: sd.Digest.Start, End: sd.Digest.End})
 }
 
 // MarkInvalid records a digest that failed verification (already reported
@@ -277,15 +290,15 @@ func (s *FolderState) MarkInvalid(key string, start, end time.Time, files []LogF
 	if hour := end.Add(-time.Hour); start.Before(hour) || start.After(end) {
 		start = hour
 	}
-	s.Digests[key] = end
-	s.Spans[key] = Span{Start: start, End: end}
-	s.Invalid[key] = end
-	delete(s.Pending, key)
+	set(s, fDigests, s.Digests, key, end)
+	set(s, fSpans, s.Spans, key, Span{Start: start, End: end})
+	set(s, fInvalid, s.Invalid, key, end)
+	del(s, fPending, s.Pending, key)
 	for _, f := range files {
 		k := id(f.S3Bucket, f.S3Object)
-		delete(s.Seen, k)
-		delete(s.Expected, k)
-		s.Verified[k] = VerifiedFile{Time: end}
+		del(s, fSeen, s.Seen, k)
+		del(s, fExpected, s.Expected, k)
+		s.verify(k, VerifiedFile{Time: end})
 	}
 }
 
@@ -309,30 +322,40 @@ func (s *FolderState) Sweep(grace, window time.Duration) Outcome {
 					reason = "no digest lists this log file, which cannot be read to the end"
 				}
 				out.Findings = append(out.Findings, Finding{Status: StatusUnsigned, Bucket: bucket, Key: key, Start: seen.FileTime, End: seen.FileTime, Reason: reason})
-				delete(s.Seen, k)
+				del(s, fSeen, s.Seen, k)
 				continue
 			}
 			if seen.FileTime.Before(seenCut) {
-				delete(s.Seen, k)
+				del(s, fSeen, s.Seen, k)
 			}
 		}
 	}
 	out.Overdue = s.overdue(grace, cut)
-	for k, v := range s.Verified {
-		if v.Time.Before(cut) {
-			delete(s.Verified, k)
+	if s.verifiedFloor.IsZero() || s.verifiedFloor.Before(cut) {
+		var floor time.Time
+		for k, v := range s.Verified {
+			switch {
+			case v.Time.Before(cut):
+				del(s, fVerified, s.Verified, k)
+			case floor.IsZero() || v.Time.Before(floor):
+				floor = v.Time
+			}
 		}
+		s.verifiedFloor = floor
 	}
-	for _, m := range []map[string]time.Time{s.Digests, s.Invalid, s.Pending} {
-		for k, t := range m {
+	for _, fm := range [...]struct {
+		f field
+		m map[string]time.Time
+	}{{fDigests, s.Digests}, {fInvalid, s.Invalid}, {fPending, s.Pending}} {
+		for k, t := range fm.m {
 			if t.Before(cut) {
-				delete(m, k)
+				del(s, fm.f, fm.m, k)
 			}
 		}
 	}
 	for k, sp := range s.Spans {
 		if sp.End.Before(cut) {
-			delete(s.Spans, k)
+			del(s, fSpans, s.Spans, k)
 		}
 	}
 	for k := range s.chains {
@@ -380,4 +403,12 @@ func split(k string) (bucket, key string) {
 		}
 	}
 	return k, ""
+}
+
+// verify records a verified file.
+func (s *FolderState) verify(k string, v VerifiedFile) {
+	set(s, fVerified, s.Verified, k, v)
+	if v.Time.Before(s.verifiedFloor) {
+		s.verifiedFloor = v.Time
+	}
 }

@@ -14,7 +14,8 @@ import (
 
 // advEnv drives a FolderState as the receiver does (digest: verify chain,
 // apply, expect the unseen files that exist; file: read; sweep after every
-// change), with a restart (JSON round trip) before every step.
+// change), with a restart (saved as a snapshot and journal, loaded back)
+// before every step.
 type advEnv struct {
 	t       *testing.T
 	s       *FolderState
@@ -26,21 +27,59 @@ type advEnv struct {
 	verified   int
 	grace      time.Duration
 	window     time.Duration
+	// snapshot and journal are the state saved (see restart).
+	snapshot []byte
+	journal  [][]byte
 }
 
 func newAdvEnv(t *testing.T) *advEnv {
-	return &advEnv{t: t, s: NewFolderState(), deleted: map[string]bool{}, grace: time.Hour, window: 48 * time.Hour}
+	s := NewFolderState()
+	s.TrackChanges()
+	return &advEnv{t: t, s: s, deleted: map[string]bool{}, grace: time.Hour, window: 48 * time.Hour}
 }
 
+// restart saves the state as the receiver does (the changes since the
+// last step appended to a journal, a snapshot every few steps) and loads
+// it back (snapshot, then the journal replayed), checking that the state
+// loaded is the state saved.
 func (e *advEnv) restart() {
-	b, err := json.Marshal(e.s)
+	want, err := json.Marshal(e.s)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	e.s = &FolderState{}
-	if err := json.Unmarshal(b, e.s); err != nil {
+	if c := e.s.Changed(); c != nil {
+		b, err := json.Marshal(c)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		e.journal = append(e.journal, b)
+	}
+	if len(e.journal) >= 5 {
+		e.snapshot, e.journal = want, nil
+	}
+	s := &FolderState{}
+	if e.snapshot != nil {
+		if err := json.Unmarshal(e.snapshot, s); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	s.init()
+	for _, b := range e.journal {
+		var c Changes
+		if err := json.Unmarshal(b, &c); err != nil {
+			e.t.Fatal(err)
+		}
+		s.Apply(&c)
+	}
+	got, err := json.Marshal(s)
+	if err != nil {
 		e.t.Fatal(err)
 	}
+	if string(got) != string(want) {
+		e.t.Fatalf("the state loaded from the snapshot and journal differs from the state saved:\n got %s\nwant %s", got, want)
+	}
+	s.TrackChanges()
+	e.s = s
 }
 
 func (e *advEnv) collect(o Outcome) {

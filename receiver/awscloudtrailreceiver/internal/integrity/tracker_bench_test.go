@@ -10,20 +10,23 @@ import (
 )
 
 // BenchmarkFolderStateFileRead measures what the receiver does to a
-// folder's state for each log file read (record and sweep; with "save",
-// encode it as the receiver does to save it), in a steady folder of two
-// trails (20 files an hour each, 48h window), the files of the current
-// hour waiting for their digests.
+// folder's state for each log file read (record and sweep; with "journal",
+// encode the entries it changed, as the receiver saves it; with "whole",
+// encode the whole state, as the receiver saved it before the journal),
+// in a steady folder of two trails (20 files an hour each, 48h window),
+// the files of the current hour waiting for their digests.
 func BenchmarkFolderStateFileRead(b *testing.B) {
-	for _, save := range []bool{false, true} {
-		b.Run(map[bool]string{false: "sweep", true: "save"}[save], func(b *testing.B) { benchFileRead(b, save) })
+	for _, save := range []string{"sweep", "journal", "whole"} {
+		b.Run(save, func(b *testing.B) { benchFileRead(b, save) })
 	}
 }
 
-func benchFileRead(b *testing.B, save bool) {
+func benchFileRead(b *testing.B, save string) {
 	const perHour = 20
 	trails := []string{"management", "data"}
 	s := NewFolderState()
+	s.TrackChanges()
+	journal, snapshot := 0, 0 // bytes
 	file := func(tr string, h, i int) (string, time.Time) {
 		at := t0.Add(time.Duration(h)*time.Hour + time.Duration(i)*time.Minute)
 		return trailgen.Key("", "", acct, "CloudTrail", region, at, fmt.Sprintf("%s%d", tr, i)), at
@@ -50,12 +53,30 @@ func benchFileRead(b *testing.B, save bool) {
 		k, at := file(trails[i%len(trails)], h, i/len(trails))
 		s.FileRead(bucket, k, at, "h")
 		s.Sweep(2*time.Hour, 48*time.Hour)
-		if !save {
+		var v any
+		switch save {
+		case "sweep":
 			return
+		case "journal":
+			// An entry, and a snapshot when the entries outgrow the last
+			// one (as the receiver compacts).
+			e, err := json.Marshal(s.Changed())
+			if err != nil {
+				b.Fatal(err)
+			}
+			s.ResetChanges()
+			if journal += len(e); journal < max(snapshot, 64<<10) {
+				return
+			}
+			v, journal = s, 0
+		default:
+			v = s
 		}
-		if _, err := json.Marshal(s); err != nil {
+		w, err := json.Marshal(v)
+		if err != nil {
 			b.Fatal(err)
 		}
+		snapshot = len(w)
 	}
 	n := 0
 	for ; n < 50*perHour*len(trails); n++ { // the window filled
