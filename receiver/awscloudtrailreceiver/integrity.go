@@ -122,6 +122,11 @@ type integrityFolder struct {
 	// broken: its unsaved changes could not be undone; it is never saved
 	// (the verifier loads the folder again).
 	broken bool
+	// unread are the digests that could not be read, by key, until they
+	// are read or reported (integrity_unreadable.go); listed is the newest
+	// end of a digest listed in the folder (polling).
+	unread map[string]unreadDigest
+	listed time.Time
 }
 
 // newVerifier returns the verifier of the receiver, or nil when
@@ -234,7 +239,8 @@ func (v *verifier) read(ctx context.Context, t objectTask, h hash.Hash, err erro
 	} else {
 		out = f.state.FileRead(t.bucket, t.key, fileTime, sum)
 	}
-	out.Findings = append(out.Findings, v.sweep(ctx, t.store, f)...)
+	sw := v.sweep(ctx, t.store, f)
+	out.Findings, out.FilesVerified = append(out.Findings, sw.Findings...), out.FilesVerified+sw.FilesVerified
 	return v.conclude(ctx, f, out)
 }
 
@@ -310,6 +316,10 @@ func (v *verifier) listDigests(ctx context.Context, w digestFolder) {
 	dp := w.prefix
 	dp.Kind = keylayout.KindDigest
 	var day []string // the keys of one day folder
+	// blocked: a digest could not be checked; the later ones wait for it,
+	// the listing goes on only to move the trail's clock (f.listed).
+	blocked := false
+	horizon := time.Now().Add(time.Hour)
 	pages := s3.NewListObjectsV2Paginator(w.s3, &s3.ListObjectsV2Input{Bucket: aws.String(w.bucket), Prefix: aws.String(dp.String()), StartAfter: aws.String(dp.String() + from.UTC().Format("2006/01/02/"))})
 	for pages.HasMorePages() {
 		out, err := pages.NextPage(ctx)
@@ -323,16 +333,32 @@ func (v *verifier) listDigests(ctx context.Context, w digestFolder) {
 		}
 		for _, obj := range out.Contents {
 			key := aws.ToString(obj.Key)
+			if dk, ok := integrity.ParseDigestKey(key); ok && !dk.End.After(horizon) {
+				f.mu.Lock()
+				if dk.End.After(f.listed) {
+					f.listed = dk.End
+				}
+				f.mu.Unlock()
+			}
+			if blocked {
+				continue
+			}
 			if len(day) > 0 && path.Dir(key) != path.Dir(day[0]) {
 				if !v.processDay(ctx, w, f, day) {
-					return
+					if ctx.Err() != nil {
+						return
+					}
+					blocked = true
+					continue
 				}
 				day = day[:0]
 			}
 			day = append(day, key)
 		}
 	}
-	v.processDay(ctx, w, f, day)
+	if !blocked {
+		v.processDay(ctx, w, f, day)
+	}
 }
 
 // processDay processes the digests of one day folder in time order, after

@@ -29,7 +29,9 @@ var errKeys = errors.New("cannot fetch CloudTrail public keys")
 
 // processDigest checks one digest file: its signature, its chain, the
 // existence of the log files it lists that were not read, and the hashes
-// of those that were. A returned error means it is tried again later.
+// of those that were. A returned error means it is tried again later; a
+// digest that stays unreadable is reported once the trail has gone on for
+// grace_period past it (integrity_unreadable.go).
 func (v *verifier) processDigest(ctx context.Context, store objectStore, bucket, key string) error {
 	dk, ok := integrity.ParseDigestKey(key)
 	if !ok {
@@ -44,23 +46,46 @@ func (v *verifier) processDigest(ctx context.Context, store objectStore, bucket,
 	if f.state.Processed(key) {
 		return nil
 	}
+	out, err := v.checkDigest(ctx, store, f, bucket, key, dk)
+	if err != nil {
+		if ctx.Err() != nil || errors.Is(err, errKeys) || !v.unreadable(f, store, bucket, key, dk.End, err) {
+			return err
+		}
+		// Unreadable for longer than grace_period: the sweep reports it.
+	}
+	sw := v.sweep(ctx, store, f)
+	out.Findings, out.FilesVerified = append(out.Findings, sw.Findings...), out.FilesVerified+sw.FilesVerified
+	if !v.conclude(ctx, f, out) {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		return errIntegrityState
+	}
+	return nil
+}
+
+// checkDigest reads and checks one digest of f (f.mu held) and applies it
+// to f's state; an error (reading it failed, or its keys could not be
+// fetched) leaves the state as it was.
+func (v *verifier) checkDigest(ctx context.Context, store objectStore, f *integrityFolder, bucket, key string, dk integrity.DigestKey) (integrity.Outcome, error) {
+	var out integrity.Outcome
 	s, found, err := v.fetchDigest(ctx, store, bucket, key)
 	if err != nil {
-		return err
+		return out, err
 	}
+	delete(f.unread, key)
 	if !found {
 		// A digest deleted after its listing: the next digest's chain check reports it.
 		f.state.Forget(key)
-		return nil
+		return out, nil
 	}
-	var out integrity.Outcome
 	verr := s.parseErr
 	if verr == nil {
 		verr = v.verify(ctx, dk.Folder.Region, s.Signed)
 	}
 	switch {
 	case errors.Is(verr, errKeys):
-		return verr
+		return out, verr
 	case verr != nil:
 		v.tb.ReceiverAwscloudtrailIntegrityDigests.Add(ctx, 1, metric.WithAttributes(attribute.String("result", "invalid")))
 		start := s.Digest.Start
@@ -72,7 +97,7 @@ func (v *verifier) processDigest(ctx context.Context, store objectStore, bucket,
 			Start: s.Digest.Start, End: dk.End, Reason: verr.Error()})
 	default:
 		v.tb.ReceiverAwscloudtrailIntegrityDigests.Add(ctx, 1, metric.WithAttributes(attribute.String("result", "verified")))
-		if fd := v.checkChain(ctx, store, f.state, dk, s.Signed); fd != nil {
+		if fd := v.checkChain(ctx, store, f, dk, s.Signed); fd != nil {
 			out.Findings = append(out.Findings, *fd)
 		}
 		o, unseen := f.state.ApplyDigest(s.Signed, dk)
@@ -86,14 +111,7 @@ func (v *verifier) processDigest(ctx context.Context, store objectStore, bucket,
 			out.Findings = append(out.Findings, integrity.Missing(lf.S3Bucket, lf.S3Object, key, s.Digest.Start, s.Digest.End))
 		}
 	}
-	out.Findings = append(out.Findings, v.sweep(ctx, store, f)...)
-	if !v.conclude(ctx, f, out) {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		return errIntegrityState
-	}
-	return nil
+	return out, nil
 }
 
 // fetched is a digest read from S3.
@@ -167,7 +185,8 @@ func (v *verifier) verify(ctx context.Context, region string, s integrity.Signed
 
 // checkChain checks that a verified digest follows the previous one; it
 // reads the previous digest from S3 when it was not verified here.
-func (v *verifier) checkChain(ctx context.Context, store objectStore, st *integrity.FolderState, dk integrity.DigestKey, s integrity.Signed) *integrity.Finding {
+func (v *verifier) checkChain(ctx context.Context, store objectStore, f *integrityFolder, dk integrity.DigestKey, s integrity.Signed) *integrity.Finding {
+	st := f.state
 	var last *integrity.Link
 	if l, ok := st.Links[dk.Chain()]; ok {
 		last = &l
@@ -183,6 +202,10 @@ func (v *verifier) checkChain(ctx context.Context, store objectStore, st *integr
 		switch {
 		case err != nil:
 			v.logger.Warn("Cannot read the previous digest file; the chain is not checked at this digest", zap.String("bucket", pb), zap.String("key", pk), zap.Error(err))
+			if pdk, ok := integrity.ParseDigestKey(pk); ok && pb == s.Bucket && pdk.LogFolder() == dk.LogFolder() && ctx.Err() == nil && !st.Processed(pk) {
+				// It is reported if it stays unreadable (SQS: its message may be given up).
+				v.unreadable(f, store, pb, pk, pdk.End, err)
+			}
 			return nil
 		case !found:
 			res, reason = integrity.ChainBroken, "the previous digest s3://"+pb+"/"+pk+" that this digest names does not exist (deleted)"
@@ -224,11 +247,15 @@ func (v *verifier) existence(ctx context.Context, store objectStore, bucket, key
 	return integrity.Unknown
 }
 
-// sweep sweeps a folder's state (f.mu held) and checks that the listed
+// sweep reads again the folder's unreadable digests that are due
+// (readUnread), sweeps its state (f.mu held) and checks that the listed
 // files overdue still exist (store reads the folder's bucket); it returns
-// the findings.
-func (v *verifier) sweep(ctx context.Context, store objectStore, f *integrityFolder) []integrity.Finding {
+// the findings and the files verified.
+func (v *verifier) sweep(ctx context.Context, store objectStore, f *integrityFolder) integrity.Outcome {
+	unread := v.readUnread(ctx, f)
 	out := f.state.Sweep(v.cfg.GracePeriod, v.cfg.Window)
+	out.Findings = append(unread.Findings, out.Findings...)
+	out.FilesVerified += unread.FilesVerified
 	for _, o := range out.Overdue {
 		res := integrity.Unknown
 		if ctx.Err() == nil {
@@ -241,5 +268,5 @@ func (v *verifier) sweep(ctx context.Context, store objectStore, f *integrityFol
 				zap.String("bucket", o.Bucket), zap.String("key", o.Key), zap.String("digest", o.Digest))
 		}
 	}
-	return out.Findings
+	return out
 }

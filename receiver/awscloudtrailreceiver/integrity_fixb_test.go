@@ -3,6 +3,7 @@ package awscloudtrailreceiver
 import (
 	"context"
 	"encoding/json"
+	"sort"
 	"testing"
 	"time"
 
@@ -99,4 +100,74 @@ func TestFindingNotLostAtShutdownPolling(t *testing.T) {
 	assert.Equal(t, []string{integrity.StatusModified + " " + victim}, sk.got())
 	assert.Empty(t, sk.duplicates(), "records delivered twice")
 	assert.Equal(t, len(tree.IDs), sk.count())
+}
+
+// TestUnreadableDigestReported: a genuine digest made unreadable
+// (AccessDenied) is reported chain_broken once the trail has gone on for
+// grace_period past it and it was tried unreadAttempts times, the files
+// of its hour are unsigned (no digest that can be read lists them), and
+// the folder's later digests are checked (polling: they no longer wait for
+// it for ever); a modified file hours later is reported. A digest unreadable
+// only briefly (two failed reads) raises nothing: it is read and verified.
+func TestUnreadableDigestReported(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		sqs   bool
+		times int // failed reads; 0: every read
+	}{
+		{"polling, unreadable", false, 0},
+		{"polling, briefly unreadable", false, unreadAttempts - 1},
+		{"sqs, unreadable", true, 0},
+		{"sqs, briefly unreadable", true, unreadAttempts - 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s3srv := startS3(t)
+			tree := signedTree(t, s3srv)
+			digest := digestEnding(t, tree, t0.Add(2*time.Hour))
+			later := digestEnding(t, tree, t0.Add(4*time.Hour))
+			victim := listedBy(t, s3srv, later)[0]
+			body, err := s3srv.Get(signedBucket, victim)
+			require.NoError(t, err)
+			require.NoError(t, s3srv.Put(signedBucket, victim, devstack.Gzip(append(gunzip(t, body), '\n'))))
+			s3srv.FailGet(signedBucket, digest, devstack.Fault{Status: 403, Code: "AccessDenied", Times: tt.times})
+
+			cfg := integrityConfig(s3srv.URL)
+			if tt.sqs {
+				qc := queueClient(s3srv.URL)
+				queueURL, _ := createQueue(t, qc, "cloudtrail", 200*time.Millisecond, 5)
+				var bodies []string
+				for _, k := range append(append([]string(nil), tree.Keys...), tree.Digests...) {
+					bodies = append(bodies, s3Notification(signedBucket, k))
+				}
+				sendMessages(t, qc, queueURL, bodies)
+				cfg = sqsConfig(s3srv.URL, queueURL)
+				cfg.SQS.Get().VisibilityTimeout = 200 * time.Millisecond
+				cfg.Integrity.Enabled = true
+			}
+			want := []string{integrity.StatusModified + " " + victim}
+			verified := len(tree.Digests)
+			if tt.times == 0 {
+				want = append(want, integrity.StatusChainBroken+" "+digest)
+				// No digest that can be read lists the files of its hour.
+				for _, k := range listedBy(t, s3srv, digest) {
+					want = append(want, integrity.StatusUnsigned+" "+k)
+				}
+				verified--
+			}
+			sk := &findingSink{sink: newSink()}
+			h := startReceiver(t, cfg, sk, nil)
+			require.Eventually(t, func() bool {
+				return sk.count() >= len(tree.IDs) && len(sk.got()) >= len(want) &&
+					h.counter(t, "otelcol_receiver_awscloudtrail_integrity_digests", "result", "verified") == int64(verified)
+			}, 30*time.Second, 20*time.Millisecond)
+			require.NoError(t, h.stop())
+			sort.Strings(want)
+			assert.Equal(t, want, sk.got())
+			assert.GreaterOrEqual(t, s3srv.Gets(signedBucket, digest), unreadAttempts)
+			if tt.times == 0 {
+				assert.Equal(t, int64(len(tree.Keys)-len(listedBy(t, s3srv, digest))-1),
+					h.counter(t, "otelcol_receiver_awscloudtrail_integrity_files_verified", "", ""))
+			}
+		})
+	}
 }
