@@ -61,9 +61,15 @@ func (c IntegrityConfig) Validate() error {
 	return errors.Join(errs...)
 }
 
-// keyRefetch bounds how often ListPublicKeys is called again for a
-// fingerprint it did not return.
-const keyRefetch = 10 * time.Minute
+// keyCallInterval is the least time between two ListPublicKeys calls of a
+// region: a digest whose key is unknown and whose time no call covered yet
+// waits that long at most (it is tried again later).
+const keyCallInterval = time.Minute
+
+// keyClockSkew is how far in the future a digest may end and still be
+// genuine (clocks differ): a later one cannot be signed by a key that a
+// call made now would not return.
+const keyClockSkew = 15 * time.Minute
 
 // publicKeyAPI is the CloudTrail call integrity validation makes.
 type publicKeyAPI interface {
@@ -94,9 +100,8 @@ type verifier struct {
 	// watched are the log folders whose digests polling lists.
 	watched map[string]digestFolder
 
-	keyMu  sync.Mutex
-	rings  map[string]*integrity.Keyring // by region
-	misses map[string]time.Time          // "region/fingerprint" → last ListPublicKeys that lacked it
+	keyMu sync.Mutex
+	keys  map[string]*regionKeys // by region
 
 	tb *metadata.TelemetryBuilder
 
@@ -137,7 +142,7 @@ func newVerifier(cfg *Config, set receiver.Settings, tel *telemetry, store *chec
 	}
 	return &verifier{cfg: cfg.Integrity, pollInterval: cfg.PollInterval, startFloor: cfg.startTime(time.Now()).UTC(),
 		version: set.BuildInfo.Version, clients: clients, pool: pool, client: store.Client(), logger: tel.logger, tb: tel.tb,
-		folders: map[string]*integrityFolder{}, watched: map[string]digestFolder{}, rings: map[string]*integrity.Keyring{}, misses: map[string]time.Time{}}
+		folders: map[string]*integrityFolder{}, watched: map[string]digestFolder{}, keys: map[string]*regionKeys{}}
 }
 
 // start starts the polling loop of the digests (polling mode; in SQS mode

@@ -139,28 +139,56 @@ func (v *verifier) fetchDigest(ctx context.Context, store objectStore, bucket, k
 		Signature: out.Metadata[integrity.MetaSignature], Algorithm: out.Metadata[integrity.MetaSignatureAlgorithm]}, parseErr: perr}, true, nil
 }
 
+// regionKeys are the public keys of a region and what the last
+// ListPublicKeys call covered: every key valid from from that existed at
+// at. A fingerprint a digest of that range names and the ring lacks does
+// not exist: no call is made for it (a forged digest naming keys of its
+// own costs no call), and the calls are as few as the new key periods.
+type regionKeys struct {
+	ring     integrity.Keyring
+	from, at time.Time
+}
+
+// covers reports whether the last call returned every key that could have
+// signed a digest of [start, end].
+func (k *regionKeys) covers(start, end time.Time) bool {
+	return !k.at.IsZero() && !start.Before(k.from) && !end.After(k.at)
+}
+
 // verify checks a digest's signature with the region's public keys,
-// fetching them (ListPublicKeys over the digest's range) when the
-// fingerprint is not known yet.
+// fetching them (ListPublicKeys, at most once per keyCallInterval, from
+// the earliest digest the receiver may meet up to now) when the
+// fingerprint is not known and no call covered the digest's range yet.
 func (v *verifier) verify(ctx context.Context, region string, s integrity.Signed) error {
 	v.keyMu.Lock()
 	defer v.keyMu.Unlock()
-	ring := v.rings[region]
-	if ring == nil {
-		ring = &integrity.Keyring{}
-		v.rings[region] = ring
+	rk := v.keys[region]
+	if rk == nil {
+		rk = &regionKeys{}
+		v.keys[region] = rk
 	}
-	err := integrity.Verify(s, ring)
-	miss := region + "/" + s.Digest.DigestPublicKeyFingerprint
-	if !errors.Is(err, integrity.ErrUnknownKey) || time.Since(v.misses[miss]) < keyRefetch {
+	err := integrity.Verify(s, &rk.ring)
+	now := time.Now()
+	if !errors.Is(err, integrity.ErrUnknownKey) || rk.covers(s.Digest.Start, s.Digest.End) || s.Digest.End.After(now.Add(keyClockSkew)) {
 		return err
+	}
+	if now.Sub(rk.at) < keyCallInterval {
+		return fmt.Errorf("%w: ListPublicKeys was called less than %s ago; the digest is checked again later", errKeys, keyCallInterval)
 	}
 	api, ok := v.clients.cloudTrail.get(region).(publicKeyAPI)
 	if !ok {
 		return fmt.Errorf("%w: no CloudTrail client", errKeys)
 	}
+	// From the earliest digest the receiver may meet (its start, or the
+	// window, before now), so that one call serves them all.
+	from := now.Add(-v.cfg.Window)
+	for _, t := range []time.Time{v.startFloor.Add(-v.cfg.Window), s.Digest.Start, rk.from} {
+		if !t.IsZero() && t.Before(from) {
+			from = t
+		}
+	}
 	// Every page: the key may be on any of them.
-	pages := cloudtrail.NewListPublicKeysPaginator(api, &cloudtrail.ListPublicKeysInput{StartTime: aws.Time(s.Digest.Start), EndTime: aws.Time(s.Digest.End)})
+	pages := cloudtrail.NewListPublicKeysPaginator(api, &cloudtrail.ListPublicKeysInput{StartTime: aws.Time(from), EndTime: aws.Time(now)})
 	for pages.HasMorePages() {
 		out, lerr := pages.NextPage(ctx)
 		if lerr != nil {
@@ -174,13 +202,11 @@ func (v *verifier) verify(ctx context.Context, region string, s integrity.Signed
 				v.logger.Warn("Cannot parse a CloudTrail public key", zap.String("region", region), zap.Error(perr))
 				continue
 			}
-			ring.Add(pk)
+			rk.ring.Add(pk)
 		}
 	}
-	if err = integrity.Verify(s, ring); errors.Is(err, integrity.ErrUnknownKey) {
-		v.misses[miss] = time.Now()
-	}
-	return err
+	rk.from, rk.at = from, now
+	return integrity.Verify(s, &rk.ring)
 }
 
 // checkChain checks that a verified digest follows the previous one; it

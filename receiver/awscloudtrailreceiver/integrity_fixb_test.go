@@ -3,14 +3,17 @@ package awscloudtrailreceiver
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"sort"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/pdata/plog"
+	"go.uber.org/zap"
 
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/devstack"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/integrity"
@@ -170,4 +173,52 @@ func TestUnreadableDigestReported(t *testing.T) {
 			}
 		})
 	}
+}
+
+// countingKeys is a CloudTrail client that returns no public key and
+// counts the ListPublicKeys calls.
+type countingKeys struct {
+	trailAPI
+	calls int
+}
+
+func (c *countingKeys) ListPublicKeys(context.Context, *cloudtrail.ListPublicKeysInput, ...func(*cloudtrail.Options)) (*cloudtrail.ListPublicKeysOutput, error) {
+	c.calls++
+	return &cloudtrail.ListPublicKeysOutput{}, nil
+}
+
+// TestVerifyPublicKeyCalls: digests naming fingerprints ListPublicKeys
+// does not return. One call answers for every digest of the range it
+// covered (bad_signature: unknown key, no call each); a digest ending far
+// in the future cannot be genuine (no call); one newer than the last call
+// is not reported but tried again later while calls are less than
+// keyCallInterval apart (a key CloudTrail has just rotated to). The state
+// kept is one key ring and one range per region.
+func TestVerifyPublicKeyCalls(t *testing.T) {
+	api := &countingKeys{}
+	v := &verifier{cfg: IntegrityConfig{GracePeriod: 2 * time.Hour, Window: 48 * time.Hour}, startFloor: t0, logger: zap.NewNop(),
+		clients: &awsClients{cloudTrail: regional[trailAPI]{build: func(string) trailAPI { return api }}}, keys: map[string]*regionKeys{}}
+	digest := func(i int, end time.Time) integrity.Signed {
+		key := fmt.Sprintf("forged%d", i)
+		return integrity.Signed{Bucket: "b", Key: key, Signature: "00ff", Algorithm: integrity.Algorithm, Digest: integrity.Digest{DigestS3Bucket: "b", DigestS3Object: key,
+			DigestPublicKeyFingerprint: fmt.Sprintf("%032x", i), Start: end.Add(-time.Hour), End: end}}
+	}
+	ctx := context.Background()
+	for i := range 50 {
+		err := v.verify(ctx, "us-east-1", digest(i, t0.Add(time.Duration(i)*time.Hour)))
+		require.ErrorIs(t, err, integrity.ErrUnknownKey)
+	}
+	assert.Equal(t, 1, api.calls, "ListPublicKeys calls for 50 digests of a covered range")
+	require.ErrorIs(t, v.verify(ctx, "us-east-1", digest(51, time.Now().Add(24*time.Hour))), integrity.ErrUnknownKey)
+	assert.Equal(t, 1, api.calls, "a digest ending in a day made a call")
+	newer := digest(52, time.Now().Add(5*time.Minute))
+	err := v.verify(ctx, "us-east-1", newer)
+	require.ErrorIs(t, err, errKeys, "a digest newer than the last call is not reported while calls are rate-limited")
+	assert.Equal(t, 1, api.calls)
+	v.keys["us-east-1"].at = time.Now().Add(-keyCallInterval) // the interval passed
+	require.ErrorIs(t, v.verify(ctx, "us-east-1", newer), integrity.ErrUnknownKey)
+	assert.Equal(t, 2, api.calls)
+	require.ErrorIs(t, v.verify(ctx, "eu-west-1", digest(53, t0)), integrity.ErrUnknownKey)
+	assert.Equal(t, 3, api.calls, "one call for the other region")
+	assert.Len(t, v.keys, 2)
 }
