@@ -14,18 +14,23 @@ func (s *FolderState) Sweep(grace, window time.Duration) Outcome {
 	var out Outcome
 	if len(s.Seen) > 0 {
 		covers := s.covers()
+		future := futureLimit()
 		for k, seen := range s.Seen {
-			if unsigned(covers, s.Newest, seen.FileTime, grace) {
+			// Older than the window: the file left Verified or the digests
+			// that listed it may have (read again at the window's edge),
+			// nothing can be decided. Dated ahead of the wall clock: no
+			// digest can cover it within the window (see the README).
+			if seen.FileTime.Before(seenCut) || seen.FileTime.After(future) {
+				del(s, fSeen, s.Seen, k)
+				continue
+			}
+			if _, vouched := s.Vouched[k]; !vouched && unsigned(covers, s.Newest, seen.FileTime, grace) {
 				bucket, key := split(k)
 				reason := "no digest lists this log file (injected, or written by something other than CloudTrail)"
 				if seen.Hash == damaged {
 					reason = "no digest lists this log file, which cannot be read to the end"
 				}
 				out.Findings = append(out.Findings, Finding{Status: StatusUnsigned, Bucket: bucket, Key: key, Start: seen.FileTime, End: seen.FileTime, Reason: reason})
-				del(s, fSeen, s.Seen, k)
-				continue
-			}
-			if seen.FileTime.Before(seenCut) {
 				del(s, fSeen, s.Seen, k)
 			}
 		}
@@ -46,11 +51,16 @@ func (s *FolderState) Sweep(grace, window time.Duration) Outcome {
 	for _, fm := range [...]struct {
 		f field
 		m map[string]time.Time
-	}{{fDigests, s.Digests}, {fInvalid, s.Invalid}, {fPending, s.Pending}} {
+	}{{fDigests, s.Digests}, {fInvalid, s.Invalid}, {fPending, s.Pending}, {fVouched, s.Vouched}} {
 		for k, t := range fm.m {
 			if t.Before(cut) {
 				del(s, fm.f, fm.m, k)
 			}
+		}
+	}
+	for k := range s.Tags {
+		if _, ok := s.Invalid[k]; !ok {
+			del(s, fTags, s.Tags, k)
 		}
 	}
 	for k, sp := range s.Spans {

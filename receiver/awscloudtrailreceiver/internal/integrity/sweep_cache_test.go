@@ -79,7 +79,7 @@ func TestSweepCaches(t *testing.T) {
 				d.LogFiles = append(d.LogFiles, LogFile{S3Bucket: bucket, S3Object: k, HashValue: hash})
 			}
 			if h%13 == 6 && tr == "data" { // forged
-				s.MarkInvalid(key, d.Start, d.End, d.LogFiles)
+				s.MarkInvalid(key, "etag", d.Start, d.End, d.LogFiles)
 				sweep()
 				continue
 			}

@@ -97,6 +97,15 @@ type FolderState struct {
 	// Invalid holds the digests that failed verification (reported once:
 	// the next digest's chain check does not report them again).
 	Invalid map[string]time.Time `json:"invalid"`
+	// Tags holds the object version (ETag) of each digest in Invalid: the
+	// key is processed again when its object changes (CloudTrail writing
+	// the genuine digest over a forgery placed at its key).
+	Tags map[string]string `json:"tags,omitempty"`
+	// Vouched holds the files listed by a digest that failed verification,
+	// with its end: they are not reported unsigned (the bad_signature
+	// finding covers them), and nothing else changes for them, so a
+	// verified digest listing them still compares their hashes.
+	Vouched map[string]time.Time `json:"vouched,omitempty"`
 	// Links is the last verified digest of each chain.
 	Links map[string]Link `json:"links"`
 	// Pending holds the digests listed and not processed yet, with their
@@ -154,6 +163,12 @@ func (s *FolderState) init() {
 	}
 	if s.Pending == nil {
 		s.Pending = map[string]time.Time{}
+	}
+	if s.Tags == nil {
+		s.Tags = map[string]string{}
+	}
+	if s.Vouched == nil {
+		s.Vouched = map[string]time.Time{}
 	}
 }
 
@@ -241,6 +256,9 @@ func (s *FolderState) ApplyDigest(sd Signed, dk DigestKey) (out Outcome, unseen 
 	set(s, fDigests, s.Digests, sd.Key, d.End)
 	set(s, fSpans, s.Spans, sd.Key, Span{Start: d.Start, End: d.End})
 	del(s, fPending, s.Pending, sd.Key)
+	// A genuine digest written over a forgery at its key.
+	del(s, fInvalid, s.Invalid, sd.Key)
+	del(s, fTags, s.Tags, sd.Key)
 	if l, ok := s.Links[dk.Chain()]; !dk.Backfill && (!ok || !d.End.Before(l.End)) {
 		// A digest handled late (out of order) does not move the chain back.
 		set(s, fLinks, s.Links, dk.Chain(), LinkOf(sd))
