@@ -243,7 +243,7 @@ func (v *verifier) sweep(ctx context.Context, store objectStore, f *integrityFol
 		if ctx.Err() == nil {
 			res = v.existence(ctx, store, o.Bucket, o.Key)
 		}
-		c, kept := f.state.Confirm(o, res, v.cfg.Window)
+		c, kept := f.state.Confirm(o, res, v.cfg.GracePeriod, v.cfg.Window)
 		out.Findings = append(out.Findings, c.Findings...)
 		if !kept {
 			v.logger.Warn("Cannot tell whether a log file a digest lists still exists; it is no longer checked",

@@ -38,8 +38,8 @@ func TestSweepCaches(t *testing.T) {
 			}
 		}
 		for _, o := range got.Overdue {
-			c, _ := s.Confirm(o, Exists, window)
-			fresh.Confirm(o, Exists, window)
+			c, _ := s.Confirm(o, Exists, time.Hour, window)
+			fresh.Confirm(o, Exists, time.Hour, window)
 			require.Empty(t, c.Findings)
 		}
 		gb, _ := json.Marshal(s)

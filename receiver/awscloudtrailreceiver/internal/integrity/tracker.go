@@ -41,6 +41,10 @@ type Expected struct {
 	// Checked: it was found to exist when it became overdue; it is checked
 	// again when it expires.
 	Checked bool `json:"c,omitempty"`
+	// Fails counts the checks of its existence that failed in a row; the
+	// next check waits until Retry (on the state's clock), backing off.
+	Fails int       `json:"f,omitempty"`
+	Retry time.Time `json:"r,omitempty"`
 }
 
 // Overdue is a log file a verified digest lists that was not read in time:

@@ -99,7 +99,7 @@ func (e *advEnv) collect(o Outcome) {
 			res = Gone
 		}
 		e.checks = append(e.checks, o.Key)
-		c, _ := e.s.Confirm(o, res, e.window)
+		c, _ := e.s.Confirm(o, res, e.grace, e.window)
 		sw.Findings = append(sw.Findings, c.Findings...)
 	}
 	for _, f := range sw.Findings {
