@@ -41,7 +41,7 @@ func (v *verifier) processDigest(ctx context.Context, store objectStore, bucket,
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.state.Processed(key) {
+	if f.state.Processed(key, "") {
 		return nil
 	}
 	s, found, err := v.fetchDigest(ctx, store, bucket, key)
@@ -51,6 +51,10 @@ func (v *verifier) processDigest(ctx context.Context, store objectStore, bucket,
 	if !found {
 		// A digest deleted after its listing: the next digest's chain check reports it.
 		f.state.Forget(key)
+		return nil
+	}
+	if f.state.Processed(key, s.tag) {
+		// The object that failed verification, unchanged.
 		return nil
 	}
 	var out integrity.Outcome
@@ -67,7 +71,7 @@ func (v *verifier) processDigest(ctx context.Context, store objectStore, bucket,
 		if s.parseErr != nil {
 			start = dk.End.Add(-time.Hour)
 		}
-		f.state.MarkInvalid(key, start, dk.End, s.Digest.LogFiles)
+		f.state.MarkInvalid(key, s.tag, start, dk.End, s.Digest.LogFiles)
 		out.Findings = append(out.Findings, integrity.Finding{Status: integrity.StatusBadSignature, Bucket: bucket, Key: key, DigestKey: key,
 			Start: s.Digest.Start, End: dk.End, Reason: verr.Error()})
 	default:
@@ -100,6 +104,7 @@ func (v *verifier) processDigest(ctx context.Context, store objectStore, bucket,
 type fetched struct {
 	integrity.Signed
 	parseErr error
+	tag      string // the object's version: ETag, or else LastModified
 }
 
 // fetchDigest reads a digest object; found is false when it does not exist.
@@ -117,8 +122,12 @@ func (v *verifier) fetchDigest(ctx context.Context, store objectStore, bucket, k
 		return fetched{}, false, err
 	}
 	d, raw, perr := integrity.ParseDigest(body)
+	tag := aws.ToString(out.ETag)
+	if tag == "" {
+		tag = aws.ToTime(out.LastModified).UTC().Format(time.RFC3339Nano)
+	}
 	return fetched{Signed: integrity.Signed{Bucket: bucket, Key: key, Digest: d, Raw: raw,
-		Signature: out.Metadata[integrity.MetaSignature], Algorithm: out.Metadata[integrity.MetaSignatureAlgorithm]}, parseErr: perr}, true, nil
+		Signature: out.Metadata[integrity.MetaSignature], Algorithm: out.Metadata[integrity.MetaSignatureAlgorithm]}, parseErr: perr, tag: tag}, true, nil
 }
 
 // verify checks a digest's signature with the region's public keys,
@@ -234,7 +243,7 @@ func (v *verifier) sweep(ctx context.Context, store objectStore, f *integrityFol
 		if ctx.Err() == nil {
 			res = v.existence(ctx, store, o.Bucket, o.Key)
 		}
-		c, kept := f.state.Confirm(o, res, v.cfg.Window)
+		c, kept := f.state.Confirm(o, res, v.cfg.GracePeriod, v.cfg.Window)
 		out.Findings = append(out.Findings, c.Findings...)
 		if !kept {
 			v.logger.Warn("Cannot tell whether a log file a digest lists still exists; it is no longer checked",
