@@ -45,7 +45,7 @@ func TestAdvConcludeFailureNotSavedByAnother(t *testing.T) {
 	stopping, cancel := context.WithCancel(ctx)
 	cancel()
 	fDigest.mu.Lock()
-	fDigest.state.MarkInvalid("digest-key", t0, t0.Add(time.Hour), nil)
+	fDigest.state.MarkInvalid("digest-key", "etag", t0, t0.Add(time.Hour), nil)
 	saved := v.conclude(stopping, fDigest, integrity.Outcome{Findings: []integrity.Finding{{Status: integrity.StatusBadSignature, Bucket: "b", Key: "digest-key"}}})
 	fDigest.mu.Unlock()
 	require.False(t, saved)
@@ -59,5 +59,5 @@ func TestAdvConcludeFailureNotSavedByAnother(t *testing.T) {
 	// After a restart the digest must be processed again (its finding is owed).
 	f2, err := newV().folder(ctx, "b", p)
 	require.NoError(t, err)
-	require.False(t, f2.state.Processed("digest-key"), "the digest whose finding was never delivered was saved as processed: the finding is lost")
+	require.False(t, f2.state.Processed("digest-key", "etag"), "the digest whose finding was never delivered was saved as processed: the finding is lost")
 }

@@ -43,11 +43,16 @@ func (v *verifier) processDigest(ctx context.Context, store objectStore, bucket,
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.state.Processed(key) {
+	if f.state.Processed(key, "") {
 		return nil
 	}
 	out, err := v.checkDigest(ctx, store, f, bucket, key, dk)
 	if err != nil {
+		if _, reported := f.state.Invalid[key]; reported && ctx.Err() == nil && !errors.Is(err, errKeys) {
+			// Reported already (unreadable, or failed verification) and
+			// still unreadable: nothing new, the later digests go on.
+			return nil
+		}
 		if ctx.Err() != nil || errors.Is(err, errKeys) || !v.unreadable(f, store, bucket, key, dk.End, err) {
 			return err
 		}
@@ -79,6 +84,10 @@ func (v *verifier) checkDigest(ctx context.Context, store objectStore, f *integr
 		f.state.Forget(key)
 		return out, nil
 	}
+	if f.state.Processed(key, s.tag) {
+		// The object that failed verification, unchanged.
+		return out, nil
+	}
 	verr := s.parseErr
 	if verr == nil {
 		verr = v.verify(ctx, dk.Folder.Region, s.Signed)
@@ -92,7 +101,7 @@ func (v *verifier) checkDigest(ctx context.Context, store objectStore, f *integr
 		if s.parseErr != nil {
 			start = dk.End.Add(-time.Hour)
 		}
-		f.state.MarkInvalid(key, start, dk.End, s.Digest.LogFiles)
+		f.state.MarkInvalid(key, s.tag, start, dk.End, s.Digest.LogFiles)
 		out.Findings = append(out.Findings, integrity.Finding{Status: integrity.StatusBadSignature, Bucket: bucket, Key: key, DigestKey: key,
 			Start: s.Digest.Start, End: dk.End, Reason: verr.Error()})
 	default:
@@ -118,6 +127,7 @@ func (v *verifier) checkDigest(ctx context.Context, store objectStore, f *integr
 type fetched struct {
 	integrity.Signed
 	parseErr error
+	tag      string // the object's version: ETag, or else LastModified
 }
 
 // fetchDigest reads a digest object; found is false when it does not exist.
@@ -135,8 +145,12 @@ func (v *verifier) fetchDigest(ctx context.Context, store objectStore, bucket, k
 		return fetched{}, false, err
 	}
 	d, raw, perr := integrity.ParseDigest(body)
+	tag := aws.ToString(out.ETag)
+	if tag == "" {
+		tag = aws.ToTime(out.LastModified).UTC().Format(time.RFC3339Nano)
+	}
 	return fetched{Signed: integrity.Signed{Bucket: bucket, Key: key, Digest: d, Raw: raw,
-		Signature: out.Metadata[integrity.MetaSignature], Algorithm: out.Metadata[integrity.MetaSignatureAlgorithm]}, parseErr: perr}, true, nil
+		Signature: out.Metadata[integrity.MetaSignature], Algorithm: out.Metadata[integrity.MetaSignatureAlgorithm]}, parseErr: perr, tag: tag}, true, nil
 }
 
 // regionKeys are the public keys of a region and what the last
@@ -228,7 +242,7 @@ func (v *verifier) checkChain(ctx context.Context, store objectStore, f *integri
 		switch {
 		case err != nil:
 			v.logger.Warn("Cannot read the previous digest file; the chain is not checked at this digest", zap.String("bucket", pb), zap.String("key", pk), zap.Error(err))
-			if pdk, ok := integrity.ParseDigestKey(pk); ok && pb == s.Bucket && pdk.LogFolder() == dk.LogFolder() && ctx.Err() == nil && !st.Processed(pk) {
+			if pdk, ok := integrity.ParseDigestKey(pk); ok && pb == s.Bucket && pdk.LogFolder() == dk.LogFolder() && ctx.Err() == nil && !handled(st, pk) {
 				// It is reported if it stays unreadable (SQS: its message may be given up).
 				v.unreadable(f, store, pb, pk, pdk.End, err)
 			}
@@ -287,7 +301,7 @@ func (v *verifier) sweep(ctx context.Context, store objectStore, f *integrityFol
 		if ctx.Err() == nil {
 			res = v.existence(ctx, store, o.Bucket, o.Key)
 		}
-		c, kept := f.state.Confirm(o, res, v.cfg.Window)
+		c, kept := f.state.Confirm(o, res, v.cfg.GracePeriod, v.cfg.Window)
 		out.Findings = append(out.Findings, c.Findings...)
 		if !kept {
 			v.logger.Warn("Cannot tell whether a log file a digest lists still exists; it is no longer checked",

@@ -90,7 +90,7 @@ func (v *verifier) readUnread(ctx context.Context, f *integrityFolder) integrity
 	var due []string
 	for key, u := range f.unread {
 		switch {
-		case f.state.Processed(key) || u.end.Before(trailClock(f).Add(-v.cfg.Window)):
+		case handled(f.state, key) || u.end.Before(trailClock(f).Add(-v.cfg.Window)):
 			delete(f.unread, key)
 		case v.unreadDue(f, u):
 			due = append(due, key)
@@ -114,12 +114,19 @@ func (v *verifier) readUnread(ctx context.Context, f *integrityFolder) integrity
 		}
 		delete(f.unread, key)
 		start := u.end.Add(-time.Hour)
-		f.state.MarkInvalid(key, start, u.end, nil)
+		f.state.MarkInvalid(key, "", start, u.end, nil)
 		out.Findings = append(out.Findings, integrity.Finding{Status: integrity.StatusChainBroken, Bucket: u.bucket, Key: key, DigestKey: key,
 			Start: start, End: u.end, Reason: fmt.Sprintf("digest cannot be read: %s (still unreadable %s after its end on the trail's clock; the log files of its hour are not verified)",
 				errorCode(err), v.cfg.GracePeriod)})
 	}
 	return out
+}
+
+// handled reports whether a digest was processed: verified, or reported
+// (failed verification, or unreadable).
+func handled(st *integrity.FolderState, key string) bool {
+	_, ok := st.Digests[key]
+	return ok
 }
 
 // errorCode is the AWS error code of err, or its text.

@@ -20,6 +20,8 @@ type Changes struct {
 	Invalid  map[string]*time.Time    `json:"i,omitempty"`
 	Links    map[string]*Link         `json:"l,omitempty"`
 	Pending  map[string]*time.Time    `json:"n,omitempty"`
+	Tags     map[string]*string       `json:"g,omitempty"`
+	Vouched  map[string]*time.Time    `json:"o,omitempty"`
 	Newest   *time.Time               `json:"newest,omitempty"`
 	Latest   *time.Time               `json:"latest,omitempty"`
 }
@@ -36,6 +38,8 @@ const (
 	fInvalid
 	fLinks
 	fPending
+	fTags
+	fVouched
 	nFields
 )
 
@@ -100,6 +104,8 @@ func (s *FolderState) Changed() *Changes {
 		Invalid:  collect(s.Invalid, cs.keys[fInvalid]),
 		Links:    collect(s.Links, cs.keys[fLinks]),
 		Pending:  collect(s.Pending, cs.keys[fPending]),
+		Tags:     collect(s.Tags, cs.keys[fTags]),
+		Vouched:  collect(s.Vouched, cs.keys[fVouched]),
 	}
 	if cs.clock {
 		newest, latest := s.Newest, s.Latest
@@ -126,6 +132,8 @@ func (s *FolderState) Apply(c *Changes) {
 	apply(s.Invalid, c.Invalid)
 	apply(s.Links, c.Links)
 	apply(s.Pending, c.Pending)
+	apply(s.Tags, c.Tags)
+	apply(s.Vouched, c.Vouched)
 	if c.Newest != nil {
 		s.Newest = *c.Newest
 	}

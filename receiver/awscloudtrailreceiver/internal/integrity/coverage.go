@@ -138,10 +138,12 @@ func unsigned(covers map[string]*chainCover, newest, fileTime time.Time, grace t
 
 // Announce records a digest listed and not processed yet (polling lists a
 // day of digests before processing them in time order): its chain holds
-// the files of its range until it is processed.
+// the files of its range until it is processed. A digest that failed
+// verification is not announced again: a forgery must not keep its chain
+// alive.
 func (s *FolderState) Announce(key string, end time.Time) {
 	s.init()
-	if !s.Processed(key) {
+	if _, done := s.Digests[key]; !done {
 		set(s, fPending, s.Pending, key, end)
 	}
 }

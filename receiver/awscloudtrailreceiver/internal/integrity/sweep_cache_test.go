@@ -38,8 +38,8 @@ func TestSweepCaches(t *testing.T) {
 			}
 		}
 		for _, o := range got.Overdue {
-			c, _ := s.Confirm(o, Exists, window)
-			fresh.Confirm(o, Exists, window)
+			c, _ := s.Confirm(o, Exists, time.Hour, window)
+			fresh.Confirm(o, Exists, time.Hour, window)
 			require.Empty(t, c.Findings)
 		}
 		gb, _ := json.Marshal(s)
@@ -79,7 +79,7 @@ func TestSweepCaches(t *testing.T) {
 				d.LogFiles = append(d.LogFiles, LogFile{S3Bucket: bucket, S3Object: k, HashValue: hash})
 			}
 			if h%13 == 6 && tr == "data" { // forged
-				s.MarkInvalid(key, d.Start, d.End, d.LogFiles)
+				s.MarkInvalid(key, "etag", d.Start, d.End, d.LogFiles)
 				sweep()
 				continue
 			}

@@ -41,6 +41,10 @@ type Expected struct {
 	// Checked: it was found to exist when it became overdue; it is checked
 	// again when it expires.
 	Checked bool `json:"c,omitempty"`
+	// Fails counts the checks of its existence that failed in a row; the
+	// next check waits until Retry (on the state's clock), backing off.
+	Fails int       `json:"f,omitempty"`
+	Retry time.Time `json:"r,omitempty"`
 }
 
 // Overdue is a log file a verified digest lists that was not read in time:
@@ -97,6 +101,15 @@ type FolderState struct {
 	// Invalid holds the digests that failed verification (reported once:
 	// the next digest's chain check does not report them again).
 	Invalid map[string]time.Time `json:"invalid"`
+	// Tags holds the object version (ETag) of each digest in Invalid: the
+	// key is processed again when its object changes (CloudTrail writing
+	// the genuine digest over a forgery placed at its key).
+	Tags map[string]string `json:"tags,omitempty"`
+	// Vouched holds the files listed by a digest that failed verification,
+	// with its end: they are not reported unsigned (the bad_signature
+	// finding covers them), and nothing else changes for them, so a
+	// verified digest listing them still compares their hashes.
+	Vouched map[string]time.Time `json:"vouched,omitempty"`
 	// Links is the last verified digest of each chain.
 	Links map[string]Link `json:"links"`
 	// Pending holds the digests listed and not processed yet, with their
@@ -154,6 +167,12 @@ func (s *FolderState) init() {
 	}
 	if s.Pending == nil {
 		s.Pending = map[string]time.Time{}
+	}
+	if s.Tags == nil {
+		s.Tags = map[string]string{}
+	}
+	if s.Vouched == nil {
+		s.Vouched = map[string]time.Time{}
 	}
 }
 
@@ -232,12 +251,6 @@ func Missing(bucket, key, digest string, start, end time.Time) Finding {
 		Reason: "the digest lists this log file but it does not exist (deleted)"}
 }
 
-// Processed reports whether a digest was processed already.
-func (s *FolderState) Processed(digestKey string) bool {
-	_, ok := s.Digests[digestKey]
-	return ok
-}
-
 // ApplyDigest applies a verified digest: the files it lists that were read
 // are compared; it returns the others (unseen), which the caller checks
 // for existence (Missing, or Expect when they exist).
@@ -247,6 +260,9 @@ func (s *FolderState) ApplyDigest(sd Signed, dk DigestKey) (out Outcome, unseen 
 	set(s, fDigests, s.Digests, sd.Key, d.End)
 	set(s, fSpans, s.Spans, sd.Key, Span{Start: d.Start, End: d.End})
 	del(s, fPending, s.Pending, sd.Key)
+	// A genuine digest written over a forgery at its key.
+	del(s, fInvalid, s.Invalid, sd.Key)
+	del(s, fTags, s.Tags, sd.Key)
 	if l, ok := s.Links[dk.Chain()]; !dk.Backfill && (!ok || !d.End.Before(l.End)) {
 		// A digest handled late (out of order) does not move the chain back.
 		set(s, fLinks, s.Links, dk.Chain(), LinkOf(sd))
@@ -277,122 +293,6 @@ func (s *FolderState) ApplyDigest(sd Signed, dk DigestKey) (out Outcome, unseen 
 func (s *FolderState) Expect(f LogFile, sd Signed) {
 	s.init()
 	set(s, fExpected, s.Expected, id(f.S3Bucket, f.S3Object), Expected{Hash: f.HashValue, Digest: sd.Key, Start: sd.Digest.Start, End: sd.Digest.End})
-}
-
-// MarkInvalid records a digest that failed verification (already reported
-// as such) as processed. The files it lists are not checked further: their
-// hashes cannot be trusted, and reporting them unsigned would repeat the
-// finding.
-func (s *FolderState) MarkInvalid(key string, start, end time.Time, files []LogFile) {
-	s.init()
-	// Its range is not signed: a forged digest claiming years would make
-	// every file read look covered (and unsigned). At most its hour counts.
-	if hour := end.Add(-time.Hour); start.Before(hour) || start.After(end) {
-		start = hour
-	}
-	set(s, fDigests, s.Digests, key, end)
-	set(s, fSpans, s.Spans, key, Span{Start: start, End: end})
-	set(s, fInvalid, s.Invalid, key, end)
-	del(s, fPending, s.Pending, key)
-	for _, f := range files {
-		k := id(f.S3Bucket, f.S3Object)
-		del(s, fSeen, s.Seen, k)
-		del(s, fExpected, s.Expected, k)
-		s.verify(k, VerifiedFile{Time: end})
-	}
-}
-
-// Sweep reports as unsigned the files read that no digest listed although
-// the digests cover their time and the grace period after it (see
-// unsigned), returns the listed files due for a check of their existence
-// (Outcome.Overdue, see overdue), and forgets entries older than the
-// window (back from the newest digest or file).
-func (s *FolderState) Sweep(grace, window time.Duration) Outcome {
-	s.init()
-	cut := s.now().Add(-window)
-	seenCut := s.seenClock().Add(-window)
-	var out Outcome
-	if len(s.Seen) > 0 {
-		covers := s.covers()
-		for k, seen := range s.Seen {
-			if unsigned(covers, s.Newest, seen.FileTime, grace) {
-				bucket, key := split(k)
-				reason := "no digest lists this log file (injected, or written by something other than CloudTrail)"
-				if seen.Hash == damaged {
-					reason = "no digest lists this log file, which cannot be read to the end"
-				}
-				out.Findings = append(out.Findings, Finding{Status: StatusUnsigned, Bucket: bucket, Key: key, Start: seen.FileTime, End: seen.FileTime, Reason: reason})
-				del(s, fSeen, s.Seen, k)
-				continue
-			}
-			if seen.FileTime.Before(seenCut) {
-				del(s, fSeen, s.Seen, k)
-			}
-		}
-	}
-	out.Overdue = s.overdue(grace, cut)
-	if s.verifiedFloor.IsZero() || s.verifiedFloor.Before(cut) {
-		var floor time.Time
-		for k, v := range s.Verified {
-			switch {
-			case v.Time.Before(cut):
-				del(s, fVerified, s.Verified, k)
-			case floor.IsZero() || v.Time.Before(floor):
-				floor = v.Time
-			}
-		}
-		s.verifiedFloor = floor
-	}
-	for _, fm := range [...]struct {
-		f field
-		m map[string]time.Time
-	}{{fDigests, s.Digests}, {fInvalid, s.Invalid}, {fPending, s.Pending}} {
-		for k, t := range fm.m {
-			if t.Before(cut) {
-				del(s, fm.f, fm.m, k)
-			}
-		}
-	}
-	for k, sp := range s.Spans {
-		if sp.End.Before(cut) {
-			del(s, fSpans, s.Spans, k)
-		}
-	}
-	for k := range s.chains {
-		_, span := s.Spans[k]
-		_, pending := s.Pending[k]
-		if !span && !pending {
-			delete(s.chains, k)
-		}
-	}
-	return out
-}
-
-// seenClock is the clock the files read and not listed expire on: the
-// state's clock, or, while no digest was verified (a trail without log
-// file validation: nothing can be decided), the newest time of a file read
-// that is not ahead of the wall clock, so that the state stays bounded.
-func (s *FolderState) seenClock() time.Time {
-	if now := s.now(); !now.IsZero() {
-		return now
-	}
-	limit := time.Now().Add(time.Hour)
-	var c time.Time
-	for _, seen := range s.Seen {
-		if seen.FileTime.After(c) && !seen.FileTime.After(limit) {
-			c = seen.FileTime
-		}
-	}
-	return c
-}
-
-// now is the state's clock: the newest end of a verified digest or time of
-// a verified file, on the trail's own clock.
-func (s *FolderState) now() time.Time {
-	if s.Latest.After(s.Newest) {
-		return s.Latest
-	}
-	return s.Newest
 }
 
 // split cuts "bucket/key" (bucket names hold no '/').

@@ -99,7 +99,7 @@ func (e *advEnv) collect(o Outcome) {
 			res = Gone
 		}
 		e.checks = append(e.checks, o.Key)
-		c, _ := e.s.Confirm(o, res, e.window)
+		c, _ := e.s.Confirm(o, res, e.grace, e.window)
 		sw.Findings = append(sw.Findings, c.Findings...)
 	}
 	for _, f := range sw.Findings {
@@ -128,7 +128,7 @@ func (e *advEnv) read(key string, fileTime time.Time, content []byte) {
 func (e *advEnv) digest(d trailgen.SignedDigest, all ...trailgen.SignedDigest) {
 	e.restart()
 	sd := signed(e.t, d)
-	if e.s.Processed(sd.Key) {
+	if e.s.Processed(sd.Key, sd.Signature) { // the signature stands for the object's ETag
 		return
 	}
 	dk, _ := ParseDigestKey(sd.Key)

@@ -185,7 +185,7 @@ func TestAdvForgedDigestWideRange(t *testing.T) {
 	}
 	forgedKey := trailgen.DigestKey("", "", acct, region, "t", region, t0.Add(30*24*time.Hour), false)
 	e.restart()
-	e.s.MarkInvalid(forgedKey, t0.Add(-365*24*time.Hour), t0.Add(30*24*time.Hour), nil)
+	e.s.MarkInvalid(forgedKey, "forged", t0.Add(-365*24*time.Hour), t0.Add(30*24*time.Hour), nil)
 	e.collect(Outcome{})
 	for _, d := range tr.ds {
 		e.digest(d, tr.ds...)

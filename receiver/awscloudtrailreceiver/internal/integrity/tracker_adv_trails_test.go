@@ -150,7 +150,7 @@ func TestAdvForgedDigestOfAnotherTrail(t *testing.T) {
 	dk, _ := ParseDigestKey(forged)
 	e.restart()
 	e.s.Announce(forged, dk.End)
-	e.s.MarkInvalid(forged, dk.End.Add(-time.Hour), dk.End, nil)
+	e.s.MarkInvalid(forged, "forged", dk.End.Add(-time.Hour), dk.End, nil)
 	for _, d := range a.ds {
 		e.digest(d, a.ds...)
 	}

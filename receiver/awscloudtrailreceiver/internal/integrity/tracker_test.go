@@ -110,7 +110,7 @@ func TestFolderState(t *testing.T) {
 					collect(s.FileRead(bucket, fkey(n), fileTime, h))
 				case st.digest != nil:
 					sd := signed(t, *st.digest)
-					if s.Processed(sd.Key) {
+					if s.Processed(sd.Key, sd.Signature) {
 						continue
 					}
 					dk, _ := ParseDigestKey(sd.Key)
@@ -164,13 +164,16 @@ func TestFolderStateInvalidDigest(t *testing.T) {
 	s := NewFolderState()
 	files := []LogFile{{S3Bucket: bucket, S3Object: "a"}, {S3Bucket: bucket, S3Object: "b"}}
 	s.FileRead(bucket, "a", t0, "h")
-	s.MarkInvalid("d1", t0, t0.Add(time.Hour), files)
+	s.MarkInvalid("d1", "etag", t0, t0.Add(time.Hour), files)
 	s.FileRead(bucket, "b", t0, "h")
 	s.Spans["d2"] = Span{Start: t0.Add(time.Hour), End: t0.Add(5 * time.Hour)}
 	if o := s.Sweep(time.Hour, 48*time.Hour); len(o.Findings) != 0 {
 		t.Fatalf("findings %+v", o.Findings)
 	}
-	if !s.Processed("d1") {
+	if !s.Processed("d1", "etag") {
 		t.Fatal("an invalid digest is processed (reported once)")
+	}
+	if s.Processed("d1", "") || s.Processed("d1", "etag2") {
+		t.Fatal("an invalid digest whose object changed (or is not known) is processed again")
 	}
 }
