@@ -163,6 +163,11 @@ func TestUnreadableDigestReported(t *testing.T) {
 				return sk.count() >= len(tree.IDs) && len(sk.got()) >= len(want) &&
 					h.counter(t, "otelcol_receiver_awscloudtrail_integrity_digests", "result", "verified") == int64(verified)
 			}, 30*time.Second, 20*time.Millisecond)
+			if !tt.sqs && tt.times == 0 {
+				// Later polls read it again (still unreadable): no finding again.
+				gets := s3srv.Gets(signedBucket, digest)
+				require.Eventually(t, func() bool { return s3srv.Gets(signedBucket, digest) >= gets+2*unreadAttempts+1 }, 10*time.Second, 20*time.Millisecond)
+			}
 			require.NoError(t, h.stop())
 			sort.Strings(want)
 			assert.Equal(t, want, sk.got())
