@@ -66,9 +66,7 @@ func TestAdv2FindingNotLostAtShutdown(t *testing.T) {
 	queueURL, _ := createQueue(t, qc, "cloudtrail", 30*time.Second, 5)
 	early := digestEnding(t, tree, t0.Add(time.Hour))
 	victim := listedBy(t, s3srv, early)[0]
-	body, err := s3srv.Get(signedBucket, victim)
-	require.NoError(t, err)
-	require.NoError(t, s3srv.Put(signedBucket, victim, devstack.Gzip(append(gunzip(t, body), '\n'))))
+	modifyLogFile(t, s3srv, victim, addNewline)
 
 	st := newMemStorage()
 	host, id := memStorageHost(st)
@@ -121,9 +119,9 @@ func TestAdv2ForgedDigestHidesModifiedFile(t *testing.T) {
 	tree := signedTree(t, s3srv)
 	genuine := digestEnding(t, tree, t0.Add(time.Hour))
 	victim := listedBy(t, s3srv, genuine)[0]
-	body, err := s3srv.Get(signedBucket, victim)
-	require.NoError(t, err)
-	require.NoError(t, s3srv.Put(signedBucket, victim, devstack.Gzip(bytes.Replace(gunzip(t, body), []byte(`"eventVersion":"1.09"`), []byte(`"eventVersion":"1.10"`), 1))))
+	modifyLogFile(t, s3srv, victim, func(b []byte) []byte {
+		return bytes.Replace(b, []byte(`"eventVersion":"1.09"`), []byte(`"eventVersion":"1.10"`), 1)
+	})
 	forged := strings.Replace(genuine, "_management_events_", "_aforged_", 1)
 	require.NotEqual(t, genuine, forged)
 	dbody, err := s3srv.Get(signedBucket, genuine)
@@ -149,9 +147,7 @@ func unreadableDigestTree(t *testing.T, s3srv *devstack.S3Server) (tree devstack
 	tree = signedTree(t, s3srv)
 	digest = digestEnding(t, tree, t0.Add(2*time.Hour))
 	victim = listedBy(t, s3srv, digest)[0]
-	body, err := s3srv.Get(signedBucket, victim)
-	require.NoError(t, err)
-	require.NoError(t, s3srv.Put(signedBucket, victim, devstack.Gzip(append(gunzip(t, body), '\n'))))
+	modifyLogFile(t, s3srv, victim, addNewline)
 	s3srv.FailGet(signedBucket, digest, devstack.Fault{Status: 403, Code: "AccessDenied"})
 	return tree, digest, victim
 }
@@ -196,9 +192,7 @@ func TestAdv2UnreadableDigestPolling(t *testing.T) {
 	tree, digest, _ := unreadableDigestTree(t, s3srv)
 	later := digestEnding(t, tree, t0.Add(4*time.Hour))
 	victim := listedBy(t, s3srv, later)[0]
-	body, err := s3srv.Get(signedBucket, victim)
-	require.NoError(t, err)
-	require.NoError(t, s3srv.Put(signedBucket, victim, devstack.Gzip(append(gunzip(t, body), '\n'))))
+	modifyLogFile(t, s3srv, victim, addNewline)
 	cfg := integrityConfig(s3srv.URL)
 	sk := &findingSink{sink: newSink()}
 	h := startReceiver(t, cfg, sk, nil)

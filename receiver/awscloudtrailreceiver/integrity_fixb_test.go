@@ -71,10 +71,7 @@ func TestFindingNotLostAtShutdownPolling(t *testing.T) {
 	tree := signedTree(t, s3srv)
 	early := digestEnding(t, tree, t0.Add(time.Hour))
 	victim := listedBy(t, s3srv, early)[0]
-	body, err := s3srv.Get(signedBucket, victim)
-	require.NoError(t, err)
-	modified := devstack.Gzip(append(gunzip(t, body), '\n'))
-	require.NoError(t, s3srv.Put(signedBucket, victim, modified))
+	modified := modifyLogFile(t, s3srv, victim, addNewline)
 
 	st := newMemStorage()
 	host, id := memStorageHost(st)
@@ -129,9 +126,7 @@ func TestUnreadableDigestReported(t *testing.T) {
 			digest := digestEnding(t, tree, t0.Add(2*time.Hour))
 			later := digestEnding(t, tree, t0.Add(4*time.Hour))
 			victim := listedBy(t, s3srv, later)[0]
-			body, err := s3srv.Get(signedBucket, victim)
-			require.NoError(t, err)
-			require.NoError(t, s3srv.Put(signedBucket, victim, devstack.Gzip(append(gunzip(t, body), '\n'))))
+			modifyLogFile(t, s3srv, victim, addNewline)
 			s3srv.FailGet(signedBucket, digest, devstack.Fault{Status: 403, Code: "AccessDenied", Times: tt.times})
 
 			cfg := integrityConfig(s3srv.URL)

@@ -245,6 +245,21 @@ func trailgenSignature(t *testing.T, s3srv *devstack.S3Server, key string) strin
 	return meta["X-Amz-Meta-Signature"]
 }
 
+// modifyLogFile rewrites a stored log file with edit applied to its
+// uncompressed content, and returns the new gzipped body.
+func modifyLogFile(t *testing.T, s3srv *devstack.S3Server, key string, edit func([]byte) []byte) []byte {
+	t.Helper()
+	body, err := s3srv.Get(signedBucket, key)
+	require.NoError(t, err)
+	modified := devstack.Gzip(edit(gunzip(t, body)))
+	require.NoError(t, s3srv.Put(signedBucket, key, modified))
+	return modified
+}
+
+// addNewline is the smallest modification of a log file: its hash changes,
+// its records do not.
+func addNewline(b []byte) []byte { return append(b, '\n') }
+
 func gunzip(t *testing.T, b []byte) []byte {
 	t.Helper()
 	zr, err := gzip.NewReader(bytes.NewReader(b))
@@ -278,9 +293,7 @@ func TestIntegritySQS(t *testing.T) {
 	}
 	sort.Strings(tree.Keys)
 	modified, deleted := tree.Keys[2], tree.Keys[7]
-	body, err := s3srv.Get(signedBucket, modified)
-	require.NoError(t, err)
-	require.NoError(t, s3srv.Put(signedBucket, modified, devstack.Gzip(append(gunzip(t, body), '\n'))))
+	modifyLogFile(t, s3srv, modified, addNewline)
 	require.NoError(t, s3srv.Delete(signedBucket, deleted))
 	sendMessages(t, qc, queueURL, bodies)
 
