@@ -1,0 +1,138 @@
+package awscloudtrailreceiver
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/ctattr"
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/integrity"
+)
+
+// findingsRefuser passes records on but refuses every batch holding an
+// integrity finding with err while refuse is set.
+type findingsRefuser struct {
+	next    consumer.Logs
+	err     error
+	refuse  atomic.Bool
+	refused atomic.Int64
+}
+
+func (r *findingsRefuser) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
+	if r.refuse.Load() {
+		for i := 0; i < ld.ResourceLogs().Len(); i++ {
+			sls := ld.ResourceLogs().At(i).ScopeLogs()
+			for j := 0; j < sls.Len(); j++ {
+				lrs := sls.At(j).LogRecords()
+				for k := 0; k < lrs.Len(); k++ {
+					if _, ok := lrs.At(k).Attributes().Get(ctattr.AttrIntegrityStatus); ok {
+						r.refused.Add(1)
+						return r.err
+					}
+				}
+			}
+		}
+	}
+	return r.next.ConsumeLogs(ctx, ld)
+}
+
+func (*findingsRefuser) Capabilities() consumer.Capabilities { return consumer.Capabilities{} }
+
+// TestRevfSQSUnkeptFindingKeepsMessage: SQS mode. The `modified` finding
+// of a log file is refused (retryably) until the receiver stops: its
+// message must not be deleted, and after a restart, with no other message
+// sent, it is read again: the finding is delivered once, the file's
+// records are delivered once over both runs, and the queue ends empty.
+func TestRevfSQSUnkeptFindingKeepsMessage(t *testing.T) {
+	s3srv := startS3(t)
+	tree := signedTree(t, s3srv)
+	qc := queueClient(s3srv.URL)
+	queueURL, _ := createQueue(t, qc, "cloudtrail", 30*time.Second, 5)
+	early := digestEnding(t, tree, t0.Add(time.Hour))
+	victim := listedBy(t, s3srv, early)[0]
+	modified := modifyLogFile(t, s3srv, victim, addNewline)
+	ids := fileEventIDs(t, modified)
+
+	st := newMemStorage()
+	host, id := memStorageHost(st)
+	cfg := sqsConfig(s3srv.URL, queueURL)
+	cfg.Integrity.Enabled = true
+	cfg.Storage = &id
+
+	sk := &findingSink{sink: newSink()}
+	rf := &findingsRefuser{next: sk, err: errors.New("exporter queue is full")}
+	rf.refuse.Store(true)
+	sendMessages(t, qc, queueURL, []string{s3Notification(signedBucket, early)})
+	h := startReceiver(t, cfg, rf, host)
+	require.Eventually(t, func() bool { return h.counter(t, "otelcol_receiver_awscloudtrail_integrity_digests", "", "") == 1 },
+		20*time.Second, 20*time.Millisecond)
+	sendMessages(t, qc, queueURL, []string{s3Notification(signedBucket, victim)})
+	require.Eventually(t, func() bool { return rf.refused.Load() >= 2 && sk.count() == len(ids) }, 20*time.Second, 20*time.Millisecond,
+		"the finding was not refused (%d) or the records not delivered (%d of %d)", rf.refused.Load(), sk.count(), len(ids))
+	require.NoError(t, h.stop())
+	require.Empty(t, sk.got())
+	q := s3srv.SQS().Stats("cloudtrail")
+	require.Equal(t, 1, q.Visible+q.InFlight, "the message of the file whose finding was not delivered was deleted: %+v", q)
+
+	rf.refuse.Store(false)
+	h = startReceiver(t, cfg, rf, host)
+	require.Eventually(t, func() bool {
+		q := s3srv.SQS().Stats("cloudtrail")
+		return len(sk.got()) > 0 && q.Visible+q.InFlight == 0
+	}, 30*time.Second, 20*time.Millisecond, "after the restart: findings %v, queue %+v", sk.got(), s3srv.SQS().Stats("cloudtrail"))
+	require.NoError(t, h.stop())
+	assert.Equal(t, []string{integrity.StatusModified + " " + victim}, sk.got())
+	assert.Empty(t, sk.duplicates(), "records delivered twice")
+	assert.Equal(t, len(ids), sk.count())
+}
+
+// TestRevfFindingRefusedPermanently: SQS mode, not stopping. A finding the
+// next consumer rejects permanently is given up (logged), not retried for
+// ever: the file is read once, its message deleted, its records delivered
+// once, and the receiver stops promptly.
+func TestRevfFindingRefusedPermanently(t *testing.T) {
+	s3srv := startS3(t)
+	tree := signedTree(t, s3srv)
+	qc := queueClient(s3srv.URL)
+	queueURL, _ := createQueue(t, qc, "cloudtrail", 30*time.Second, 5)
+	early := digestEnding(t, tree, t0.Add(time.Hour))
+	victim := listedBy(t, s3srv, early)[0]
+	modified := modifyLogFile(t, s3srv, victim, addNewline)
+	ids := fileEventIDs(t, modified)
+
+	cfg := sqsConfig(s3srv.URL, queueURL)
+	cfg.Integrity.Enabled = true
+	sk := &findingSink{sink: newSink()}
+	rf := &findingsRefuser{next: sk, err: consumererror.NewPermanent(errors.New("rejected"))}
+	rf.refuse.Store(true)
+	sendMessages(t, qc, queueURL, []string{s3Notification(signedBucket, early)})
+	h := startReceiver(t, cfg, rf, nil)
+	require.Eventually(t, func() bool { return h.counter(t, "otelcol_receiver_awscloudtrail_integrity_digests", "", "") == 1 },
+		20*time.Second, 20*time.Millisecond)
+	sendMessages(t, qc, queueURL, []string{s3Notification(signedBucket, victim)})
+	require.Eventually(t, func() bool {
+		q := s3srv.SQS().Stats("cloudtrail")
+		return rf.refused.Load() >= 1 && q.Visible+q.InFlight == 0 && h.counter(t, "otelcol_receiver_awscloudtrail_objects_read", "", "") == 1
+	}, 20*time.Second, 20*time.Millisecond, "refused %d, queue %+v", rf.refused.Load(), s3srv.SQS().Stats("cloudtrail"))
+	stopped := make(chan error, 1)
+	go func() { stopped <- h.stop() }()
+	select {
+	case err := <-stopped:
+		require.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("Shutdown hangs")
+	}
+	assert.Equal(t, int64(1), rf.refused.Load(), "a permanently refused finding was sent again")
+	assert.Equal(t, 1, s3srv.Gets(signedBucket, victim), "the file was read again")
+	assert.Empty(t, sk.duplicates())
+	assert.Equal(t, len(ids), sk.count())
+	assert.Empty(t, sk.got())
+}
