@@ -22,7 +22,7 @@ func TestRevfBodyNoneStringsStraddleRefills(t *testing.T) {
 		`plain-agent`,
 		`esc\"aped\\ agent \u00e9\u4e2d\ud83d\ude00 \n\t end`,
 		"bad utf8 \xff\xfe here",
-		strings.Repeat("L", 100<<10),                            // longer than the initial buffer
+		strings.Repeat("L", 100<<10),                                 // longer than the initial buffer
 		strings.Repeat("m", 3000) + `\"` + strings.Repeat("n", 3000), // long and escaped
 	}
 	n := 0
