@@ -136,3 +136,94 @@ func TestRevfFindingRefusedPermanently(t *testing.T) {
 	assert.Equal(t, len(ids), sk.count())
 	assert.Empty(t, sk.got())
 }
+
+// hungFindings passes records on but, while hang is set, holds every batch
+// holding an integrity finding until the call's context ends (a hung
+// exporter that honours only its context).
+type hungFindings struct {
+	next consumer.Logs
+	hang atomic.Bool
+	held atomic.Int64
+}
+
+func (r *hungFindings) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
+	if r.hang.Load() {
+		for i := 0; i < ld.ResourceLogs().Len(); i++ {
+			sls := ld.ResourceLogs().At(i).ScopeLogs()
+			for j := 0; j < sls.Len(); j++ {
+				lrs := sls.At(j).LogRecords()
+				for k := 0; k < lrs.Len(); k++ {
+					if _, ok := lrs.At(k).Attributes().Get(ctattr.AttrIntegrityStatus); ok {
+						r.held.Add(1)
+						<-ctx.Done()
+						return ctx.Err()
+					}
+				}
+			}
+		}
+	}
+	return r.next.ConsumeLogs(ctx, ld)
+}
+
+func (*hungFindings) Capabilities() consumer.Capabilities { return consumer.Capabilities{} }
+
+// TestRevfHungFindingShutdownPolling: polling mode. The next consumer hangs
+// on the `modified` finding (until its context ends), made either by the
+// digest loop (the file was read before its digest) or by the reader (the
+// file's records wait until every digest was checked). Shutdown must end
+// after the drain (not hang on the reader holding the folder nor on the
+// digest loop waiting for it), and after a restart the finding is
+// delivered once and the file's records were delivered once over both runs.
+func TestRevfHungFindingShutdownPolling(t *testing.T) {
+	for _, byReader := range []bool{false, true} {
+		t.Run(map[bool]string{false: "digest loop", true: "reader"}[byReader], func(t *testing.T) {
+			s3srv := startS3(t)
+			tree := signedTree(t, s3srv)
+			early := digestEnding(t, tree, t0.Add(time.Hour))
+			victim := listedBy(t, s3srv, early)[0]
+			modified := modifyLogFile(t, s3srv, victim, addNewline)
+
+			st := newMemStorage()
+			host, id := memStorageHost(st)
+			cfg := integrityConfig(s3srv.URL)
+			cfg.Storage = &id
+
+			sk := &findingSink{sink: newSink()}
+			gate := &gatedRecords{next: sk, held: map[string]bool{}, open: make(chan struct{})}
+			if byReader {
+				gate.held = fileEventIDs(t, modified)
+			} else {
+				close(gate.open)
+			}
+			hf := &hungFindings{next: gate}
+			hf.hang.Store(true)
+			h := startReceiver(t, cfg, hf, host)
+			h.rcv.drain = 200 * time.Millisecond
+			if byReader {
+				require.Eventually(t, func() bool {
+					return h.counter(t, "otelcol_receiver_awscloudtrail_integrity_digests", "", "") == int64(len(tree.Digests))
+				}, 20*time.Second, 20*time.Millisecond)
+				close(gate.open)
+			}
+			require.Eventually(t, func() bool { return hf.held.Load() >= 1 }, 30*time.Second, 20*time.Millisecond, "the finding never reached the consumer")
+			stopped := make(chan error, 1)
+			go func() { stopped <- h.stop() }()
+			select {
+			case err := <-stopped:
+				require.NoError(t, err)
+			case <-time.After(10 * time.Second):
+				t.Fatal("Shutdown hangs on a finding held downstream")
+			}
+			require.Empty(t, sk.got())
+
+			hf.hang.Store(false)
+			h = startReceiver(t, cfg, hf, host)
+			assert.Eventually(t, func() bool { return len(sk.got()) > 0 && sk.count() >= len(tree.IDs) }, 30*time.Second, 20*time.Millisecond,
+				"after the restart: findings %v, records %d of %d", sk.got(), sk.count(), len(tree.IDs))
+			require.NoError(t, h.stop())
+			assert.Equal(t, []string{integrity.StatusModified + " " + victim}, sk.got())
+			assert.Empty(t, sk.duplicates(), "records delivered twice")
+			assert.Equal(t, len(tree.IDs), sk.count())
+		})
+	}
+}
