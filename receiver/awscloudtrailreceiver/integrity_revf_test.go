@@ -227,3 +227,28 @@ func TestRevfHungFindingShutdownPolling(t *testing.T) {
 		})
 	}
 }
+
+// TestRevfFindingRefusedThenAccepted: polling mode, not stopping. The
+// `modified` finding is refused (retryably) a few times, then accepted:
+// the retry ends, the finding is delivered once and every record of the
+// trail once, without a restart.
+func TestRevfFindingRefusedThenAccepted(t *testing.T) {
+	s3srv := startS3(t)
+	tree := signedTree(t, s3srv)
+	early := digestEnding(t, tree, t0.Add(time.Hour))
+	victim := listedBy(t, s3srv, early)[0]
+	modifyLogFile(t, s3srv, victim, addNewline)
+
+	sk := &findingSink{sink: newSink()}
+	rf := &findingsRefuser{next: sk, err: errors.New("exporter queue is full")}
+	rf.refuse.Store(true)
+	h := startReceiver(t, integrityConfig(s3srv.URL), rf, nil)
+	require.Eventually(t, func() bool { return rf.refused.Load() >= 3 }, 30*time.Second, 20*time.Millisecond, "the finding was not refused")
+	rf.refuse.Store(false)
+	require.Eventually(t, func() bool { return len(sk.got()) > 0 && sk.count() >= len(tree.IDs) }, 30*time.Second, 20*time.Millisecond,
+		"findings %v, records %d of %d", sk.got(), sk.count(), len(tree.IDs))
+	require.NoError(t, h.stop())
+	assert.Equal(t, []string{integrity.StatusModified + " " + victim}, sk.got())
+	assert.Empty(t, sk.duplicates(), "records delivered twice")
+	assert.Equal(t, len(tree.IDs), sk.count())
+}
