@@ -42,8 +42,15 @@ func TestLagGrowsWhileStalled(t *testing.T) {
 	require.Eventually(t, func() bool { return hasAll(sk, ids) }, waitFor, 5*time.Millisecond)
 
 	newest := t0.Add(2*time.Minute + time.Second) // genRecords: one record per file, at its minute
-	first := h.gauge(t, "otelcol_receiver_awscloudtrail_lag")[testTrail]
-	assert.InDelta(t, time.Since(newest).Seconds(), first, 60, "now − the newest eventTime delivered")
+	// The sink holds the records as soon as ConsumeLogs has them; the
+	// receiver notes the delivery when ConsumeLogs returns, so wait for the
+	// gauge to reflect the newest record (an older one reads 60 s more).
+	var first float64
+	require.Eventually(t, func() bool {
+		first = h.gauge(t, "otelcol_receiver_awscloudtrail_lag")[testTrail]
+		return first > 0 && first < time.Since(newest).Seconds()+30
+	}, waitFor, 5*time.Millisecond, "the lag reflects the newest record delivered")
+	assert.InDelta(t, time.Since(newest).Seconds(), first, 30, "now − the newest eventTime delivered")
 	require.Eventually(t, func() bool {
 		return h.gauge(t, "otelcol_receiver_awscloudtrail_lag")[testTrail] > first+0.05
 	}, waitFor, 10*time.Millisecond, "the lag grows while the trail delivers nothing")
