@@ -272,6 +272,6 @@ func createDefaultConfig() component.Config {
 		SQS: configoptional.Default(SQSConfig{WaitTime: 20 * time.Second, MaxMessages: 10, VisibilityTimeout: 5 * time.Minute,
 			MaxReceiveCount: 5, DeleteAfterDelivery: true}),
 		Priority:  PriorityConfig{NormalServices: append([]string(nil), ctattr.DefaultNormalServices...)},
-		Integrity: IntegrityConfig{GracePeriod: 2 * time.Hour, Window: 48 * time.Hour},
+		Integrity: IntegrityConfig{GracePeriod: 2 * time.Hour, Window: 48 * time.Hour, ReportUnsigned: true},
 	}
 }

@@ -41,6 +41,12 @@ type IntegrityConfig struct {
 	GracePeriod time.Duration `mapstructure:"grace_period"`
 	// Window is how long the state of files and digests is kept.
 	Window time.Duration `mapstructure:"window"`
+	// ReportUnsigned reports the log files read that no digest lists
+	// (unsigned). Turn it off where a trail without log file validation
+	// delivers to the same bucket and prefix as a validated trail: their
+	// files cannot be told apart (CloudTrail log file names do not name
+	// the trail), so every file of the unvalidated trail would be reported.
+	ReportUnsigned bool `mapstructure:"report_unsigned"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}
@@ -152,7 +158,7 @@ func (v *verifier) start(polling bool) {
 		return
 	}
 	v.logger.Info("CloudTrail log file integrity validation is on: digests are verified, findings are sent as log records",
-		zap.Duration("grace_period", v.cfg.GracePeriod), zap.Duration("window", v.cfg.Window))
+		zap.Duration("grace_period", v.cfg.GracePeriod), zap.Duration("window", v.cfg.Window), zap.Bool("report_unsigned", v.cfg.ReportUnsigned))
 	if !polling {
 		return
 	}

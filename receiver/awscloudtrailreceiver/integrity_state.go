@@ -51,6 +51,9 @@ func (v *verifier) conclude(ctx context.Context, f *integrityFolder, out integri
 	if out.FilesVerified > 0 {
 		v.tb.ReceiverAwscloudtrailIntegrityFilesVerified.Add(ctx, int64(out.FilesVerified))
 	}
+	if !v.cfg.ReportUnsigned {
+		out.Findings = v.dropUnsigned(ctx, out.Findings)
+	}
 	if len(out.Findings) > 0 {
 		if err := v.emit(ctx, f, out.Findings); err != nil {
 			if st, j, lerr := v.load(context.WithoutCancel(ctx), f.id); lerr == nil {
@@ -72,6 +75,20 @@ func (v *verifier) conclude(ctx context.Context, f *integrityFolder, out integri
 		v.logger.Error("Cannot save integrity state", zap.String("folder", f.id), zap.Error(err))
 	}
 	return true
+}
+
+// dropUnsigned removes the unsigned findings (integrity.report_unsigned
+// off), counting them.
+func (v *verifier) dropUnsigned(ctx context.Context, findings []integrity.Finding) []integrity.Finding {
+	kept := findings[:0]
+	for _, fd := range findings {
+		if fd.Status == integrity.StatusUnsigned {
+			v.tb.ReceiverAwscloudtrailIntegrityUnsignedIgnored.Add(ctx, 1)
+			continue
+		}
+		kept = append(kept, fd)
+	}
+	return kept
 }
 
 // findingTitles start the message (and Datadog event title) of each finding.

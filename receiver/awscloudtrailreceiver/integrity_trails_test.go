@@ -1,13 +1,19 @@
 package awscloudtrailreceiver
 
 import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/zap"
 
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/devstack"
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/integrity"
 )
 
 // heldObject is an object taken out of the bucket, to be put back.
@@ -74,4 +80,60 @@ func TestIntegrityTwoTrailsOneFolder(t *testing.T) {
 	require.NoError(t, h.stop())
 	assert.Empty(t, sk.got(), "findings on an untouched tree")
 	assert.Equal(t, int64(digests), integrityCounter(h, "otelcol_receiver_awscloudtrail_integrity_digests", "result", "verified"))
+}
+
+// TestIntegrityUnvalidatedTrailSharesFolder: a validated trail and a trail
+// without log file validation deliver to the same bucket and prefix. The
+// files of the unvalidated trail cannot be told from injected ones (log
+// file names do not name the trail): they are reported unsigned by
+// default, and with integrity.report_unsigned off they are counted, not
+// reported, while the other findings (a modified file of the validated
+// trail) still are.
+func TestIntegrityUnvalidatedTrailSharesFolder(t *testing.T) {
+	for _, report := range []bool{true, false} {
+		t.Run(fmt.Sprintf("report_unsigned=%v", report), func(t *testing.T) {
+			s3srv := startS3(t)
+			a := signedTrail(t, s3srv, "management_events", 9)
+			gen := startS3(t)
+			b := signedTrail(t, gen, "data_events", 31)
+			putHeld(t, s3srv, holdObjects(t, gen, b.Keys)) // its log files only: no digests
+			sort.Strings(a.Digests)
+			modified := listedBy(t, s3srv, a.Digests[0])[0]
+			modifyLogFile(t, s3srv, modified, addNewline)
+
+			cfg := integrityConfig(s3srv.URL)
+			cfg.Integrity.ReportUnsigned = report
+			sk := &findingSink{sink: newSink()}
+			h := runUntilDigests(t, cfg, sk, nil, len(a.Digests), func() bool { return sk.count() >= len(a.IDs)+len(b.IDs) })
+			unsigned := func() int {
+				n := 0
+				for _, f := range sk.got() {
+					if strings.HasPrefix(f, integrity.StatusUnsigned+" ") {
+						n++
+					}
+				}
+				return n
+			}
+			ignored := func() int64 {
+				return integrityCounter(h, "otelcol_receiver_awscloudtrail_integrity_unsigned_ignored", "", "")
+			}
+			require.Eventually(t, func() bool {
+				return slices.Contains(sk.got(), integrity.StatusModified+" "+modified) && (unsigned() > 0 || ignored() > 0)
+			}, 30*time.Second, 20*time.Millisecond, "findings %v", sk.got())
+			require.NoError(t, h.stop())
+			if report {
+				assert.Zero(t, ignored())
+				assert.Len(t, sk.got(), 1+unsigned())
+				for _, f := range sk.got() {
+					if key, ok := strings.CutPrefix(f, integrity.StatusUnsigned+" "); ok {
+						assert.Contains(t, b.Keys, key, "only the unvalidated trail's files are unsigned")
+					}
+				}
+				return
+			}
+			assert.Equal(t, []string{integrity.StatusModified + " " + modified}, sk.got())
+			assert.Positive(t, ignored())
+			assert.Positive(t, h.logs.FilterMessageSnippet("CloudTrail log file integrity validation is on").FilterField(zap.Bool("report_unsigned", false)).Len())
+		})
+	}
 }

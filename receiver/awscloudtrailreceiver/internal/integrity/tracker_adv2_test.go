@@ -230,28 +230,6 @@ func TestAdv2OverdueChecksBounded(t *testing.T) {
 	}
 }
 
-// TestAdv2UnvalidatedTrailSharesFolder: two trails deliver to one bucket
-// and prefix, only one with log file validation (a common setup: a
-// management-events trail validated, a data-events trail not). The README
-// says a trail without log file validation "produces no digests and no
-// findings"; here every file it delivers is reported unsigned as soon as
-// the validated trail's digests cover it: an untouched tree raising a
-// finding per file (thousands of error events a day).
-func TestAdv2UnvalidatedTrailSharesFolder(t *testing.T) {
-	t.Skip("DEFECT: the files of a trail without log file validation sharing a folder with a validated trail are reported unsigned (the README documents it); telling them apart needs a design decision (a per-trail allow list, or the trail name in the file name)")
-	a := &advTrail{t: t, name: "a", files: 1}
-	c := &advTrail{t: t, name: "c", files: 3} // no digests
-	e := newAdvEnv(t)
-	for h := range 8 {
-		e.read(a.fileKey(h, 0), a.fileTime(h, 0), a.content(h, 0))
-		for i := range c.files {
-			e.read(c.fileKey(h, i), c.fileTime(h, i), c.content(h, i))
-		}
-		e.digest(a.sign(h, nil), a.ds...)
-	}
-	e.want(8)
-}
-
 // TestAdv2ThreeTrailsStartStopOutOfOrder: three trails in one folder: a
 // runs throughout, b starts at hour 3 and stops after hour 8, c starts at
 // hour 6; their digests are handled in SQS order, one trail up to the

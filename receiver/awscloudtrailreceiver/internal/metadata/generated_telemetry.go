@@ -25,24 +25,25 @@ func Tracer(settings component.TelemetrySettings) trace.Tracer {
 // TelemetryBuilder provides an interface for components to report telemetry
 // as defined in metadata and user config.
 type TelemetryBuilder struct {
-	meter                                       metric.Meter
-	mu                                          sync.Mutex
-	registrations                               []metric.Registration
-	ReceiverAwscloudtrailBytesRead              metric.Int64Counter
-	ReceiverAwscloudtrailIntegrityDigests       metric.Int64Counter
-	ReceiverAwscloudtrailIntegrityFilesVerified metric.Int64Counter
-	ReceiverAwscloudtrailIntegrityFindings      metric.Int64Counter
-	ReceiverAwscloudtrailLag                    metric.Float64ObservableGauge
-	ReceiverAwscloudtrailObjectLag              metric.Float64ObservableGauge
-	ReceiverAwscloudtrailObjectsFailed          metric.Int64Counter
-	ReceiverAwscloudtrailObjectsInFlight        metric.Int64UpDownCounter
-	ReceiverAwscloudtrailObjectsRead            metric.Int64Counter
-	ReceiverAwscloudtrailOldestUnreadAge        metric.Float64ObservableGauge
-	ReceiverAwscloudtrailRecords                metric.Int64Counter
-	ReceiverAwscloudtrailRecordsInvalid         metric.Int64Counter
-	ReceiverAwscloudtrailSqsMessageAge          metric.Float64Gauge
-	ReceiverAwscloudtrailSqsMessages            metric.Int64Counter
-	ReceiverAwscloudtrailSqsQueueDepth          metric.Int64Gauge
+	meter                                         metric.Meter
+	mu                                            sync.Mutex
+	registrations                                 []metric.Registration
+	ReceiverAwscloudtrailBytesRead                metric.Int64Counter
+	ReceiverAwscloudtrailIntegrityDigests         metric.Int64Counter
+	ReceiverAwscloudtrailIntegrityFilesVerified   metric.Int64Counter
+	ReceiverAwscloudtrailIntegrityFindings        metric.Int64Counter
+	ReceiverAwscloudtrailIntegrityUnsignedIgnored metric.Int64Counter
+	ReceiverAwscloudtrailLag                      metric.Float64ObservableGauge
+	ReceiverAwscloudtrailObjectLag                metric.Float64ObservableGauge
+	ReceiverAwscloudtrailObjectsFailed            metric.Int64Counter
+	ReceiverAwscloudtrailObjectsInFlight          metric.Int64UpDownCounter
+	ReceiverAwscloudtrailObjectsRead              metric.Int64Counter
+	ReceiverAwscloudtrailOldestUnreadAge          metric.Float64ObservableGauge
+	ReceiverAwscloudtrailRecords                  metric.Int64Counter
+	ReceiverAwscloudtrailRecordsInvalid           metric.Int64Counter
+	ReceiverAwscloudtrailSqsMessageAge            metric.Float64Gauge
+	ReceiverAwscloudtrailSqsMessages              metric.Int64Counter
+	ReceiverAwscloudtrailSqsQueueDepth            metric.Int64Gauge
 }
 
 // TelemetryBuilderOption applies changes to default builder.
@@ -151,6 +152,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_receiver_awscloudtrail_integrity_findings",
 		metric.WithDescription("CloudTrail integrity findings, by status (attribute status: modified, missing, unsigned, bad_signature, chain_broken). [Alpha]"),
 		metric.WithUnit("{finding}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ReceiverAwscloudtrailIntegrityUnsignedIgnored, err = builder.meter.Int64Counter(
+		"otelcol_receiver_awscloudtrail_integrity_unsigned_ignored",
+		metric.WithDescription("CloudTrail log files read that no digest lists, not reported because integrity.report_unsigned is false. [Alpha]"),
+		metric.WithUnit("{file}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.ReceiverAwscloudtrailLag, err = builder.meter.Float64ObservableGauge(
