@@ -269,7 +269,7 @@ func (m *sqsSource) integrityAnnounced(ctx context.Context, o notification.Objec
 	if !m.allowed(o, dk.LogFolder()) {
 		return readDone, true
 	}
-	if err := v.processDigest(ctx, m.clients.s3ForBucket(ctx, o.Bucket), o.Bucket, o.Key); err != nil {
+	if err := v.processDigest(ctx, m.clients.s3ForBucket(ctx, o.Bucket), o.Bucket, o.Key, ""); err != nil {
 		if ctx.Err() != nil {
 			return readStopped, true
 		}
@@ -326,7 +326,7 @@ func (v *verifier) listDigests(ctx context.Context, w digestFolder) {
 	}
 	dp := w.prefix
 	dp.Kind = keylayout.KindDigest
-	var day []string // the keys of one day folder
+	var day []listedDigest // the digests of one day folder
 	// blocked: a digest could not be checked; the later ones wait for it,
 	// the listing goes on only to move the trail's clock (f.listed).
 	blocked := false
@@ -354,7 +354,7 @@ func (v *verifier) listDigests(ctx context.Context, w digestFolder) {
 			if blocked {
 				continue
 			}
-			if len(day) > 0 && path.Dir(key) != path.Dir(day[0]) {
+			if len(day) > 0 && path.Dir(key) != path.Dir(day[0].key) {
 				if !v.processDay(ctx, w, f, day) {
 					if ctx.Err() != nil {
 						return
@@ -364,7 +364,7 @@ func (v *verifier) listDigests(ctx context.Context, w digestFolder) {
 				}
 				day = day[:0]
 			}
-			day = append(day, key)
+			day = append(day, listedDigest{key, aws.ToString(obj.ETag)})
 		}
 	}
 	if !blocked {
@@ -372,18 +372,21 @@ func (v *verifier) listDigests(ctx context.Context, w digestFolder) {
 	}
 }
 
+// listedDigest is a digest key listed, with its object's ETag.
+type listedDigest struct{ key, tag string }
+
 // processDay processes the digests of one day folder in time order, after
 // announcing them all (a trail whose digests come later in the listing
 // holds its files meanwhile). It reports whether all were processed.
-func (v *verifier) processDay(ctx context.Context, w digestFolder, f *integrityFolder, keys []string) bool {
-	type listed struct {
-		key string
+func (v *verifier) processDay(ctx context.Context, w digestFolder, f *integrityFolder, listed []listedDigest) bool {
+	type digest struct {
+		listedDigest
 		end time.Time
 	}
-	var ds []listed
-	for _, key := range keys {
-		if dk, ok := integrity.ParseDigestKey(key); ok && !dk.End.Before(v.startFloor) {
-			ds = append(ds, listed{key, dk.End})
+	var ds []digest
+	for _, l := range listed {
+		if dk, ok := integrity.ParseDigestKey(l.key); ok && !dk.End.Before(v.startFloor) {
+			ds = append(ds, digest{l, dk.End})
 		}
 	}
 	f.mu.Lock()
@@ -398,7 +401,7 @@ func (v *verifier) processDay(ctx context.Context, w digestFolder, f *integrityF
 		return ds[i].key < ds[j].key
 	})
 	for _, d := range ds {
-		if err := v.processDigest(ctx, w.s3, w.bucket, d.key); err != nil {
+		if err := v.processDigest(ctx, w.s3, w.bucket, d.key, d.tag); err != nil {
 			if ctx.Err() == nil {
 				v.logger.Error("Cannot check a CloudTrail digest file; it is retried on the next poll", zap.String("bucket", w.bucket), zap.String("key", d.key), zap.Error(err))
 			}

@@ -29,10 +29,12 @@ var errKeys = errors.New("cannot fetch CloudTrail public keys")
 
 // processDigest checks one digest file: its signature, its chain, the
 // existence of the log files it lists that were not read, and the hashes
-// of those that were. A returned error means it is tried again later; a
+// of those that were. tag is the object's ETag when a listing gave it: a
+// digest that failed verification is not fetched again while its object
+// is unchanged. A returned error means it is tried again later; a
 // digest that stays unreadable is reported once the trail has gone on for
 // grace_period past it (integrity_unreadable.go).
-func (v *verifier) processDigest(ctx context.Context, store objectStore, bucket, key string) error {
+func (v *verifier) processDigest(ctx context.Context, store objectStore, bucket, key, tag string) error {
 	dk, ok := integrity.ParseDigestKey(key)
 	if !ok {
 		return nil
@@ -43,7 +45,7 @@ func (v *verifier) processDigest(ctx context.Context, store objectStore, bucket,
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.state.Processed(key, "") {
+	if f.state.Processed(key, tag) {
 		return nil
 	}
 	out, err := v.checkDigest(ctx, store, f, bucket, key, dk)
