@@ -78,10 +78,24 @@ func (s *stack) collector(t *testing.T, config string) *devstack.Collector {
 		out.Close()
 		if t.Failed() {
 			b, _ := os.ReadFile(logPath)
-			t.Logf("collector log %s (last 8 KB):\n%s", logPath, tail(b, 8<<10))
+			t.Logf("collector log %s: warnings and errors %v; last 8 KB:\n%s", logPath, problems(b), tail(b, 8<<10))
 		}
 	})
 	return col
+}
+
+// problems counts the warning and error lines of a collector log by
+// message (the tail alone may show only one message's stack traces).
+func problems(log []byte) map[string]int {
+	out := map[string]int{}
+	for _, line := range strings.Split(string(log), "\n") {
+		f := strings.SplitN(line, "\t", 5)
+		if len(f) == 5 && (f[1] == "warn" || f[1] == "error") {
+			msg, _, _ := strings.Cut(f[3], "\t")
+			out[f[1]+": "+msg]++
+		}
+	}
+	return out
 }
 
 func tail(b []byte, n int) []byte {
