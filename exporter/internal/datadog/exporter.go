@@ -78,6 +78,7 @@ func NewLogs(ctx context.Context, set exporter.Settings, cfg component.Config, s
 	if err != nil {
 		return nil, err
 	}
+	helper = CrashSafeQueue(helper, shared.QueueConfig)
 	if wrap != nil {
 		helper = wrap(helper)
 	}
