@@ -26,6 +26,7 @@ func NewFactory() exporter.Factory {
 
 func createEventsExporter(ctx context.Context, set exporter.Settings, c component.Config) (exporter.Logs, error) {
 	cfg := c.(*Config)
+	set.Logger = withoutQueueFullErrors(set.Logger)
 	exp, err := newEventsExporter(set, cfg)
 	if err != nil {
 		return nil, err

@@ -16,6 +16,8 @@ import (
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 	"go.opentelemetry.io/collector/exporter/exportertest"
 	"go.opentelemetry.io/collector/pdata/plog"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/datadogeventsexporter/internal/metadata"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/datadoglogsexporter"
@@ -83,6 +85,8 @@ func TestFanOutEventsFailureDuplicatesNoLog(t *testing.T) {
 			t.Cleanup(func() { _ = tel.Shutdown(context.Background()) })
 			evSet := exportertest.NewNopSettings(metadata.Type)
 			evSet.TelemetrySettings = tel.NewTelemetrySettings()
+			logCore, logged := observer.New(zap.InfoLevel)
+			evSet.Logger = zap.New(logCore)
 			evExp, err := NewFactory().CreateLogs(context.Background(), evSet, evCfg)
 			require.NoError(t, err)
 			for _, e := range []exporter.Logs{logsExp, evExp} {
@@ -140,6 +144,12 @@ func TestFanOutEventsFailureDuplicatesNoLog(t *testing.T) {
 			assert.Equal(t, int64(len(want)), int64(len(events))+shed(), "every record makes an event or is counted as shed")
 			if tt.noShed {
 				assert.Zero(t, shed(), "nothing is shed")
+			}
+			// A full queue is the shedding's business: exporterhelper's
+			// error line for each attempt would flood the log in a backfill.
+			assert.Zero(t, logged.FilterMessageSnippet("Rejecting data").Len(), "queue-full rejections logged as errors")
+			if shed() > 0 {
+				assert.Positive(t, logged.FilterMessageSnippet("stayed full for shed_after").Len())
 			}
 		})
 	}
