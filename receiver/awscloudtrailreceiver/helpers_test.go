@@ -288,5 +288,5 @@ func TestReceiverMetricsFromMetadata(t *testing.T) {
 	assert.True(t, names["otelcol_receiver_awscloudtrail_records"])
 	assert.True(t, names["otelcol_receiver_awscloudtrail_sqs_messages"])
 	assert.False(t, names["otelcol_receiver_awscloudtrail_record"], "a misspelt name is not a metric")
-	assert.Len(t, names, 16)
+	assert.Len(t, names, 17)
 }

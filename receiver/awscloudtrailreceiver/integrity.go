@@ -109,7 +109,11 @@ type verifier struct {
 	keyMu sync.Mutex
 	keys  map[string]*regionKeys // by region
 
-	tb *metadata.TelemetryBuilder
+	tb  *metadata.TelemetryBuilder
+	tel *telemetry
+
+	// lookups keeps what the lookups of stale files read (integrity_lookup.go).
+	lookups lookupCache
 
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -147,7 +151,7 @@ func newVerifier(cfg *Config, set receiver.Settings, tel *telemetry, store *chec
 		return nil
 	}
 	return &verifier{cfg: cfg.Integrity, pollInterval: cfg.PollInterval, startFloor: cfg.startTime(time.Now()).UTC(),
-		version: set.BuildInfo.Version, clients: clients, pool: pool, client: store.Client(), logger: tel.logger, tb: tel.tb,
+		version: set.BuildInfo.Version, clients: clients, pool: pool, client: store.Client(), logger: tel.logger, tb: tel.tb, tel: tel,
 		folders: map[string]*integrityFolder{}, watched: map[string]digestFolder{}, keys: map[string]*regionKeys{}}
 }
 

@@ -292,12 +292,14 @@ func (v *verifier) existence(ctx context.Context, store objectStore, bucket, key
 // sweep reads again the folder's unreadable digests that are due
 // (readUnread), sweeps its state (f.mu held) and checks that the listed
 // files overdue still exist (store reads the folder's bucket); it returns
-// the findings and the files verified.
+// the findings and the files verified. The files read older than the
+// window have their digests looked up (integrity_lookup.go).
 func (v *verifier) sweep(ctx context.Context, store objectStore, f *integrityFolder) integrity.Outcome {
 	unread := v.readUnread(ctx, f)
 	out := f.state.Sweep(v.cfg.GracePeriod, v.cfg.Window)
-	out.Findings = append(unread.Findings, out.Findings...)
-	out.FilesVerified += unread.FilesVerified
+	stale := v.resolveStale(ctx, store, f, out.Stale, out.Abandoned)
+	out.Findings = append(append(unread.Findings, out.Findings...), stale.Findings...)
+	out.FilesVerified += unread.FilesVerified + stale.FilesVerified
 	for _, o := range out.Overdue {
 		res := integrity.Unknown
 		if ctx.Err() == nil {

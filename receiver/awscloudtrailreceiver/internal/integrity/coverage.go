@@ -67,39 +67,55 @@ func (s *FolderState) covers() map[string]*chainCover {
 	if s.cover != nil && s.coverAt == s.coverGen {
 		return s.cover
 	}
-	out := map[string]*chainCover{}
-	s.cover, s.coverAt = out, s.coverGen
-	get := func(key string) *chainCover {
-		c := s.chainOf(key)
-		cc := out[c]
-		if cc == nil {
-			cc = &chainCover{}
-			out[c] = cc
-		}
-		return cc
-	}
-	widen := func(cc *chainCover, first, last time.Time) {
-		if cc.first.IsZero() || first.Before(cc.first) {
-			cc.first = first
-		}
-		if last.After(cc.last) {
-			cc.last = last
-		}
-	}
+	cs := coverSet{}
+	s.cover, s.coverAt = cs, s.coverGen
 	for k, sp := range s.Spans {
-		cc := get(k)
-		cc.spans = append(cc.spans, sp)
-		if _, invalid := s.Invalid[k]; !invalid {
-			widen(cc, sp.Start, sp.End)
-		}
+		_, invalid := s.Invalid[k]
+		cs.add(s.chainOf(k), sp, !invalid)
 	}
 	for k, end := range s.Pending {
-		widen(get(k), end.Add(-time.Hour), end)
+		cs.get(s.chainOf(k)).widen(end.Add(-time.Hour), end)
 	}
-	for _, cc := range out {
+	cs.sort()
+	return cs
+}
+
+// coverSet is what is known of each chain, by chain.
+type coverSet map[string]*chainCover
+
+func (cs coverSet) get(chain string) *chainCover {
+	cc := cs[chain]
+	if cc == nil {
+		cc = &chainCover{}
+		cs[chain] = cc
+	}
+	return cc
+}
+
+// add adds a processed digest's span to its chain; only a verified one
+// widens the chain's range.
+func (cs coverSet) add(chain string, sp Span, verified bool) {
+	cc := cs.get(chain)
+	cc.spans = append(cc.spans, sp)
+	if verified {
+		cc.widen(sp.Start, sp.End)
+	}
+}
+
+// sort sorts each chain's spans by start.
+func (cs coverSet) sort() {
+	for _, cc := range cs {
 		sort.Slice(cc.spans, func(i, j int) bool { return cc.spans[i].Start.Before(cc.spans[j].Start) })
 	}
-	return out
+}
+
+func (cc *chainCover) widen(first, last time.Time) {
+	if cc.first.IsZero() || first.Before(cc.first) {
+		cc.first = first
+	}
+	if last.After(cc.last) {
+		cc.last = last
+	}
 }
 
 // unsigned reports whether a file read at fileTime that no digest listed

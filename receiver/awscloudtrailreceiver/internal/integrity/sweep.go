@@ -5,23 +5,32 @@ import "time"
 // Sweep reports as unsigned the files read that no digest listed although
 // the digests cover their time and the grace period after it (see
 // unsigned), returns the listed files due for a check of their existence
-// (Outcome.Overdue, see overdue), and forgets entries older than the
-// window (back from the newest digest or file).
+// (Outcome.Overdue, see overdue), returns the files read older than the
+// window whose digests the caller must look up (Outcome.Stale, see
+// Resolve), and forgets entries older than the window (back from the
+// newest digest or file).
 func (s *FolderState) Sweep(grace, window time.Duration) Outcome {
 	s.init()
 	cut := s.now().Add(-window)
 	seenCut := s.seenClock().Add(-window)
 	var out Outcome
+	var stale []StaleFile
 	if len(s.Seen) > 0 {
 		covers := s.covers()
 		future := futureLimit()
 		for k, seen := range s.Seen {
-			// Older than the window: the file left Verified or the digests
-			// that listed it may have (read again at the window's edge),
-			// nothing can be decided. Dated ahead of the wall clock: no
-			// digest can cover it within the window (see the README).
-			if seen.FileTime.Before(seenCut) || seen.FileTime.After(future) {
+			// Dated ahead of the wall clock: no digest can cover it within
+			// the window (see the README). Older than the window: the file
+			// left Verified or the digests that listed it may have (read
+			// again at the window's edge, or first read late): its digests
+			// are looked up (stale.go), unless no digest was verified in
+			// the folder (a trail without validation: nothing to look up).
+			if old := seen.FileTime.Before(seenCut); (old && s.now().IsZero()) || seen.FileTime.After(future) {
 				del(s, fSeen, s.Seen, k)
+				continue
+			} else if old {
+				bucket, key := split(k)
+				stale = append(stale, StaleFile{Bucket: bucket, Key: key, FileTime: seen.FileTime, Hash: seen.Hash, Fails: seen.Fails})
 				continue
 			}
 			if _, vouched := s.Vouched[k]; !vouched && unsigned(covers, s.Newest, seen.FileTime, grace) {
@@ -35,6 +44,7 @@ func (s *FolderState) Sweep(grace, window time.Duration) Outcome {
 			}
 		}
 	}
+	out.Stale, out.Abandoned = s.stale(stale)
 	out.Overdue = s.overdue(grace, cut)
 	if s.verifiedFloor.IsZero() || s.verifiedFloor.Before(cut) {
 		var floor time.Time

@@ -78,6 +78,10 @@ func (v *VerifiedFile) UnmarshalJSON(b []byte) error {
 type Seen struct {
 	Hash     string    `json:"h"`
 	FileTime time.Time `json:"t"`
+	// Fails counts the lookups of its digests that failed (a stale file,
+	// see stale.go); the next waits until Retry (on the state's clock).
+	Fails int       `json:"f,omitempty"`
+	Retry time.Time `json:"r,omitempty"`
 }
 
 // FolderState is the integrity state of one log folder (account and
@@ -189,6 +193,10 @@ type Outcome struct {
 	FilesVerified int
 	// Overdue are the listed files the caller must check (Sweep).
 	Overdue []Overdue
+	// Stale are the files read older than the window whose digests the
+	// caller must look up (Sweep, see Resolve); Abandoned are those given
+	// up unlooked-up because too many wait (the caller logs and counts them).
+	Stale, Abandoned []StaleFile
 }
 
 func id(bucket, key string) string { return bucket + "/" + key }

@@ -30,6 +30,15 @@ type advEnv struct {
 	// snapshot and journal are the state saved (see restart).
 	snapshot []byte
 	journal  [][]byte
+	// published are the digests in the bucket (processed, or forged), which
+	// the lookups of stale files read; lookups the keys looked up;
+	// failLookups the number of next lookups that fail; abandoned the stale
+	// files given up.
+	published   []CoveringDigest
+	listed      []map[string]string // the files each published digest lists, with their hashes
+	lookups     []string
+	failLookups int
+	abandoned   []string
 }
 
 func newAdvEnv(t *testing.T) *advEnv {
@@ -102,9 +111,53 @@ func (e *advEnv) collect(o Outcome) {
 		c, _ := e.s.Confirm(o, res, e.grace, e.window)
 		sw.Findings = append(sw.Findings, c.Findings...)
 	}
+	for _, f := range sw.Stale {
+		// The receiver's lookup: the digests whose end is near the file's time.
+		e.lookups = append(e.lookups, f.Key)
+		var l Lookup
+		if e.failLookups > 0 {
+			e.failLookups--
+			l.Failed = true
+		} else {
+			from, to := f.DigestEnds(e.grace)
+			for i, d := range e.published {
+				if !d.End.Before(from) && !d.End.After(to) {
+					d.Hash, d.Listed = e.listed[i][f.Key]
+					l.Digests = append(l.Digests, d)
+				}
+			}
+		}
+		r, kept := e.s.Resolve(f, l, e.grace, e.window)
+		e.verified += r.FilesVerified
+		sw.Findings = append(sw.Findings, r.Findings...)
+		if !kept {
+			e.abandoned = append(e.abandoned, f.Key)
+		}
+	}
+	for _, f := range sw.Abandoned {
+		e.abandoned = append(e.abandoned, f.Key)
+	}
 	for _, f := range sw.Findings {
 		e.findings = append(e.findings, f.Status+" "+f.Key)
 	}
+}
+
+// publish puts a digest in the bucket, for the lookups of stale files.
+func (e *advEnv) publish(key string, start, end time.Time, invalid bool, files []LogFile) {
+	for i, d := range e.published {
+		if d.Key == key {
+			// Written over (the genuine digest over a forgery).
+			e.published = append(e.published[:i:i], e.published[i+1:]...)
+			e.listed = append(e.listed[:i:i], e.listed[i+1:]...)
+			break
+		}
+	}
+	m := map[string]string{}
+	for _, f := range files {
+		m[f.S3Object] = f.HashValue
+	}
+	e.published = append(e.published, CoveringDigest{Key: key, Start: start, End: end, Invalid: invalid})
+	e.listed = append(e.listed, m)
 }
 
 // list announces digests as polling does: it lists a day of digests
@@ -128,6 +181,7 @@ func (e *advEnv) read(key string, fileTime time.Time, content []byte) {
 func (e *advEnv) digest(d trailgen.SignedDigest, all ...trailgen.SignedDigest) {
 	e.restart()
 	sd := signed(e.t, d)
+	e.publish(sd.Key, sd.Digest.Start, sd.Digest.End, false, sd.Digest.LogFiles)
 	if e.s.Processed(sd.Key, sd.Signature) { // the signature stands for the object's ETag
 		return
 	}

@@ -151,7 +151,15 @@ func TestFolderStateWindow(t *testing.T) {
 	s.Verified["b/k3"] = VerifiedFile{Time: ft}
 	s.Digests["d"] = ft
 	s.Latest = ft.Add(49 * time.Hour)
-	s.Sweep(time.Hour, 48*time.Hour)
+	// The file read and not listed is stale: it leaves once its digests
+	// were looked up (none found here).
+	o := s.Sweep(time.Hour, 48*time.Hour)
+	if len(o.Stale) != 1 || o.Stale[0].Key != "k1" {
+		t.Fatalf("stale %+v, want k1", o.Stale)
+	}
+	if r, kept := s.Resolve(o.Stale[0], Lookup{}, time.Hour, 48*time.Hour); !kept || len(r.Findings) != 0 {
+		t.Fatalf("resolved %+v (kept %v)", r, kept)
+	}
 	if len(s.Seen)+len(s.Expected)+len(s.Verified)+len(s.Digests) != 0 {
 		t.Fatalf("entries left after the window: %+v", s)
 	}

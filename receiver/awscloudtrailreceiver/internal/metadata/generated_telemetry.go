@@ -32,6 +32,7 @@ type TelemetryBuilder struct {
 	ReceiverAwscloudtrailIntegrityDigests         metric.Int64Counter
 	ReceiverAwscloudtrailIntegrityFilesVerified   metric.Int64Counter
 	ReceiverAwscloudtrailIntegrityFindings        metric.Int64Counter
+	ReceiverAwscloudtrailIntegrityLookups         metric.Int64Counter
 	ReceiverAwscloudtrailIntegrityUnsignedIgnored metric.Int64Counter
 	ReceiverAwscloudtrailLag                      metric.Float64ObservableGauge
 	ReceiverAwscloudtrailObjectLag                metric.Float64ObservableGauge
@@ -152,6 +153,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_receiver_awscloudtrail_integrity_findings",
 		metric.WithDescription("CloudTrail integrity findings, by status (attribute status: modified, missing, unsigned, bad_signature, chain_broken). [Alpha]"),
 		metric.WithUnit("{finding}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ReceiverAwscloudtrailIntegrityLookups, err = builder.meter.Int64Counter(
+		"otelcol_receiver_awscloudtrail_integrity_lookups",
+		metric.WithDescription("CloudTrail log files read after their time left the integrity window whose digests were looked up in S3, by result (attribute result: verified, modified, unsigned, uncovered, failed, abandoned). [Alpha]"),
+		metric.WithUnit("{file}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.ReceiverAwscloudtrailIntegrityUnsignedIgnored, err = builder.meter.Int64Counter(

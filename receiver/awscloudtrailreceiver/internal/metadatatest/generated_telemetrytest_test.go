@@ -36,6 +36,7 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.ReceiverAwscloudtrailIntegrityDigests.Add(context.Background(), 1)
 	tb.ReceiverAwscloudtrailIntegrityFilesVerified.Add(context.Background(), 1)
 	tb.ReceiverAwscloudtrailIntegrityFindings.Add(context.Background(), 1)
+	tb.ReceiverAwscloudtrailIntegrityLookups.Add(context.Background(), 1)
 	tb.ReceiverAwscloudtrailIntegrityUnsignedIgnored.Add(context.Background(), 1)
 	tb.ReceiverAwscloudtrailObjectsFailed.Add(context.Background(), 1)
 	tb.ReceiverAwscloudtrailObjectsInFlight.Add(context.Background(), 1)
@@ -55,6 +56,9 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualReceiverAwscloudtrailIntegrityFindings(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualReceiverAwscloudtrailIntegrityLookups(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualReceiverAwscloudtrailIntegrityUnsignedIgnored(t, testTel,
