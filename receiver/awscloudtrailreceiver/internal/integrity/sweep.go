@@ -35,11 +35,7 @@ func (s *FolderState) Sweep(grace, window time.Duration) Outcome {
 			}
 			if _, vouched := s.Vouched[k]; !vouched && unsigned(covers, s.Newest, seen.FileTime, grace) {
 				bucket, key := split(k)
-				reason := "no digest lists this log file (injected, or written by something other than CloudTrail)"
-				if seen.Hash == damaged {
-					reason = "no digest lists this log file, which cannot be read to the end"
-				}
-				out.Findings = append(out.Findings, Finding{Status: StatusUnsigned, Bucket: bucket, Key: key, Start: seen.FileTime, End: seen.FileTime, Reason: reason})
+				out.Findings = append(out.Findings, unsignedFinding(bucket, key, seen))
 				del(s, fSeen, s.Seen, k)
 			}
 		}
