@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/devstack"
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/trailgen"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/integrity"
 )
 
@@ -90,6 +91,81 @@ func TestIntegrityStaleLookupReportsForgedDigest(t *testing.T) {
 			require.NoError(t, h.stop())
 			t.Logf("lookups failed %d verified %d uncovered %d", lookups(t, h, "failed"), lookups(t, h, "verified"), lookups(t, h, "uncovered"))
 			assert.Equal(t, []string{integrity.StatusBadSignature + " " + near[0]}, e.sk.got())
+		})
+	}
+}
+
+// TestIntegrityStaleInjectedNotifiedTwice: S3 may deliver a notification
+// twice (or a second PutObject event of the same object): the injected
+// old file is read twice while the receiver runs. It is reported unsigned
+// exactly once.
+func TestIntegrityStaleInjectedNotifiedTwice(t *testing.T) {
+	e, h := newStaleEnv(t)
+	injected := e.inject(t)
+	deleted := func() int64 {
+		return h.counter(t, "otelcol_receiver_awscloudtrail_sqs_messages", "outcome", "deleted")
+	}
+	sendMessages(t, e.qc, e.queueURL, []string{s3Notification(signedBucket, injected)})
+	require.Eventually(t, func() bool { return lookups(t, h, integrity.StatusUnsigned) >= 1 }, 20*time.Second, 20*time.Millisecond)
+	before := deleted()
+	sendMessages(t, e.qc, e.queueURL, []string{s3Notification(signedBucket, injected)})
+	require.Eventually(t, func() bool { return deleted() > before }, 20*time.Second, 20*time.Millisecond)
+	// The second read's lookup, if one is made, is made by a sweep after
+	// the message is handled; a sweep runs with each file read: read a
+	// genuine late file after it and wait for its lookup.
+	sendMessages(t, e.qc, e.queueURL, []string{s3Notification(signedBucket, e.late)})
+	require.Eventually(t, func() bool { return lookups(t, h, "verified") >= 1 }, 20*time.Second, 20*time.Millisecond)
+	require.NoError(t, h.stop())
+	t.Logf("lookups unsigned %d verified %d", lookups(t, h, integrity.StatusUnsigned), lookups(t, h, "verified"))
+	assert.Equal(t, []string{integrity.StatusUnsigned + " " + injected}, e.sk.got())
+}
+
+// TestIntegrityStaleModifiedOldFile: a log file of an hour that has left
+// the window is rewritten (its notification arrives: SQS mode reads every
+// object created). Its digest lookup reports it modified. When the
+// attacker also deletes the digest that lists it (the next digest, which
+// names it as its previous digest, is still there), the lookup finds no
+// verified digest covering the file's time and concludes nothing, as for
+// a trail without validation: the modification is not reported, nor the
+// deletion (chain_broken) of the digest.
+func TestIntegrityStaleModifiedOldFile(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		deleteDigest bool
+		defect       string
+	}{
+		{"its digest kept", false, ""},
+		{"its digest deleted", true,
+			"DEFECT: an old file modified and its digest deleted raise nothing: the lookup takes the missing digest for a trail without validation (no chain check)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.defect != "" {
+				t.Skip(tc.defect)
+			}
+			e, h := newStaleEnv(t)
+			var near []string
+			for _, d := range e.tree.Digests {
+				if dk, _ := integrity.ParseDigestKey(d); dk.LogFolder() == e.lp && !dk.End.Before(e.lateTime) && dk.End.Before(e.lateTime.Add(2*time.Hour)) {
+					near = append(near, d)
+				}
+			}
+			sort.Strings(near)
+			require.NotEmpty(t, near)
+			require.NoError(t, e.s3srv.Put(signedBucket, e.late, trailgen.LogFile(genRecords(trailgen.New(78, e.lp.Account, e.lp.Region), e.lateTime, 2), true)))
+			if tc.deleteDigest {
+				require.NoError(t, e.s3srv.Delete(signedBucket, near[0]))
+			}
+			sendMessages(t, e.qc, e.queueURL, []string{s3Notification(signedBucket, e.late)})
+			require.Eventually(t, func() bool {
+				var n int64
+				for _, r := range []string{"failed", "verified", "uncovered", integrity.StatusUnsigned, integrity.StatusModified} {
+					n += lookups(t, h, r)
+				}
+				return n >= 1
+			}, 20*time.Second, 20*time.Millisecond)
+			require.NoError(t, h.stop())
+			t.Logf("lookups modified %d uncovered %d; findings %v", lookups(t, h, integrity.StatusModified), lookups(t, h, "uncovered"), e.sk.got())
+			assert.NotEmpty(t, e.sk.got(), "the modified file (or the deleted digest) is reported")
 		})
 	}
 }
