@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/exporter/exporterhelper"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"google.golang.org/protobuf/encoding/protowire"
 
@@ -27,7 +28,7 @@ const advBatches, advPerBatch = 6, 10
 // killedWhileSending returns the storage a collector left when it was
 // killed while its consumers were sending (the intake down), and the
 // configuration it ran with.
-func killedWhileSending(t *testing.T) (*memstorage.Storage, *Config) {
+func killedWhileSending(t *testing.T, mods ...func(*exporterhelper.QueueBatchConfig)) (*memstorage.Storage, *Config) {
 	t.Helper()
 	down := startIntake(t)
 	down.Fail(devstack.IntakeFault{Path: "/api/v2/logs", Status: 503, Times: 1 << 30})
@@ -35,6 +36,9 @@ func killedWhileSending(t *testing.T) (*memstorage.Storage, *Config) {
 	cfg := testConfig(down.URL)
 	q := exporterhelperQueue(st.ID())
 	q.NumConsumers = 4
+	for _, m := range mods {
+		m(&q)
+	}
 	cfg.QueueConfig = configoptional.Some(q)
 	cfg.RetryConfig.InitialInterval = 10 * time.Millisecond
 	cfg.RetryConfig.MaxElapsedTime = time.Hour
@@ -189,34 +193,54 @@ func TestLegacyQueueCrashDuringRestore(t *testing.T) {
 	killed, cfg := killedWhileSending(t)
 	n := toLegacy(t, killed)
 	for crashAt := int64(1); crashAt <= int64(n)+1; crashAt++ {
-		t.Run(fmt.Sprintf("killed at write %d of the restore", crashAt), func(t *testing.T) {
-			cs := &crashingStorage{Storage: killed.Snapshot(), crashAt: crashAt}
-			host := &memstorage.Host{Host: cs.Host(), Extensions: map[component.ID]component.Component{cs.ID(): cs}}
-			restoring := createExporter(t, cfg, host)
-			require.NoError(t, restoring.Shutdown(context.Background()))
-			if cs.writes.Load() < crashAt {
-				cs.Crash()
-			}
-			up := startIntake(t)
-			upCfg := *cfg
-			upCfg.ClientConfig.Endpoint = up.URL
-			last := createExporter(t, &upCfg, cs.Storage.Host())
-			if !assert.Eventually(t, func() bool { return len(idCounts(up)) >= advBatches*advPerBatch }, 5*time.Second, 10*time.Millisecond) {
-				t.Errorf("records sent: %d of %d", len(idCounts(up)), advBatches*advPerBatch)
-			}
-			items := func() []string {
-				var keys []string
-				for k := range cs.Storage.Data() {
-					if isItemKey(k) {
-						keys = append(keys, k)
-					}
-				}
-				return keys
-			}
-			if !assert.Eventually(t, func() bool { return len(items()) == 0 }, 5*time.Second, 10*time.Millisecond) {
-				t.Errorf("queue items left: %v", items())
-			}
-			require.NoError(t, last.Shutdown(context.Background()))
-		})
+		t.Run(fmt.Sprintf("killed at write %d of the restore", crashAt), func(t *testing.T) { restartKilledAt(t, killed, cfg, crashAt) })
 	}
+}
+
+// TestPersistentQueueCrashDuringRestoreBatcher: the kill at every write
+// of the restore (as TestPersistentQueueCrashDuringRestore) with the
+// queue's batcher on: the consumers hold several requests in a batch
+// (all dispatched) when the collector is killed, and the restore puts
+// them all back. Nothing is lost and no item is left once the queue
+// drains.
+func TestPersistentQueueCrashDuringRestoreBatcher(t *testing.T) {
+	killed, cfg := killedWhileSending(t, func(q *exporterhelper.QueueBatchConfig) {
+		q.Batch = configoptional.Some(exporterhelper.BatchConfig{FlushTimeout: 20 * time.Millisecond, Sizer: exporterhelper.RequestSizerTypeItems, MinSize: 15, MaxSize: 25})
+	})
+	for crashAt := int64(1); crashAt <= 8; crashAt++ {
+		t.Run(fmt.Sprintf("killed at write %d of the restore", crashAt), func(t *testing.T) { restartKilledAt(t, killed, cfg, crashAt) })
+	}
+}
+
+// restartKilledAt starts the exporter on a copy of killed, kills it at
+// the crashAt-th write of its storage (after its start if it makes fewer),
+// then starts it again with the intake up: every record is sent and no
+// queue item is left once the queue drains.
+func restartKilledAt(t *testing.T, killed *memstorage.Storage, cfg *Config, crashAt int64) {
+	cs := &crashingStorage{Storage: killed.Snapshot(), crashAt: crashAt}
+	host := &memstorage.Host{Host: cs.Host(), Extensions: map[component.ID]component.Component{cs.ID(): cs}}
+	restoring := createExporter(t, cfg, host)
+	require.NoError(t, restoring.Shutdown(context.Background()))
+	if cs.writes.Load() < crashAt {
+		cs.Crash()
+	}
+	up := startIntake(t)
+	upCfg := *cfg
+	upCfg.ClientConfig.Endpoint = up.URL
+	last := createExporter(t, &upCfg, cs.Storage.Host())
+	if !assert.Eventually(t, func() bool { return len(idCounts(up)) >= advBatches*advPerBatch }, 5*time.Second, 10*time.Millisecond) {
+		t.Errorf("records sent: %d of %d", len(idCounts(up)), advBatches*advPerBatch)
+	}
+	items := func() (keys []string) {
+		for k := range cs.Storage.Data() {
+			if isItemKey(k) {
+				keys = append(keys, k)
+			}
+		}
+		return keys
+	}
+	if !assert.Eventually(t, func() bool { return len(items()) == 0 }, 5*time.Second, 10*time.Millisecond) {
+		t.Errorf("queue items left: %v", items())
+	}
+	require.NoError(t, last.Shutdown(context.Background()))
 }
