@@ -65,13 +65,7 @@ func TestIntegrityStaleLookupReportsForgedDigest(t *testing.T) {
 				t.Skip(tc.defect)
 			}
 			e, h := newStaleEnv(t)
-			var near []string
-			for _, d := range e.tree.Digests {
-				if dk, _ := integrity.ParseDigestKey(d); dk.LogFolder() == e.lp && !dk.End.Before(e.lateTime) && dk.End.Before(e.lateTime.Add(2*time.Hour)) {
-					near = append(near, d)
-				}
-			}
-			sort.Strings(near)
+			near := e.nearDigests()
 			require.GreaterOrEqual(t, len(near), 2, "digests near the late files: %v", near)
 			forgeDigest(t, e.s3srv, near[0])
 			if tc.fault {
@@ -143,13 +137,7 @@ func TestIntegrityStaleModifiedOldFile(t *testing.T) {
 				t.Skip(tc.defect)
 			}
 			e, h := newStaleEnv(t)
-			var near []string
-			for _, d := range e.tree.Digests {
-				if dk, _ := integrity.ParseDigestKey(d); dk.LogFolder() == e.lp && !dk.End.Before(e.lateTime) && dk.End.Before(e.lateTime.Add(2*time.Hour)) {
-					near = append(near, d)
-				}
-			}
-			sort.Strings(near)
+			near := e.nearDigests()
 			require.NotEmpty(t, near)
 			require.NoError(t, e.s3srv.Put(signedBucket, e.late, trailgen.LogFile(genRecords(trailgen.New(78, e.lp.Account, e.lp.Region), e.lateTime, 2), true)))
 			if tc.deleteDigest {
@@ -168,4 +156,36 @@ func TestIntegrityStaleModifiedOldFile(t *testing.T) {
 			assert.NotEmpty(t, e.sk.got(), "the modified file (or the deleted digest) is reported")
 		})
 	}
+}
+
+// TestIntegrityStaleUnsignedIgnored: with integrity.report_unsigned off,
+// an injected old file whose lookup finds it unsigned is counted in
+// integrity_unsigned_ignored, not reported; a modified old file still is.
+func TestIntegrityStaleUnsignedIgnored(t *testing.T) {
+	e, h := newStaleEnv(t)
+	require.NoError(t, h.stop())
+	e.cfg.Integrity.ReportUnsigned = false
+	h = startReceiver(t, e.cfg, e.sk, e.host)
+	injected := e.inject(t)
+	require.NoError(t, e.s3srv.Put(signedBucket, e.late, trailgen.LogFile(genRecords(trailgen.New(78, e.lp.Account, e.lp.Region), e.lateTime, 2), true)))
+	sendMessages(t, e.qc, e.queueURL, []string{s3Notification(signedBucket, injected), s3Notification(signedBucket, e.late)})
+	require.Eventually(t, func() bool {
+		return lookups(t, h, integrity.StatusUnsigned) >= 1 && lookups(t, h, integrity.StatusModified) >= 1
+	}, 20*time.Second, 20*time.Millisecond)
+	require.NoError(t, h.stop())
+	assert.Equal(t, []string{integrity.StatusModified + " " + e.late}, e.sk.got())
+	assert.Equal(t, int64(1), h.counter(t, "otelcol_receiver_awscloudtrail_integrity_unsigned_ignored", "", ""))
+}
+
+// nearDigests returns the digests of the late files' folder ending within
+// two hours after the first late file, in order.
+func (e *staleEnv) nearDigests() []string {
+	var near []string
+	for _, d := range e.tree.Digests {
+		if dk, _ := integrity.ParseDigestKey(d); dk.LogFolder() == e.lp && !dk.End.Before(e.lateTime) && dk.End.Before(e.lateTime.Add(2*time.Hour)) {
+			near = append(near, d)
+		}
+	}
+	sort.Strings(near)
+	return near
 }
