@@ -137,11 +137,11 @@ type integrityFolder struct {
 	// broken: its unsaved changes could not be undone; it is never saved
 	// (the verifier loads the folder again).
 	broken bool
-	// unread are the digests that could not be read, by key, until they
-	// are read or reported (integrity_unreadable.go); listed is the newest
-	// end of a digest listed in the folder (polling).
-	unread map[string]unreadDigest
+	// listed is the newest end of a digest listed in the folder (polling).
 	listed time.Time
+	// stores are the S3 clients its unreadable digests were read with,
+	// by bucket (after a restart, the bucket's client).
+	stores map[string]objectStore
 }
 
 // newVerifier returns the verifier of the receiver, or nil when
