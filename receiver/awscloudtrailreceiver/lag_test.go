@@ -54,7 +54,11 @@ func TestLagGrowsWhileStalled(t *testing.T) {
 	require.Eventually(t, func() bool {
 		return h.gauge(t, "otelcol_receiver_awscloudtrail_lag")[testTrail] > first+0.05
 	}, waitFor, 10*time.Millisecond, "the lag grows while the trail delivers nothing")
-	assert.Positive(t, h.gauge(t, "otelcol_receiver_awscloudtrail_object_lag")[testTrail])
+	// The object lag is noted when an object is read to its end, after its
+	// last batch was accepted (and after the lag above): wait for it too.
+	require.Eventually(t, func() bool {
+		return h.gauge(t, "otelcol_receiver_awscloudtrail_object_lag")[testTrail] > 0
+	}, waitFor, 5*time.Millisecond, "the object lag is reported once an object was read to its end")
 	require.NoError(t, h.stop())
 }
 
