@@ -138,10 +138,17 @@ func TestDiscoveryRefresh(t *testing.T) {
 	// A trail that stops logging is not polled any more.
 	trailA.Logging = false
 	apis.PutTrail(trailA)
-	require.Eventually(t, func() bool { return len(h.logsWith("trail", trailA.ARN())) > 0 }, 10*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return len(h.logsWith("trail", trailA.ARN())) > 0 }, waitFor, 20*time.Millisecond)
 	require.Eventually(t, func() bool {
 		return len(h.logsWith("folder", "bucket-a/AWSLogs/111111111111/CloudTrail/us-east-1/")) > 0
-	}, 10*time.Second, 20*time.Millisecond, "the folder is dropped")
+	}, waitFor, 20*time.Millisecond, "the folder is dropped")
+	// The refresh logs the drop before it stops the folder's loop, which
+	// may still be polling: wait until the loop has stopped (the refresh
+	// stores the folder count after stopping the folders it drops) before
+	// putting the file it must not read.
+	p := h.rcv.src.(*poller)
+	require.Eventually(t, func() bool { return p.folderCount.Load() == 1 }, waitFor, 5*time.Millisecond,
+		"only the new trail's folder is polled")
 	g := trailgen.New(80, "111111111111", "us-east-1")
 	lateKey := trailgen.Key("", "", "111111111111", "CloudTrail", "us-east-1", t0.Add(20*time.Minute), "after-stop")
 	require.NoError(t, s3srv.Put("bucket-a", lateKey, trailgen.LogFile(genRecords(g, t0, 3), true)))
@@ -199,7 +206,7 @@ func TestAssumeRole(t *testing.T) {
 			}
 		}
 		return false
-	}, 10*time.Second, 20*time.Millisecond)
+	}, waitFor, 20*time.Millisecond)
 	require.NoError(t, h2.stop())
 	assert.Zero(t, sk2.count())
 }
