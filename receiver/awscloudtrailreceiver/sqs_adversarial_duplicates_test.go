@@ -38,7 +38,7 @@ func TestSQSAdversarialBatchWaitsWithoutHeartbeat(t *testing.T) {
 	first := &slowSink{sink: newSink(), delay: 400 * time.Millisecond}
 	h1 := startReceiver(t, cfg, first, nil)
 	// The first collector took all 4 messages: 2 being read, 2 waiting.
-	require.Eventually(t, func() bool { return s3srv.SQS().Stats("cloudtrail").Received == 4 }, 20*time.Second, 5*time.Millisecond)
+	require.Eventually(t, func() bool { return s3srv.SQS().Stats("cloudtrail").Received == 4 }, waitFor, 5*time.Millisecond)
 
 	// A second collector (its own storage) may only get a message whose
 	// visibility was not kept.
@@ -117,7 +117,7 @@ func TestSQSAdversarialMixedCreatedAndRemoved(t *testing.T) {
 	e.send(t, []string{body, snsEnvelope(body)})
 	sk := newSink()
 	h := startReceiver(t, e.config(), sk, nil)
-	require.Eventually(t, func() bool { return s3srv.SQS().Stats("cloudtrail").Deleted == 2 }, 20*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return s3srv.SQS().Stats("cloudtrail").Deleted == 2 }, waitFor, 10*time.Millisecond)
 	require.NoError(t, h.stop())
 	assertExactlyOnce(t, sk, want)
 	assert.Zero(t, s3srv.Gets(testBucket, gone))
@@ -195,12 +195,12 @@ func TestSQSAdversarialAbandonedProgressIsNeverExpired(t *testing.T) {
 	cfg1 := *cfg
 	cfg1.Storage = &storageID
 	hung, h1 := startHung(t, &cfg1, host, 3)
-	require.Eventually(t, func() bool { return hung.count() >= 300 }, 20*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return hung.count() >= 300 }, waitFor, 10*time.Millisecond)
 	require.NoError(t, h1.stop())
 	// Another collector, with its own storage, finishes the object.
 	other := newSink()
 	h2 := startReceiver(t, cfg, other, nil)
-	require.Eventually(t, func() bool { return s3srv.SQS().Stats("cloudtrail").Deleted == 1 }, 20*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return s3srv.SQS().Stats("cloudtrail").Deleted == 1 }, waitFor, 10*time.Millisecond)
 	require.NoError(t, h2.stop())
 	assertUnion(t, hung.sink, other, want)
 
@@ -244,7 +244,7 @@ func TestSQSAdversarialOneMissedHeartbeat(t *testing.T) {
 	cfg.MaxBatchRecords = 20
 	first := &slowSink{sink: newSink(), delay: 400 * time.Millisecond} // 4 s: two visibility timeouts
 	h1 := startReceiver(t, cfg, first, nil)
-	require.Eventually(t, func() bool { return first.count() > 0 }, 20*time.Second, 5*time.Millisecond)
+	require.Eventually(t, func() bool { return first.count() > 0 }, waitFor, 5*time.Millisecond)
 	// The first collector receives nothing more, so that it cannot win the
 	// message back itself (its second copy would wait on the claim): only
 	// the other collector polls the queue.
