@@ -34,8 +34,8 @@ import (
 func TestSQSAdversarialBatchWaitsWithoutHeartbeat(t *testing.T) {
 	e, cfg := heartbeatGap(t, 21000)
 	s3srv, keys, want := e.s3srv, e.keys, e.ids
-	// 10 batches of 400 ms: each object takes 4 s, two visibility timeouts.
-	first := &slowSink{sink: newSink(), delay: 400 * time.Millisecond}
+	// 10 batches of 600 ms: each object takes 6 s, two visibility timeouts.
+	first := &slowSink{sink: newSink(), delay: 600 * time.Millisecond}
 	h1 := startReceiver(t, cfg, first, nil)
 	// The first collector took all 4 messages: 2 being read, 2 waiting.
 	require.Eventually(t, func() bool { return s3srv.SQS().Stats("cloudtrail").Received == 4 }, waitFor, 5*time.Millisecond)
@@ -159,9 +159,10 @@ func TestSQSAdversarialAccessDeniedInMultiObjectMessage(t *testing.T) {
 // of it, no second GET), and both messages are deleted.
 func TestSQSAdversarialWaitingDuplicateStaysHidden(t *testing.T) {
 	// The emulator's visibility timeout runs on the wall clock: the
-	// heartbeat (every third of it) has two thirds of it to land, 1.3 s
-	// here, which a loaded machine needs (with 1 s it had 0.67 s).
-	const visibility = 2 * time.Second
+	// heartbeat (every third of it) has two thirds of it to land, 2 s
+	// here, which a loaded machine needs (with 1 s it had 0.67 s and
+	// failed under load).
+	const visibility = 3 * time.Second
 	e := newSQSEnv(t, visibility, 5, 1, 200, 25000)
 	s3srv, keys, want := e.s3srv, e.keys, e.ids
 	e.send(t, []string{s3Notification(testBucket, keys[0]), trailSNS(keys[0])})
@@ -169,7 +170,7 @@ func TestSQSAdversarialWaitingDuplicateStaysHidden(t *testing.T) {
 	cfg.SQS.GetOrInsertDefault().VisibilityTimeout = visibility
 	cfg.Workers = 2
 	cfg.MaxBatchRecords = 20
-	sk := &slowSink{sink: newSink(), delay: 600 * time.Millisecond} // 6 s: 3 visibility timeouts
+	sk := &slowSink{sink: newSink(), delay: 900 * time.Millisecond} // 9 s: 3 visibility timeouts
 	h := startReceiver(t, cfg, sk, nil)
 	require.Eventually(t, func() bool { return s3srv.SQS().Stats("cloudtrail").Deleted == 2 }, waitFor, 10*time.Millisecond)
 	require.NoError(t, h.stop())
@@ -227,7 +228,11 @@ func TestSQSAdversarialAbandonedProgressIsNeverExpired(t *testing.T) {
 // missed extension is enough for another collector to receive the message
 // and read the object again, although the first is still reading it.
 func TestSQSAdversarialOneMissedHeartbeat(t *testing.T) {
-	const visibility = 2 * time.Second
+	// The heartbeat ticks every third of the visibility timeout and tries
+	// a failed extension again half a tick later: with 4 s the retry lands
+	// 2 s before the message would become visible (with 2 s, 1 s: too
+	// little on a loaded machine, where the test failed).
+	const visibility = 4 * time.Second
 	e := newSQSEnv(t, visibility, 5, 1, 200, 28000)
 	s3srv, queueURL, keys, want := e.s3srv, e.queueURL, e.keys, e.ids
 	e.send(t, []string{s3Notification(testBucket, keys[0])})
@@ -245,7 +250,7 @@ func TestSQSAdversarialOneMissedHeartbeat(t *testing.T) {
 	cfg := sqsConfig(proxy.URL, queueURL)
 	cfg.SQS.GetOrInsertDefault().VisibilityTimeout = visibility
 	cfg.MaxBatchRecords = 20
-	first := &slowSink{sink: newSink(), delay: 400 * time.Millisecond} // 4 s: two visibility timeouts
+	first := &slowSink{sink: newSink(), delay: 800 * time.Millisecond} // 8 s: two visibility timeouts
 	h1 := startReceiver(t, cfg, first, nil)
 	require.Eventually(t, func() bool { return first.count() > 0 }, waitFor, 5*time.Millisecond)
 	// The first collector receives nothing more, so that it cannot win the
@@ -278,7 +283,7 @@ func TestSQSAdversarialOneMissedHeartbeat(t *testing.T) {
 func TestSQSAdversarialRedeliveredCopyInOneCollector(t *testing.T) {
 	e, cfg := heartbeatGap(t, 33000)
 	s3srv, keys, want := e.s3srv, e.keys, e.ids
-	sk := &slowSink{sink: newSink(), delay: 400 * time.Millisecond}
+	sk := &slowSink{sink: newSink(), delay: 600 * time.Millisecond}
 	h := startReceiver(t, cfg, sk, nil)
 	require.Eventually(t, func() bool {
 		st := s3srv.SQS().Stats("cloudtrail")
@@ -297,10 +302,11 @@ func TestSQSAdversarialRedeliveredCopyInOneCollector(t *testing.T) {
 
 // heartbeatGap is the setup of the tests of a message that waits in a
 // batch without heartbeat: 4 objects of 200 records announced one message
-// each on a queue with a 2 s visibility timeout, and a configuration of 2
+// each on a queue with a 3 s visibility timeout, and a configuration of 2
 // workers and batches of 20 records.
 func heartbeatGap(t *testing.T, seed uint64) (*sqsEnv, *Config) {
-	const visibility = 2 * time.Second
+	// 3 s: the heartbeat (every second) has 2 s to land on a loaded machine.
+	const visibility = 3 * time.Second
 	e := newSQSEnv(t, visibility, 5, 4, 200, seed)
 	e.send(t, notifications(e.keys))
 	cfg := e.config()
