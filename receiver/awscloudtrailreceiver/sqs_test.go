@@ -129,6 +129,12 @@ func TestSQSGracefulStopFinishesObjects(t *testing.T) {
 	cfg.MaxBatchRecords = 50
 	first := newSink()
 	h1 := startReceiver(t, cfg, first, nil)
+	// The objects in progress (2000 records each) must finish within the
+	// drain: 15 s by default, which a loaded machine under the race
+	// detector should not be asked to meet (a drain that runs out gives
+	// the messages back and the other collector, with its own progress,
+	// sends their records again).
+	h1.rcv.drain = waitFor
 	require.Eventually(t, func() bool { return first.count() >= 100 }, waitFor, 5*time.Millisecond)
 	require.NoError(t, h1.stop()) // the objects being read are finished first
 	second := newSink()
