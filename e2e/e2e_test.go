@@ -190,7 +190,7 @@ func TestPipeline(t *testing.T) {
 	}
 	col := s.collector(t, "processors.yaml")
 	waitFor(t, col, 60*time.Second, "the logs", func() bool { return len(s.intake.Logs()) >= len(want) })
-	waitFor(t, col, 30*time.Second, "the events", func() bool { return len(s.intake.Events()) >= len(want) })
+	waitFor(t, col, 60*time.Second, "the events", func() bool { return len(s.intake.Events()) >= len(want) })
 	waitPolls(t, col, s.s3, tree) // more polls: nothing arrives twice
 	require.NoError(t, col.Stop(syscall.SIGTERM, 30*time.Second))
 

@@ -181,6 +181,6 @@ func TestBatchLargerThanQueue(t *testing.T) {
 	ld := recent(multiResourceLogs(2, 1, 50, 0))
 	want := calls(ld)
 	require.NoError(t, exp.ConsumeLogs(context.Background(), ld))
-	require.Eventually(t, func() bool { return len(in.Events()) >= len(want) }, 10*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return len(in.Events()) >= len(want) }, time.Minute, 10*time.Millisecond)
 	assertExactlyOnce(t, in, want)
 }

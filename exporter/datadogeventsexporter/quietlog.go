@@ -27,23 +27,33 @@ func (f queueFullFilter) With(fields []zapcore.Field) zapcore.Core {
 // rejecting starts exporterhelper's line for a refused batch.
 const rejecting = "Exporting failed. Rejecting data."
 
-// Check leaves every other entry to the wrapped core (its sampling too);
-// a rejection goes through Write, which looks at its error.
+// Check leaves every other entry to the wrapped core. A rejection is
+// checked by the wrapped core too (its level and sampling decide), and
+// written through it unless its error is a full queue.
 func (f queueFullFilter) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {
 	if !strings.HasPrefix(e.Message, rejecting) {
 		return f.Core.Check(e, ce)
 	}
-	if !f.Enabled(e.Level) {
+	inner := f.Core.Check(e, nil)
+	if inner == nil {
 		return ce
 	}
-	return ce.AddCore(e, f)
+	return ce.AddCore(e, rejection{Core: f.Core, inner: inner})
 }
 
-func (f queueFullFilter) Write(e zapcore.Entry, fields []zapcore.Field) error {
+// rejection writes one checked rejection through the wrapped core's
+// checked entry, unless its error is a full queue.
+type rejection struct {
+	zapcore.Core
+	inner *zapcore.CheckedEntry
+}
+
+func (r rejection) Write(_ zapcore.Entry, fields []zapcore.Field) error {
 	for _, fd := range fields {
 		if err, ok := fd.Interface.(error); ok && fd.Type == zapcore.ErrorType && errors.Is(err, exporterhelper.ErrQueueIsFull) {
 			return nil
 		}
 	}
-	return f.Core.Write(e, fields)
+	r.inner.Write(fields...)
+	return nil
 }

@@ -111,7 +111,7 @@ func TestAdvBlockedQueueHonoursCancelAndShutdown(t *testing.T) {
 	exp := createExporter(t, cfg, nil)
 
 	require.NoError(t, exp.ConsumeLogs(context.Background(), cloudTrailLogs(10, "")), "fills the queue")
-	require.Eventually(t, func() bool { return in.Rejected(503) >= 1 }, 10*time.Second, 5*time.Millisecond)
+	require.Eventually(t, func() bool { return in.Rejected(503) >= 1 }, time.Minute, 5*time.Millisecond)
 	ctx, cancel := context.WithCancel(context.Background())
 	res := make(chan error, 1)
 	go func() { res <- exp.ConsumeLogs(ctx, cloudTrailLogs(5, "")) }()
@@ -170,7 +170,7 @@ func TestAdvSplitForQueuePartlyQueuedThenRefused(t *testing.T) {
 	// what was refused: the whole batch for a plain error (the rest, for
 	// consumererror.Logs — which the receiver does not honour either).
 	require.NoError(t, exp.ConsumeLogs(context.Background(), retry))
-	require.Eventually(t, func() bool { return len(idCounts(in)) >= len(all) }, 20*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return len(idCounts(in)) >= len(all) }, time.Minute, 10*time.Millisecond)
 	require.NoError(t, exp.Shutdown(context.Background()))
 	assertExactlyOnce(t, in, all)
 }

@@ -38,7 +38,7 @@ func TestThroughExporterHelper(t *testing.T) {
 		}
 		require.NoError(t, exp.ConsumeLogs(context.Background(), ld))
 	}
-	require.Eventually(t, func() bool { return len(in.Logs()) >= 100 }, 20*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return len(in.Logs()) >= 100 }, time.Minute, 20*time.Millisecond)
 	require.NoError(t, exp.Shutdown(context.Background()))
 	ids := idCounts(in)
 	assert.Len(t, ids, 100)
@@ -64,14 +64,14 @@ func TestPersistentQueueSurvivesRestart(t *testing.T) {
 
 	first := createExporter(t, cfg, host)
 	require.NoError(t, first.ConsumeLogs(context.Background(), cloudTrailLogs(30, "")))
-	require.Eventually(t, func() bool { return in.Rejected(503) > 0 }, 10*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return in.Rejected(503) > 0 }, time.Minute, 10*time.Millisecond)
 	require.NoError(t, first.Shutdown(context.Background()))
 	assert.Empty(t, in.Logs())
 
 	in2 := startIntake(t)
 	cfg.ClientConfig.Endpoint = in2.URL
 	second := createExporter(t, cfg, host)
-	require.Eventually(t, func() bool { return len(in2.Logs()) >= 30 }, 10*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return len(in2.Logs()) >= 30 }, time.Minute, 10*time.Millisecond)
 	require.NoError(t, second.Shutdown(context.Background()))
 	assert.Len(t, idCounts(in2), 30)
 }
@@ -134,10 +134,10 @@ func TestSlowIntakeTimesOut(t *testing.T) {
 	cfg.RetryConfig.MaxInterval = 100 * time.Millisecond
 	exp := createExporter(t, cfg, nil)
 	require.NoError(t, exp.ConsumeLogs(context.Background(), cloudTrailLogs(10, "")))
-	require.Eventually(t, func() bool { return in.Requests("/api/v2/logs") >= 2 }, 10*time.Second, 10*time.Millisecond, "the timed-out request is retried")
+	require.Eventually(t, func() bool { return in.Requests("/api/v2/logs") >= 2 }, time.Minute, 10*time.Millisecond, "the timed-out request is retried")
 	assert.Empty(t, in.Logs())
 	in.SetDelay(0)
-	require.Eventually(t, func() bool { return len(in.Logs()) >= 10 }, 10*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return len(in.Logs()) >= 10 }, time.Minute, 10*time.Millisecond)
 	require.NoError(t, exp.Shutdown(context.Background()))
 	ids := idCounts(in)
 	assert.Len(t, ids, 10)

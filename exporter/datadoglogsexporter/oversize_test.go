@@ -33,7 +33,7 @@ func TestBatchLargerThanQueue(t *testing.T) {
 			ld := multiResourceLogs(shape{resources: 1, scopes: 1, records: tt.records})
 			all := eventIDs(ld)
 			require.NoError(t, exp.ConsumeLogs(context.Background(), ld))
-			require.Eventually(t, func() bool { return len(in.Logs()) >= tt.records }, 10*time.Second, 10*time.Millisecond)
+			require.Eventually(t, func() bool { return len(in.Logs()) >= tt.records }, time.Minute, 10*time.Millisecond)
 			require.NoError(t, exp.Shutdown(context.Background()))
 			assertExactlyOnce(t, in, all)
 			assert.Len(t, in.Logs(), tt.records)

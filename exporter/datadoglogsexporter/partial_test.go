@@ -117,10 +117,12 @@ func assertExactlyOnce(t *testing.T, in *devstack.Intake, want map[string]int) {
 // sent without a request being cut (and maybe stored twice).
 func TestTimeoutIsPerRequest(t *testing.T) {
 	in := startIntake(t)
-	in.SetDelay(300 * time.Millisecond)
+	// Each of the 5 requests takes 700 ms, 3.5 s in all: longer than the
+	// timeout, while each request stays 2.3 s within it (a loaded machine).
+	in.SetDelay(700 * time.Millisecond)
 	cfg := testConfig(in.URL)
 	cfg.MaxEntries = 10
-	cfg.ClientConfig.Timeout = time.Second
+	cfg.ClientConfig.Timeout = 3 * time.Second
 	cfg.QueueConfig = configoptional.None[exporterhelper.QueueBatchConfig]()
 	cfg.RetryConfig.InitialInterval = time.Millisecond
 	exp := createExporter(t, cfg, nil)

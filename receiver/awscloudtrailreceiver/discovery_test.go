@@ -77,7 +77,7 @@ func TestDiscoveryTrails(t *testing.T) {
 
 	sk := newSink()
 	h := startReceiver(t, discoveryConfig(s3srv.URL), sk, nil)
-	require.Eventually(t, func() bool { return sk.count() >= len(want) }, 20*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return sk.count() >= len(want) }, waitFor, 20*time.Millisecond)
 	waitPolls(t, s3srv, "bucket-a", "mgmt/AWSLogs/111111111111/CloudTrail/us-east-1/")
 	require.NoError(t, h.stop())
 
@@ -104,7 +104,7 @@ func TestDiscoveryOrganizationDenied(t *testing.T) {
 
 	sk := newSink()
 	h := startReceiver(t, discoveryConfig(s3srv.URL), sk, nil)
-	require.Eventually(t, func() bool { return sk.count() >= len(want) }, 20*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return sk.count() >= len(want) }, waitFor, 20*time.Millisecond)
 	waitPolls(t, s3srv, "org-bucket", "AWSLogs/o-org1234567/111111111111/CloudTrail/us-east-1/")
 	require.NoError(t, h.stop())
 	assertExactlyOnce(t, sk, want)
@@ -128,20 +128,27 @@ func TestDiscoveryRefresh(t *testing.T) {
 	cfg.Discovery.RefreshInterval = 200 * time.Millisecond
 	sk := newSink()
 	h := startReceiver(t, cfg, sk, nil)
-	require.Eventually(t, func() bool { return sk.count() >= len(want) }, 20*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return sk.count() >= len(want) }, waitFor, 20*time.Millisecond)
 
 	// A trail created after start is picked up at the next refresh.
 	apis.PutTrail(devstack.Trail{Name: "new", HomeRegion: "us-east-1", Account: "111111111111", Bucket: "bucket-new", Logging: true})
 	want = append(want, putTree(t, s3srv, "bucket-new", "", "", []string{"111111111111"}, []string{"us-east-1"}, 70)...)
-	require.Eventually(t, func() bool { return sk.count() >= len(want) }, 20*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return sk.count() >= len(want) }, waitFor, 20*time.Millisecond)
 
 	// A trail that stops logging is not polled any more.
 	trailA.Logging = false
 	apis.PutTrail(trailA)
-	require.Eventually(t, func() bool { return len(h.logsWith("trail", trailA.ARN())) > 0 }, 10*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return len(h.logsWith("trail", trailA.ARN())) > 0 }, waitFor, 20*time.Millisecond)
 	require.Eventually(t, func() bool {
 		return len(h.logsWith("folder", "bucket-a/AWSLogs/111111111111/CloudTrail/us-east-1/")) > 0
-	}, 10*time.Second, 20*time.Millisecond, "the folder is dropped")
+	}, waitFor, 20*time.Millisecond, "the folder is dropped")
+	// The refresh logs the drop before it stops the folder's loop, which
+	// may still be polling: wait until the loop has stopped (the refresh
+	// stores the folder count after stopping the folders it drops) before
+	// putting the file it must not read.
+	p := h.rcv.src.(*poller)
+	require.Eventually(t, func() bool { return p.folderCount.Load() == 1 }, waitFor, 5*time.Millisecond,
+		"only the new trail's folder is polled")
 	g := trailgen.New(80, "111111111111", "us-east-1")
 	lateKey := trailgen.Key("", "", "111111111111", "CloudTrail", "us-east-1", t0.Add(20*time.Minute), "after-stop")
 	require.NoError(t, s3srv.Put("bucket-a", lateKey, trailgen.LogFile(genRecords(g, t0, 3), true)))
@@ -158,7 +165,7 @@ func TestAccessDeniedForOneAccount(t *testing.T) {
 	s3srv.FailGet(testBucket, "AWSLogs/333333333333/*", devstack.Fault{Status: 403, Code: "AccessDenied"})
 	sk := newSink()
 	h := startReceiver(t, testConfig(s3srv.URL), sk, nil)
-	require.Eventually(t, func() bool { return sk.count() >= len(want) }, 20*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return sk.count() >= len(want) }, waitFor, 20*time.Millisecond)
 	waitPolls(t, s3srv, testBucket, "AWSLogs/111111111111/CloudTrail/us-east-1/")
 	require.NoError(t, h.stop())
 	assertExactlyOnce(t, sk, want)
@@ -181,7 +188,7 @@ func TestAssumeRole(t *testing.T) {
 	cfg.RoleARN, cfg.ExternalID = role, "ext-42"
 	sk := newSink()
 	h := startReceiver(t, cfg, sk, nil)
-	require.Eventually(t, func() bool { return sk.count() >= len(want) }, 20*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return sk.count() >= len(want) }, waitFor, 20*time.Millisecond)
 	require.NoError(t, h.stop())
 	assertExactlyOnce(t, sk, want)
 	assert.Equal(t, 1, apis.Calls("AssumeRole"), "credentials are cached until they near expiry")
@@ -199,7 +206,7 @@ func TestAssumeRole(t *testing.T) {
 			}
 		}
 		return false
-	}, 10*time.Second, 20*time.Millisecond)
+	}, waitFor, 20*time.Millisecond)
 	require.NoError(t, h2.stop())
 	assert.Zero(t, sk2.count())
 }

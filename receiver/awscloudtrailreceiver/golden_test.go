@@ -37,7 +37,7 @@ func TestGoldenSamples(t *testing.T) {
 	}
 	sk := new(consumertest.LogsSink)
 	h := startReceiver(t, testConfig(s3srv.URL), sk, nil)
-	require.Eventually(t, func() bool { return sk.LogRecordCount() >= n }, 20*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return sk.LogRecordCount() >= n }, waitFor, 20*time.Millisecond)
 	require.NoError(t, h.stop())
 	got := mergeByResource(sk.AllLogs())
 	require.Equal(t, n, got.LogRecordCount())

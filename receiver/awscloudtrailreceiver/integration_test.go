@@ -84,7 +84,7 @@ func TestIntegrationTrailTree(t *testing.T) {
 		cfg.Body = body
 		h := startReceiver(t, cfg, sk, nil)
 
-		require.Eventually(t, func() bool { return sk.count() >= len(want) }, 20*time.Second, 20*time.Millisecond)
+		require.Eventually(t, func() bool { return sk.count() >= len(want) }, waitFor, 20*time.Millisecond)
 
 		// A file delivered late, whose key sorts behind the newest file read,
 		// is read once; one older than the lookback window is not.
@@ -97,7 +97,7 @@ func TestIntegrationTrailTree(t *testing.T) {
 		for _, r := range late {
 			source[r["eventID"].(string)] = r
 		}
-		require.Eventually(t, func() bool { return sk.count() >= len(want) }, 20*time.Second, 20*time.Millisecond)
+		require.Eventually(t, func() bool { return sk.count() >= len(want) }, waitFor, 20*time.Millisecond)
 		waitPolls(t, s3srv, testBucket, "AWSLogs/111111111111/CloudTrail/us-east-1/") // nothing is read twice
 		require.NoError(t, h.stop())
 
@@ -157,7 +157,7 @@ func TestIntegrationInsightsDisabled(t *testing.T) {
 	cfg.IncludeInsights = false
 	sk := newSink()
 	h := startReceiver(t, cfg, sk, nil)
-	require.Eventually(t, func() bool { return sk.count() >= len(ids) }, 10*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return sk.count() >= len(ids) }, waitFor, 20*time.Millisecond)
 	waitPolls(t, s3srv, testBucket, "AWSLogs/123456789012/CloudTrail/us-east-1/") // the Insight folder is never listed
 	require.NoError(t, h.stop())
 	assert.Equal(t, len(ids), sk.count())
@@ -217,11 +217,11 @@ func TestIntegrationBadInput(t *testing.T) {
 		deniedCount := func() int64 {
 			return h.counter(t, "otelcol_receiver_awscloudtrail_objects_failed", "reason", "access_denied")
 		}
-		require.Eventually(t, func() bool { return sk.count() >= len(want)-len(denied) && deniedCount() >= 2 }, 20*time.Second, 20*time.Millisecond)
+		require.Eventually(t, func() bool { return sk.count() >= len(want)-len(denied) && deniedCount() >= 2 }, waitFor, 20*time.Millisecond)
 
 		// Access is granted again: the denied object is read on a later poll.
 		s3srv.FailGet(testBucket, deniedKey, devstack.Fault{Status: 403, Code: "AccessDenied", Times: 1})
-		require.Eventually(t, func() bool { return sk.count() >= len(want) }, 20*time.Second, 20*time.Millisecond)
+		require.Eventually(t, func() bool { return sk.count() >= len(want) }, waitFor, 20*time.Millisecond)
 		waitPolls(t, s3srv, testBucket, "AWSLogs/111111111111/CloudTrail/us-east-1/")
 		require.NoError(t, h.stop())
 
@@ -272,14 +272,14 @@ func TestIntegrationRestartResumes(t *testing.T) {
 			return nil
 		}
 		h1 := startReceiver(t, cfg, first, host)
-		require.Eventually(t, func() bool { return first.batchCount() >= 20 && len(h1.logsWith("bucket", testBucket)) > 0 }, 20*time.Second, 20*time.Millisecond)
+		require.Eventually(t, func() bool { return first.batchCount() >= 20 && len(h1.logsWith("bucket", testBucket)) > 0 }, waitFor, 20*time.Millisecond)
 		require.NoError(t, h1.stop())
 		delivered := first.count()
 		require.Less(t, delivered, len(want))
 
 		second := newSink()
 		h2 := startReceiver(t, cfg, second, host)
-		if !assert.Eventually(t, func() bool { return first.count()+second.count() >= len(want) }, 10*time.Second, 20*time.Millisecond) {
+		if !assert.Eventually(t, func() bool { return first.count()+second.count() >= len(want) }, waitFor, 20*time.Millisecond) {
 			t.Logf("first %d second %d want %d", first.count(), second.count(), len(want))
 			for _, e := range h2.logs.All() {
 				t.Log(e.Message, e.ContextMap())
@@ -373,9 +373,9 @@ func TestStatusReporting(t *testing.T) {
 	cfg.Discovery.RefreshInterval = 100 * time.Millisecond
 	sk := newSink()
 	h := startReceiver(t, cfg, sk, host)
-	require.Eventually(t, func() bool { return slices.Contains(host.statuses(), componentstatus.StatusRecoverableError) }, 20*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return slices.Contains(host.statuses(), componentstatus.StatusRecoverableError) }, waitFor, 20*time.Millisecond)
 	s3srv.FailList(testBucket, devstack.Fault{Status: 503, Code: "ServiceUnavailable", Times: 1}) // the last failure
-	require.Eventually(t, func() bool { return sk.count() == 3 }, 20*time.Second, 20*time.Millisecond)
-	require.Eventually(t, func() bool { st := host.statuses(); return st[len(st)-1] == componentstatus.StatusOK }, 20*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return sk.count() == 3 }, waitFor, 20*time.Millisecond)
+	require.Eventually(t, func() bool { st := host.statuses(); return st[len(st)-1] == componentstatus.StatusOK }, waitFor, 20*time.Millisecond)
 	require.NoError(t, h.stop())
 }

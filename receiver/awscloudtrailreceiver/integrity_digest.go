@@ -55,7 +55,15 @@ func (v *verifier) processDigest(ctx context.Context, store objectStore, bucket,
 			// still unreadable: nothing new, the later digests go on.
 			return nil
 		}
-		if ctx.Err() != nil || errors.Is(err, errKeys) || !v.unreadable(f, store, bucket, key, dk.End, err) {
+		if ctx.Err() != nil || errors.Is(err, errKeys) {
+			return err
+		}
+		if !v.unreadable(f, store, bucket, key, dk.End, err) {
+			// Kept, so that it is reported after a restart too (SQS: its
+			// message may be given up before it is due).
+			if serr := v.save(context.WithoutCancel(ctx), f); serr != nil {
+				v.logger.Error("Cannot save integrity state", zap.String("folder", f.id), zap.Error(serr))
+			}
 			return err
 		}
 		// Unreadable for longer than grace_period: the sweep reports it.
@@ -80,7 +88,9 @@ func (v *verifier) checkDigest(ctx context.Context, store objectStore, f *integr
 	if err != nil {
 		return out, err
 	}
-	delete(f.unread, key)
+	if _, ok := f.state.Unread[key]; ok {
+		f.state.ForgetUnread(key)
+	}
 	if !found {
 		// A digest deleted after its listing: the next digest's chain check reports it.
 		f.state.Forget(key)

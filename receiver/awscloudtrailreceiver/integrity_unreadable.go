@@ -32,35 +32,25 @@ const maxUnread = 1024
 // once, and one failed read must not be enough.
 const unreadAttempts = 3
 
-// unreadDigest is a digest that could not be read.
-type unreadDigest struct {
-	store  objectStore
-	bucket string
-	end    time.Time
-	// reason is the last error code.
-	reason string
-	// failures counts the reads that failed.
-	failures int
-}
-
 // unreadable records that a digest of f (f.mu held) could not be read
-// (err) and reports whether it is due: the trail's clock passed its end by
-// grace_period.
+// (err), in f's state, and reports whether it is due: the trail's clock
+// passed its end by grace_period.
 func (v *verifier) unreadable(f *integrityFolder, store objectStore, bucket, key string, end time.Time, err error) bool {
-	if f.unread == nil {
-		f.unread = map[string]unreadDigest{}
+	if f.stores == nil {
+		f.stores = map[string]objectStore{}
 	}
-	u, ok := f.unread[key]
+	f.stores[bucket] = store
+	u, ok := f.state.Unread[key]
 	if !ok {
-		if len(f.unread) >= maxUnread {
+		if len(f.state.Unread) >= maxUnread {
 			v.logger.Warn("Too many unreadable CloudTrail digest files in one folder; this one is not followed",
 				zap.String("bucket", bucket), zap.String("key", key))
 			return false
 		}
-		u = unreadDigest{store: store, bucket: bucket, end: end}
+		u = integrity.Unread{Bucket: bucket, End: end}
 	}
-	u.reason, u.failures = errorCode(err), u.failures+1
-	f.unread[key] = u
+	u.Reason, u.Failures = errorCode(err), u.Failures+1
+	f.state.NoteUnread(key, u)
 	return v.unreadDue(f, u)
 }
 
@@ -76,8 +66,8 @@ func trailClock(f *integrityFolder) time.Time {
 }
 
 // unreadDue reports whether an unreadable digest is to be read a last time.
-func (v *verifier) unreadDue(f *integrityFolder, u unreadDigest) bool {
-	return u.failures >= unreadAttempts-1 && !trailClock(f).Before(u.end.Add(v.cfg.GracePeriod))
+func (v *verifier) unreadDue(f *integrityFolder, u integrity.Unread) bool {
+	return u.Failures >= unreadAttempts-1 && !trailClock(f).Before(u.End.Add(v.cfg.GracePeriod))
 }
 
 // readUnread reads again the unreadable digests of f that are due (f.mu
@@ -88,10 +78,10 @@ func (v *verifier) unreadDue(f *integrityFolder, u unreadDigest) bool {
 func (v *verifier) readUnread(ctx context.Context, f *integrityFolder) integrity.Outcome {
 	var out integrity.Outcome
 	var due []string
-	for key, u := range f.unread {
+	for key, u := range f.state.Unread {
 		switch {
-		case handled(f.state, key) || u.end.Before(trailClock(f).Add(-v.cfg.Window)):
-			delete(f.unread, key)
+		case handled(f.state, key) || u.End.Before(trailClock(f).Add(-v.cfg.Window)):
+			f.state.ForgetUnread(key)
 		case v.unreadDue(f, u):
 			due = append(due, key)
 		}
@@ -101,9 +91,13 @@ func (v *verifier) readUnread(ctx context.Context, f *integrityFolder) integrity
 		if ctx.Err() != nil {
 			break
 		}
-		u := f.unread[key]
+		u := f.state.Unread[key]
 		dk, _ := integrity.ParseDigestKey(key)
-		o, err := v.checkDigest(ctx, u.store, f, u.bucket, key, dk)
+		store := f.stores[u.Bucket]
+		if store == nil {
+			store = v.clients.s3ForBucket(ctx, u.Bucket)
+		}
+		o, err := v.checkDigest(ctx, store, f, u.Bucket, key, dk)
 		switch {
 		case err == nil:
 			out.Findings = append(out.Findings, o.Findings...)
@@ -112,11 +106,11 @@ func (v *verifier) readUnread(ctx context.Context, f *integrityFolder) integrity
 		case ctx.Err() != nil || errors.Is(err, errKeys):
 			continue
 		}
-		delete(f.unread, key)
-		start := u.end.Add(-time.Hour)
-		f.state.MarkInvalid(key, "", start, u.end, nil)
-		out.Findings = append(out.Findings, integrity.Finding{Status: integrity.StatusChainBroken, Bucket: u.bucket, Key: key, DigestKey: key,
-			Start: start, End: u.end, Reason: fmt.Sprintf("digest cannot be read: %s (still unreadable %s after its end on the trail's clock; the log files of its hour are not verified)",
+		f.state.ForgetUnread(key)
+		start := u.End.Add(-time.Hour)
+		f.state.MarkInvalid(key, "", start, u.End, nil)
+		out.Findings = append(out.Findings, integrity.Finding{Status: integrity.StatusChainBroken, Bucket: u.Bucket, Key: key, DigestKey: key,
+			Start: start, End: u.End, Reason: fmt.Sprintf("digest cannot be read: %s (still unreadable %s after its end on the trail's clock; the log files of its hour are not verified)",
 				errorCode(err), v.cfg.GracePeriod)})
 	}
 	return out

@@ -1,6 +1,7 @@
 package awscloudtrailreceiver
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -54,7 +55,11 @@ func TestLagGrowsWhileStalled(t *testing.T) {
 	require.Eventually(t, func() bool {
 		return h.gauge(t, "otelcol_receiver_awscloudtrail_lag")[testTrail] > first+0.05
 	}, waitFor, 10*time.Millisecond, "the lag grows while the trail delivers nothing")
-	assert.Positive(t, h.gauge(t, "otelcol_receiver_awscloudtrail_object_lag")[testTrail])
+	// The object lag is noted when an object is read to its end, after its
+	// last batch was accepted (and after the lag above): wait for it too.
+	require.Eventually(t, func() bool {
+		return h.gauge(t, "otelcol_receiver_awscloudtrail_object_lag")[testTrail] > 0
+	}, waitFor, 5*time.Millisecond, "the object lag is reported once an object was read to its end")
 	require.NoError(t, h.stop())
 }
 
@@ -68,8 +73,13 @@ func TestOldestUnreadAge(t *testing.T) {
 	cfg := testConfig(s3srv.URL)
 	h := startReceiver(t, cfg, sk, componenttest.NewNopHost())
 	require.Eventually(t, func() bool { return s3srv.Gets(testBucket, keys[1]) >= 2 }, waitFor, 5*time.Millisecond)
-	age := h.gauge(t, "otelcol_receiver_awscloudtrail_oldest_unread_age")[testTrail]
-	assert.InDelta(t, time.Since(t0.Add(time.Minute)).Seconds(), age, 5, "the age of the denied object, from its name")
+	// The other two objects are unread too until each is finished (after
+	// its records were accepted), and the first is a minute older: once
+	// they are, the denied object is the oldest unread one.
+	require.Eventually(t, func() bool {
+		age := h.gauge(t, "otelcol_receiver_awscloudtrail_oldest_unread_age")[testTrail]
+		return math.Abs(time.Since(t0.Add(time.Minute)).Seconds()-age) <= 5
+	}, waitFor, 5*time.Millisecond, "the age of the denied object, from its name")
 
 	s3srv.FailGet(testBucket, keys[1], devstack.Fault{Status: 403, Code: "AccessDenied", Times: 1}) // the last denial
 	require.Eventually(t, func() bool { return hasAll(sk, ids) }, waitFor, 5*time.Millisecond)

@@ -2,6 +2,7 @@ package awscloudtrailreceiver
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -20,7 +21,9 @@ import (
 // batch in several requests: on batch number `at` it has already handed
 // the records to the intake (they are in the sink) when the call is still
 // running; it returns an error if its context ends before `release` is
-// closed, as an exporter cut between two requests would.
+// closed, as an exporter cut between two requests would. Every later call
+// is refused (retryable, nothing taken), so that what it accepted does not
+// depend on how soon the stop begins.
 type slowAcceptor struct {
 	*sink
 	at      int
@@ -36,6 +39,9 @@ func (s *slowAcceptor) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 	n := s.calls
 	s.calls++
 	s.mu.Unlock()
+	if n > s.at {
+		return errors.New("downstream busy")
+	}
 	if err := s.sink.ConsumeLogs(ctx, ld); err != nil || n != s.at {
 		return err
 	}
@@ -75,15 +81,17 @@ func TestPollingStopLetsTheBatchInHandFinish(t *testing.T) {
 	go func() { stopped <- h1.stop() }()
 	// The stop has begun (or is about to); the call in hand is still
 	// running. Release it a little later: a receiver that cancels the call
-	// at stop makes it fail before then.
+	// at stop makes it fail before then. No assertion rests on this pause:
+	// should the stop begin only after the release, the later batches are
+	// refused all the same and the first collector has accepted 3 batches.
 	time.Sleep(300 * time.Millisecond)
 	close(first.release)
 	require.NoError(t, <-stopped)
-	require.Less(t, first.count(), len(want), "the stop lands in the middle of the backfill")
+	require.Equal(t, 30, first.count(), "the stop lands in the middle of the backfill: 3 batches of 10 accepted")
 
 	second := newSink()
 	h2 := startReceiver(t, cfg, second, host)
-	require.Eventually(t, func() bool { return first.count()+second.count() >= len(want) }, 20*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return first.count()+second.count() >= len(want) }, waitFor, 10*time.Millisecond)
 	waitPolls(t, s3srv, testBucket, "AWSLogs/555555555555/CloudTrail/us-east-1/")
 	require.NoError(t, h2.stop())
 

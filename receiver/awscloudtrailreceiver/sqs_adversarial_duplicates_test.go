@@ -34,11 +34,11 @@ import (
 func TestSQSAdversarialBatchWaitsWithoutHeartbeat(t *testing.T) {
 	e, cfg := heartbeatGap(t, 21000)
 	s3srv, keys, want := e.s3srv, e.keys, e.ids
-	// 10 batches of 400 ms: each object takes 4 s, two visibility timeouts.
-	first := &slowSink{sink: newSink(), delay: 400 * time.Millisecond}
+	// 10 batches of 600 ms: each object takes 6 s, two visibility timeouts.
+	first := &slowSink{sink: newSink(), delay: 600 * time.Millisecond}
 	h1 := startReceiver(t, cfg, first, nil)
 	// The first collector took all 4 messages: 2 being read, 2 waiting.
-	require.Eventually(t, func() bool { return s3srv.SQS().Stats("cloudtrail").Received == 4 }, 20*time.Second, 5*time.Millisecond)
+	require.Eventually(t, func() bool { return s3srv.SQS().Stats("cloudtrail").Received == 4 }, waitFor, 5*time.Millisecond)
 
 	// A second collector (its own storage) may only get a message whose
 	// visibility was not kept.
@@ -117,7 +117,7 @@ func TestSQSAdversarialMixedCreatedAndRemoved(t *testing.T) {
 	e.send(t, []string{body, snsEnvelope(body)})
 	sk := newSink()
 	h := startReceiver(t, e.config(), sk, nil)
-	require.Eventually(t, func() bool { return s3srv.SQS().Stats("cloudtrail").Deleted == 2 }, 20*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return s3srv.SQS().Stats("cloudtrail").Deleted == 2 }, waitFor, 10*time.Millisecond)
 	require.NoError(t, h.stop())
 	assertExactlyOnce(t, sk, want)
 	assert.Zero(t, s3srv.Gets(testBucket, gone))
@@ -158,7 +158,11 @@ func TestSQSAdversarialAccessDeniedInMultiObjectMessage(t *testing.T) {
 // visibility timeouts; its heartbeat must keep it hidden (no second receive
 // of it, no second GET), and both messages are deleted.
 func TestSQSAdversarialWaitingDuplicateStaysHidden(t *testing.T) {
-	const visibility = time.Second
+	// The emulator's visibility timeout runs on the wall clock: the
+	// heartbeat (every third of it) has two thirds of it to land, 2 s
+	// here, which a loaded machine needs (with 1 s it had 0.67 s and
+	// failed under load).
+	const visibility = 3 * time.Second
 	e := newSQSEnv(t, visibility, 5, 1, 200, 25000)
 	s3srv, keys, want := e.s3srv, e.keys, e.ids
 	e.send(t, []string{s3Notification(testBucket, keys[0]), trailSNS(keys[0])})
@@ -166,9 +170,9 @@ func TestSQSAdversarialWaitingDuplicateStaysHidden(t *testing.T) {
 	cfg.SQS.GetOrInsertDefault().VisibilityTimeout = visibility
 	cfg.Workers = 2
 	cfg.MaxBatchRecords = 20
-	sk := &slowSink{sink: newSink(), delay: 300 * time.Millisecond} // 3 s: 3 visibility timeouts
+	sk := &slowSink{sink: newSink(), delay: 900 * time.Millisecond} // 9 s: 3 visibility timeouts
 	h := startReceiver(t, cfg, sk, nil)
-	require.Eventually(t, func() bool { return s3srv.SQS().Stats("cloudtrail").Deleted == 2 }, 30*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return s3srv.SQS().Stats("cloudtrail").Deleted == 2 }, waitFor, 10*time.Millisecond)
 	require.NoError(t, h.stop())
 	assertExactlyOnce(t, sk.sink, want)
 	assert.Equal(t, 1, s3srv.Gets(testBucket, keys[0]))
@@ -195,12 +199,12 @@ func TestSQSAdversarialAbandonedProgressIsNeverExpired(t *testing.T) {
 	cfg1 := *cfg
 	cfg1.Storage = &storageID
 	hung, h1 := startHung(t, &cfg1, host, 3)
-	require.Eventually(t, func() bool { return hung.count() >= 300 }, 20*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return hung.count() >= 300 }, waitFor, 10*time.Millisecond)
 	require.NoError(t, h1.stop())
 	// Another collector, with its own storage, finishes the object.
 	other := newSink()
 	h2 := startReceiver(t, cfg, other, nil)
-	require.Eventually(t, func() bool { return s3srv.SQS().Stats("cloudtrail").Deleted == 1 }, 20*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return s3srv.SQS().Stats("cloudtrail").Deleted == 1 }, waitFor, 10*time.Millisecond)
 	require.NoError(t, h2.stop())
 	assertUnion(t, hung.sink, other, want)
 
@@ -224,7 +228,11 @@ func TestSQSAdversarialAbandonedProgressIsNeverExpired(t *testing.T) {
 // missed extension is enough for another collector to receive the message
 // and read the object again, although the first is still reading it.
 func TestSQSAdversarialOneMissedHeartbeat(t *testing.T) {
-	const visibility = 2 * time.Second
+	// The heartbeat ticks every third of the visibility timeout and tries
+	// a failed extension again half a tick later: with 4 s the retry lands
+	// 2 s before the message would become visible (with 2 s, 1 s: too
+	// little on a loaded machine, where the test failed).
+	const visibility = 4 * time.Second
 	e := newSQSEnv(t, visibility, 5, 1, 200, 28000)
 	s3srv, queueURL, keys, want := e.s3srv, e.queueURL, e.keys, e.ids
 	e.send(t, []string{s3Notification(testBucket, keys[0])})
@@ -242,9 +250,9 @@ func TestSQSAdversarialOneMissedHeartbeat(t *testing.T) {
 	cfg := sqsConfig(proxy.URL, queueURL)
 	cfg.SQS.GetOrInsertDefault().VisibilityTimeout = visibility
 	cfg.MaxBatchRecords = 20
-	first := &slowSink{sink: newSink(), delay: 400 * time.Millisecond} // 4 s: two visibility timeouts
+	first := &slowSink{sink: newSink(), delay: 800 * time.Millisecond} // 8 s: two visibility timeouts
 	h1 := startReceiver(t, cfg, first, nil)
-	require.Eventually(t, func() bool { return first.count() > 0 }, 20*time.Second, 5*time.Millisecond)
+	require.Eventually(t, func() bool { return first.count() > 0 }, waitFor, 5*time.Millisecond)
 	// The first collector receives nothing more, so that it cannot win the
 	// message back itself (its second copy would wait on the claim): only
 	// the other collector polls the queue.
@@ -275,7 +283,7 @@ func TestSQSAdversarialOneMissedHeartbeat(t *testing.T) {
 func TestSQSAdversarialRedeliveredCopyInOneCollector(t *testing.T) {
 	e, cfg := heartbeatGap(t, 33000)
 	s3srv, keys, want := e.s3srv, e.keys, e.ids
-	sk := &slowSink{sink: newSink(), delay: 400 * time.Millisecond}
+	sk := &slowSink{sink: newSink(), delay: 600 * time.Millisecond}
 	h := startReceiver(t, cfg, sk, nil)
 	require.Eventually(t, func() bool {
 		st := s3srv.SQS().Stats("cloudtrail")
@@ -294,10 +302,11 @@ func TestSQSAdversarialRedeliveredCopyInOneCollector(t *testing.T) {
 
 // heartbeatGap is the setup of the tests of a message that waits in a
 // batch without heartbeat: 4 objects of 200 records announced one message
-// each on a queue with a 2 s visibility timeout, and a configuration of 2
+// each on a queue with a 3 s visibility timeout, and a configuration of 2
 // workers and batches of 20 records.
 func heartbeatGap(t *testing.T, seed uint64) (*sqsEnv, *Config) {
-	const visibility = 2 * time.Second
+	// 3 s: the heartbeat (every second) has 2 s to land on a loaded machine.
+	const visibility = 3 * time.Second
 	e := newSQSEnv(t, visibility, 5, 4, 200, seed)
 	e.send(t, notifications(e.keys))
 	cfg := e.config()

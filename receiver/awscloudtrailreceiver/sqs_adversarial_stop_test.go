@@ -30,7 +30,7 @@ func TestSQSAdversarialStopWhileWaitingOnClaim(t *testing.T) {
 	hung, h1 := startHung(t, cfg, host, 3)
 	require.Eventually(t, func() bool {
 		return hung.count() >= 300 && h1.logs.FilterMessageSnippet("being read by another worker").Len() > 0
-	}, 20*time.Second, 5*time.Millisecond)
+	}, waitFor, 5*time.Millisecond)
 	require.NoError(t, h1.stop())
 	st := s3srv.SQS().Stats("cloudtrail")
 	assert.Equal(t, 2, st.Visible, "both messages given back at once: %+v", st)
@@ -38,7 +38,7 @@ func TestSQSAdversarialStopWhileWaitingOnClaim(t *testing.T) {
 
 	second := newSink()
 	h2 := startReceiver(t, cfg, second, host)
-	require.Eventually(t, func() bool { return s3srv.SQS().Stats("cloudtrail").Deleted == 2 }, 20*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return s3srv.SQS().Stats("cloudtrail").Deleted == 2 }, waitFor, 10*time.Millisecond)
 	require.NoError(t, h2.stop())
 	assert.Equal(t, 300, hung.count())
 	assert.Zero(t, assertUnion(t, hung.sink, second, want))
@@ -54,7 +54,7 @@ func TestSQSAdversarialCrashWithWorkersInFlight(t *testing.T) {
 	s3srv, queueURL, keys, want := e.s3srv, e.queueURL, e.keys, e.ids
 	e.send(t, []string{trailSNS(keys[0], keys[2]), s3Notification(testBucket, keys[1])})
 	c := newRestartCase(t, s3srv, queueURL, 7)
-	require.Eventually(t, func() bool { return c.first.frozen.Load() }, 20*time.Second, 5*time.Millisecond)
+	require.Eventually(t, func() bool { return c.first.frozen.Load() }, waitFor, 5*time.Millisecond)
 	c.proxy.kill()
 	host, _ := copyStorage(t, c.dir)
 	cfg := *c.cfg
@@ -116,7 +116,7 @@ func TestSQSAdversarialObjectFinishedAtStop(t *testing.T) {
 	first := &lastBatchOutlivesStop{sink: newSink(), last: 9}
 	h1 := startReceiver(t, cfg, first, nil)
 	h1.rcv.drain = 200 * time.Millisecond
-	require.Eventually(t, func() bool { return first.count() == 90 }, 20*time.Second, 5*time.Millisecond)
+	require.Eventually(t, func() bool { return first.count() == 90 }, waitFor, 5*time.Millisecond)
 	require.NoError(t, h1.stop())
 	require.Equal(t, 100, first.count(), "the object was delivered in full")
 	assert.Equal(t, 1, s3srv.SQS().Stats("cloudtrail").Deleted, "a message whose objects are done is deleted")
@@ -154,7 +154,7 @@ func TestSQSAdversarialGracefulRestartManyInFlight(t *testing.T) {
 	cfg.MaxBatchRecords = 50
 	cfg.Storage = &storageID
 	hung, h1 := startHung(t, cfg, host, 9)
-	require.Eventually(t, func() bool { return hung.count() >= 450 }, 20*time.Second, 5*time.Millisecond)
+	require.Eventually(t, func() bool { return hung.count() >= 450 }, waitFor, 5*time.Millisecond)
 	require.NoError(t, h1.stop())
 	assert.Zero(t, s3srv.SQS().Stats("cloudtrail").Deleted)
 	second := newSink()

@@ -54,7 +54,7 @@ func TestSQSDuplicateNotificationsReadOnce(t *testing.T) {
 	}}
 	hh := startReceiver(t, cfg, sk, nil)
 	h.Store(hh)
-	require.Eventually(t, func() bool { return s3srv.SQS().Stats("cloudtrail").Deleted == 2 }, 20*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return s3srv.SQS().Stats("cloudtrail").Deleted == 2 }, waitFor, 10*time.Millisecond)
 	require.NoError(t, hh.stop())
 	assertExactlyOnce(t, sk.sink, want)
 	assert.Equal(t, 1, s3srv.Gets(testBucket, keys[0]))

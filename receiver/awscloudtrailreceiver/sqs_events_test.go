@@ -47,7 +47,7 @@ func TestSQSIgnoresEventsOtherThanCreated(t *testing.T) {
 	e.send(t, bodies)
 	sk := newSink()
 	h := startReceiver(t, e.config(), sk, nil)
-	require.Eventually(t, func() bool { return s3srv.SQS().Stats("cloudtrail").Deleted == len(bodies) }, 20*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return s3srv.SQS().Stats("cloudtrail").Deleted == len(bodies) }, waitFor, 10*time.Millisecond)
 	require.NoError(t, h.stop())
 	assertExactlyOnce(t, sk, ids)
 	assert.Equal(t, 1, s3srv.Gets(testBucket, keys[0]), "only the ObjectCreated notification made it read")

@@ -193,13 +193,13 @@ func stopMidObject(t *testing.T, seed uint64, storageID *component.ID, host comp
 	cfg.Body = body
 
 	hung, h1 := startHung(t, cfg, host, 3)
-	require.Eventually(t, func() bool { return hung.count() >= 300 }, 20*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return hung.count() >= 300 }, waitFor, 10*time.Millisecond)
 	require.NoError(t, h1.stop())
 
 	// Its message comes back at once and the other collector finishes the object.
 	second = newSink()
 	h2 := startReceiver(t, cfg, second, host)
-	require.Eventually(t, func() bool { return s3srv.SQS().Stats("cloudtrail").Deleted == 1 }, 20*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return s3srv.SQS().Stats("cloudtrail").Deleted == 1 }, waitFor, 10*time.Millisecond)
 	require.NoError(t, h2.stop())
 	require.Equal(t, 300, hung.count())
 	return hung.sink, second, want

@@ -129,7 +129,13 @@ func TestSQSGracefulStopFinishesObjects(t *testing.T) {
 	cfg.MaxBatchRecords = 50
 	first := newSink()
 	h1 := startReceiver(t, cfg, first, nil)
-	require.Eventually(t, func() bool { return first.count() >= 100 }, 20*time.Second, 5*time.Millisecond)
+	// The objects in progress (2000 records each) must finish within the
+	// drain: 15 s by default, which a loaded machine under the race
+	// detector should not be asked to meet (a drain that runs out gives
+	// the messages back and the other collector, with its own progress,
+	// sends their records again).
+	h1.rcv.drain = waitFor
+	require.Eventually(t, func() bool { return first.count() >= 100 }, waitFor, 5*time.Millisecond)
 	require.NoError(t, h1.stop()) // the objects being read are finished first
 	second := newSink()
 	h2 := startReceiver(t, cfg, second, nil)
@@ -200,7 +206,7 @@ func TestSQSHeartbeatKeepsMessageHidden(t *testing.T) {
 	other := newSink()
 	h2 := startReceiver(t, cfg, other, nil)
 	require.Eventually(t, func() bool { return slow.count()+other.count() >= len(want) }, 60*time.Second, 10*time.Millisecond)
-	require.Eventually(t, func() bool { return s3srv.SQS().Stats("cloudtrail").Deleted == 1 }, 10*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return s3srv.SQS().Stats("cloudtrail").Deleted == 1 }, waitFor, 10*time.Millisecond)
 	require.NoError(t, h1.stop())
 	require.NoError(t, h2.stop())
 	assert.Equal(t, 1, s3srv.SQS().Stats("cloudtrail").Received, "the heartbeat kept the message hidden from the other collector")
@@ -225,7 +231,7 @@ func TestSQSTrailsRestrictNotifications(t *testing.T) {
 	cfg.Trails = []TrailConfig{{Bucket: testBucket, Accounts: []string{"100000000000", "100000000001"}}}
 	sk := newSink()
 	h := startReceiver(t, cfg, sk, nil)
-	require.Eventually(t, func() bool { return s3srv.SQS().Stats("cloudtrail").Deleted == len(bodies) }, 20*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return s3srv.SQS().Stats("cloudtrail").Deleted == len(bodies) }, waitFor, 10*time.Millisecond)
 	require.NoError(t, h.stop())
 	// Objects 0 and 1 (accounts …00 and …01) are the trail's: their 6 records.
 	assertExactlyOnce(t, sk, ids[:6])

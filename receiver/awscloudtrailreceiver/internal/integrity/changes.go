@@ -22,6 +22,7 @@ type Changes struct {
 	Pending  map[string]*time.Time    `json:"n,omitempty"`
 	Tags     map[string]*string       `json:"g,omitempty"`
 	Vouched  map[string]*time.Time    `json:"o,omitempty"`
+	Unread   map[string]*Unread       `json:"u,omitempty"`
 	Newest   *time.Time               `json:"newest,omitempty"`
 	Latest   *time.Time               `json:"latest,omitempty"`
 }
@@ -40,6 +41,7 @@ const (
 	fPending
 	fTags
 	fVouched
+	fUnread
 	nFields
 )
 
@@ -106,6 +108,7 @@ func (s *FolderState) Changed() *Changes {
 		Pending:  collect(s.Pending, cs.keys[fPending]),
 		Tags:     collect(s.Tags, cs.keys[fTags]),
 		Vouched:  collect(s.Vouched, cs.keys[fVouched]),
+		Unread:   collect(s.Unread, cs.keys[fUnread]),
 	}
 	if cs.clock {
 		newest, latest := s.Newest, s.Latest
@@ -134,6 +137,7 @@ func (s *FolderState) Apply(c *Changes) {
 	apply(s.Pending, c.Pending)
 	apply(s.Tags, c.Tags)
 	apply(s.Vouched, c.Vouched)
+	apply(s.Unread, c.Unread)
 	if c.Newest != nil {
 		s.Newest = *c.Newest
 	}

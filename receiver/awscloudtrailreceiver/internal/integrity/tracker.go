@@ -114,6 +114,10 @@ type FolderState struct {
 	// finding covers them), and nothing else changes for them, so a
 	// verified digest listing them still compares their hashes.
 	Vouched map[string]time.Time `json:"vouched,omitempty"`
+	// Unread holds the digests that could not be read, until they are read
+	// or reported (the receiver reads them again): kept here so that one
+	// whose notification was given up is still reported after a restart.
+	Unread map[string]Unread `json:"unread,omitempty"`
 	// Links is the last verified digest of each chain.
 	Links map[string]Link `json:"links"`
 	// Pending holds the digests listed and not processed yet, with their
@@ -178,6 +182,31 @@ func (s *FolderState) init() {
 	if s.Vouched == nil {
 		s.Vouched = map[string]time.Time{}
 	}
+	if s.Unread == nil {
+		s.Unread = map[string]Unread{}
+	}
+}
+
+// Unread is a digest that could not be read.
+type Unread struct {
+	Bucket string    `json:"b"`
+	End    time.Time `json:"e"`
+	// Reason is the last error code.
+	Reason string `json:"r,omitempty"`
+	// Failures counts the reads that failed.
+	Failures int `json:"f"`
+}
+
+// NoteUnread records a digest that could not be read.
+func (s *FolderState) NoteUnread(key string, u Unread) {
+	s.init()
+	set(s, fUnread, s.Unread, key, u)
+}
+
+// ForgetUnread forgets an unreadable digest (read, reported, or expired).
+func (s *FolderState) ForgetUnread(key string) {
+	s.init()
+	del(s, fUnread, s.Unread, key)
 }
 
 // Span is the time range of a digest.
