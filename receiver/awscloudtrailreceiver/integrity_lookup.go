@@ -94,6 +94,23 @@ func (c *lookupCache) digest(k listedDigest) *lookupDigest {
 	return c.digests[k]
 }
 
+// dropInvalid forgets the digests that failed verification: their
+// findings could not be delivered, and reading them again reports them.
+func (c *lookupCache) dropInvalid() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	kept := c.digOrder[:0]
+	for _, k := range c.digOrder {
+		if d := c.digests[k]; d.invalid {
+			c.files -= len(d.files)
+			delete(c.digests, k)
+			continue
+		}
+		kept = append(kept, k)
+	}
+	c.digOrder = kept
+}
+
 func (c *lookupCache) putDigest(k listedDigest, d *lookupDigest) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -164,7 +181,7 @@ func (v *verifier) resolveStale(ctx context.Context, store objectStore, f *integ
 
 // lookup reads the digests of f whose end is near a stale file's time. A
 // digest failing verification that the state does not know yet comes with
-// its bad_signature finding.
+// its bad_signature finding, also when the lookup fails after it.
 func (v *verifier) lookup(ctx context.Context, store objectStore, f *integrityFolder, sf integrity.StaleFile) ([]integrity.CoveringDigest, []integrity.Finding, error) {
 	from, to := sf.DigestEnds(v.cfg.GracePeriod)
 	dp := f.prefix
@@ -174,7 +191,7 @@ func (v *verifier) lookup(ctx context.Context, store objectStore, f *integrityFo
 	for day := from.UTC().Truncate(24 * time.Hour); !day.After(to); day = day.Add(24 * time.Hour) {
 		listed, err := v.listDay(ctx, store, f.bucket, dp.String()+day.Format("2006/01/02/"))
 		if err != nil {
-			return nil, nil, err
+			return nil, findings, err
 		}
 		for _, ld := range listed {
 			dk, ok := integrity.ParseDigestKey(ld.key)
@@ -183,7 +200,9 @@ func (v *verifier) lookup(ctx context.Context, store objectStore, f *integrityFo
 			}
 			d, fd, err := v.lookupDigest(ctx, store, f, ld, dk)
 			if err != nil {
-				return nil, nil, err
+				// The findings of the digests read so far are reported:
+				// they are cached and come without a finding next time.
+				return nil, findings, err
 			}
 			if d == nil {
 				continue

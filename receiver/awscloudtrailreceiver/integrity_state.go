@@ -56,6 +56,7 @@ func (v *verifier) conclude(ctx context.Context, f *integrityFolder, out integri
 	}
 	if len(out.Findings) > 0 {
 		if err := v.emit(ctx, f, out.Findings); err != nil {
+			v.lookups.dropInvalid()
 			if st, j, lerr := v.load(context.WithoutCancel(ctx), f.id); lerr == nil {
 				f.state, f.journal = st, j
 			} else {
