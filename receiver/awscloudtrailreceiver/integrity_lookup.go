@@ -43,6 +43,11 @@ type lookupDigest struct {
 	start, end time.Time
 	invalid    bool
 	files      map[string]string // "bucket/key" -> hash
+	// prev is the previous digest it names, in the same bucket ("": none).
+	prev string
+	// brokenReported: its chain_broken finding (its previous digest
+	// deleted) was made.
+	brokenReported bool
 }
 
 // dayListing is a digest day folder listed.
@@ -94,14 +99,27 @@ func (c *lookupCache) digest(k listedDigest) *lookupDigest {
 	return c.digests[k]
 }
 
-// dropInvalid forgets the digests that failed verification: their
-// findings could not be delivered, and reading them again reports them.
+// markBroken records that d's chain_broken finding is made; false when it
+// was made already.
+func (c *lookupCache) markBroken(d *lookupDigest) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if d.brokenReported {
+		return false
+	}
+	d.brokenReported = true
+	return true
+}
+
+// dropInvalid forgets the digests that failed verification or whose
+// chain_broken finding was made: their findings could not be delivered,
+// and reading them again reports them.
 func (c *lookupCache) dropInvalid() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	kept := c.digOrder[:0]
 	for _, k := range c.digOrder {
-		if d := c.digests[k]; d.invalid {
+		if d := c.digests[k]; d.invalid || d.brokenReported {
 			c.files -= len(d.files)
 			delete(c.digests, k)
 			continue
@@ -188,12 +206,16 @@ func (v *verifier) lookup(ctx context.Context, store objectStore, f *integrityFo
 	dp.Kind = keylayout.KindDigest
 	var out []integrity.CoveringDigest
 	var findings []integrity.Finding
+	listedKeys := map[string]bool{}
+	var verified []*lookupDigest
+	var verifiedKeys []string
 	for day := from.UTC().Truncate(24 * time.Hour); !day.After(to); day = day.Add(24 * time.Hour) {
 		listed, err := v.listDay(ctx, store, f.bucket, dp.String()+day.Format("2006/01/02/"))
 		if err != nil {
 			return nil, findings, err
 		}
 		for _, ld := range listed {
+			listedKeys[ld.key] = true
 			dk, ok := integrity.ParseDigestKey(ld.key)
 			if !ok || dk.End.Before(from) || dk.End.After(to) || dk.LogFolder() != f.prefix {
 				continue
@@ -213,9 +235,33 @@ func (v *verifier) lookup(ctx context.Context, store objectStore, f *integrityFo
 			cd := integrity.CoveringDigest{Key: ld.key, Start: d.start, End: d.end, Invalid: d.invalid}
 			cd.Hash, cd.Listed = d.files[sf.Bucket+"/"+sf.Key]
 			out = append(out, cd)
+			if !d.invalid && !dk.Backfill {
+				verified, verifiedKeys = append(verified, d), append(verifiedKeys, ld.key)
+			}
+		}
+	}
+	for i, d := range verified {
+		if fd := v.deletedPrevious(f, verifiedKeys[i], d, listedKeys, from, to); fd != nil {
+			findings = append(findings, *fd)
 		}
 	}
 	return out, findings, nil
+}
+
+// deletedPrevious reports, once, a verified digest of a lookup whose
+// previous digest ends within the range the lookup listed but is not
+// there: deleted after it was processed (its hour is blind, and a file of
+// that hour may have been rewritten with it).
+func (v *verifier) deletedPrevious(f *integrityFolder, key string, d *lookupDigest, listed map[string]bool, from, to time.Time) *integrity.Finding {
+	if d.prev == "" || listed[d.prev] {
+		return nil
+	}
+	pdk, ok := integrity.ParseDigestKey(d.prev)
+	if !ok || pdk.LogFolder() != f.prefix || pdk.End.Before(from) || pdk.End.After(to) || !v.lookups.markBroken(d) {
+		return nil
+	}
+	return &integrity.Finding{Status: integrity.StatusChainBroken, Bucket: f.bucket, Key: key, DigestKey: key, Start: d.start, End: d.end,
+		Reason: "the previous digest s3://" + f.bucket + "/" + d.prev + " that this digest names does not exist (deleted); the log files of its hour are not verified"}
 }
 
 // listDay lists one digest day folder (cached for lookupListTTL).
@@ -275,6 +321,9 @@ func (v *verifier) lookupDigest(ctx context.Context, store objectStore, f *integ
 			fd = &integrity.Finding{Status: integrity.StatusBadSignature, Bucket: f.bucket, Key: ld.key, DigestKey: ld.key,
 				Start: s.Digest.Start, End: dk.End, Reason: verr.Error()}
 		}
+	}
+	if aws.ToString(s.Digest.PreviousDigestS3Bucket) == f.bucket {
+		d.prev = aws.ToString(s.Digest.PreviousDigestS3Object)
 	}
 	d.files = make(map[string]string, len(s.Digest.LogFiles))
 	for _, lf := range s.Digest.LogFiles {
