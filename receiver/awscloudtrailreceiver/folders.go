@@ -94,6 +94,9 @@ func (p *poller) refresh(ctx context.Context) bool {
 	if ctx.Err() != nil {
 		return false
 	}
+	for _, src := range sources { // a discovered trail's lag exists from now on
+		p.tel.watch.expectTrail(trailName(src.Bucket, src.Prefix), p.startFloor)
+	}
 	kinds := []string{keylayout.KindLog}
 	if p.cfg.IncludeInsights {
 		kinds = append(kinds, keylayout.KindInsight)

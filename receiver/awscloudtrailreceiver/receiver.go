@@ -64,6 +64,7 @@ func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*cloud
 		return nil, err
 	}
 	watch := newTrailWatch()
+	watch.expectConfigured(cfg, time.Now())
 	if err := watch.registerLag(tb, time.Now); err != nil {
 		return nil, err
 	}
