@@ -24,8 +24,12 @@ build:
 
 ## run: build, start the local S3 server and Datadog intake emulator, run the collector on them.
 ## Ctrl-C stops it (exit status 0). DEMO_FLAGS passes flags to cmd/demo.
+## The demo is built and run, not `go run`: go run ends with status 1 when
+## its child gets SIGINT, so a SIGINT to the whole process group made
+## `make run` fail although the demo stopped cleanly.
 run: build
-	$(GO) run ./cmd/demo $(DEMO_FLAGS)
+	$(GO) build -o dist/demo ./cmd/demo
+	./dist/demo $(DEMO_FLAGS)
 
 ## test: lint, unit and integration tests (the concurrent components also
 ## under the race detector), then end-to-end tests of the built collector.
