@@ -13,14 +13,27 @@ import (
 // the receiver, by the value of its attribute key.
 func (h *harness) counterSeries(t testing.TB, name, key string) map[string]int64 {
 	t.Helper()
-	out := map[string]int64{}
+	return seriesByAttribute(t, h, name, key, func(d metricdata.Aggregation) ([]metricdata.DataPoint[int64], bool) {
+		sum, ok := d.(metricdata.Sum[int64])
+		return sum.DataPoints, ok
+	})
+}
+
+// seriesByAttribute returns the data points of a metric of the receiver
+// (points takes them out of its data), by the value of attribute key;
+// empty before the metric is recorded.
+func seriesByAttribute[N int64 | float64](t testing.TB, h *harness, name, key string,
+	points func(metricdata.Aggregation) ([]metricdata.DataPoint[N], bool),
+) map[string]N {
+	t.Helper()
+	out := map[string]N{}
 	m, err := h.tel.GetMetric(name)
 	if err != nil {
 		return out
 	}
-	sum, ok := m.Data.(metricdata.Sum[int64])
-	require.True(t, ok, "%s is an int counter", name)
-	for _, dp := range sum.DataPoints {
+	dps, ok := points(m.Data)
+	require.True(t, ok, "%s has the expected type", name)
+	for _, dp := range dps {
 		v, _ := dp.Attributes.Value(attribute.Key(key))
 		out[v.AsString()] = dp.Value
 	}

@@ -15,18 +15,10 @@ import (
 // gauge scrapes a gauge of the receiver's telemetry, by trail.
 func (h *harness) gauge(t testing.TB, name string) map[string]float64 {
 	t.Helper()
-	out := map[string]float64{}
-	m, err := h.tel.GetMetric(name)
-	if err != nil {
-		return out
-	}
-	g, ok := m.Data.(metricdata.Gauge[float64])
-	require.True(t, ok, "%s is a float gauge", name)
-	for _, dp := range g.DataPoints {
-		trail, _ := dp.Attributes.Value("trail")
-		out[trail.AsString()] = dp.Value
-	}
-	return out
+	return seriesByAttribute(t, h, name, "trail", func(d metricdata.Aggregation) ([]metricdata.DataPoint[float64], bool) {
+		g, ok := d.(metricdata.Gauge[float64])
+		return g.DataPoints, ok
+	})
 }
 
 const testTrail = testBucket + "/"
