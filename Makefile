@@ -15,13 +15,21 @@ UNIT_PKGS    = $(filter-out $(RACE_PKGS),$(shell $(GO) list ./... | grep -v /e2e
 all: lint test
 
 ## build: build the otelcol-cloudtrail distribution with ocb into dist/.
+## ocb v0.160.0 makes an empty temporary directory it never removes: TMPDIR
+## points it (and the go build it runs) into dist/.tmp, removed afterwards.
 build:
-	$(TOOL) builder --config builder-config.yaml
+	@mkdir -p dist/.tmp
+	TMPDIR=$(CURDIR)/dist/.tmp $(TOOL) builder --config builder-config.yaml; \
+		status=$$?; rm -rf dist/.tmp; exit $$status
 
 ## run: build, start the local S3 server and Datadog intake emulator, run the collector on them.
 ## Ctrl-C stops it (exit status 0). DEMO_FLAGS passes flags to cmd/demo.
+## The demo is built and run, not `go run`: go run ends with status 1 when
+## its child gets SIGINT, so a SIGINT to the whole process group made
+## `make run` fail although the demo stopped cleanly.
 run: build
-	$(GO) run ./cmd/demo $(DEMO_FLAGS)
+	$(GO) build -o dist/demo ./cmd/demo
+	./dist/demo $(DEMO_FLAGS)
 
 ## test: lint, unit and integration tests (the concurrent components also
 ## under the race detector), then end-to-end tests of the built collector.

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/devstack"
@@ -197,4 +198,31 @@ func maxTime(a, b time.Time) time.Time {
 		return b
 	}
 	return a
+}
+
+// TestNeverReadBucket: with the trail's bucket missing from the start, the
+// built collector reports it on /health/status before the first poll
+// interval (15 s) ends, serves the trail's lag from the start — counting
+// from start_time and growing, so a stall alert fires — and serves the
+// failure counters at 0, so that increase() sees their first failure.
+func TestNeverReadBucket(t *testing.T) {
+	const pollInterval = 15 * time.Second // testdata/health_slowpoll.yaml
+	s, col, port := healthCollector(t, "health_slowpoll.yaml", nil)
+	waitFor(t, col, 60*time.Second, "the health endpoint", func() bool { _, err := getHealth(port); return err == nil })
+	waitHealth(t, col, port, pollInterval-5*time.Second, "unhealthy before the first poll interval ends", unhealthy("NoSuchBucket"))
+
+	lag := func() (float64, int) {
+		v, n, err := col.Series(context.Background(), "otelcol_receiver_awscloudtrail_lag", `trail="e2e-bucket/"`)
+		require.NoError(t, err)
+		return v, n
+	}
+	first, n := lag()
+	require.Equal(t, 1, n, "the lag of a trail never read is served")
+	require.InDelta(t, time.Since(s.start).Seconds(), first, 30, "now − start_time")
+	waitFor(t, col, 30*time.Second, "the lag to grow while nothing is delivered", func() bool { v, _ := lag(); return v >= first+1 })
+
+	failed, n, err := col.Series(context.Background(), "otelcol_receiver_awscloudtrail_objects_failed")
+	require.NoError(t, err)
+	assert.Zero(t, failed)
+	assert.GreaterOrEqual(t, n, 11, "one series per reason, at 0")
 }

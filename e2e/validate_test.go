@@ -1,13 +1,17 @@
 package e2e
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v3"
 )
 
 // TestValidate runs `otelcol-cloudtrail validate` on configurations with
@@ -64,4 +68,46 @@ func TestValidate(t *testing.T) {
 		}
 		assert.NotContains(t, string(out), "start_time", "an unquoted start_time is a time")
 	})
+}
+
+// TestReadmeExamples runs `validate` on the collector configurations of the
+// root README as a reader copies them: each complete one (with receivers
+// and service) alone, each fragment merged over the first complete one (the
+// collector merges several --config files). Builder manifests, Prometheus
+// rules and blocks elided with "..." are not collector configurations.
+func TestReadmeExamples(t *testing.T) {
+	bin := binary(t)
+	b, err := os.ReadFile("../README.md")
+	require.NoError(t, err)
+	blocks := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllStringSubmatch(string(b), -1)
+	require.NotEmpty(t, blocks)
+	dir := t.TempDir()
+	var base string
+	validated := 0
+	for i, m := range blocks {
+		text := m[1]
+		var doc map[string]any
+		require.NoError(t, yaml.Unmarshal([]byte(text), &doc), "README yaml block %d:\n%s", i, text)
+		if doc["groups"] != nil || doc["dist"] != nil || doc["receivers"] != nil && strings.Contains(text, "gomod:") || strings.Contains(text, "...") {
+			continue
+		}
+		path := filepath.Join(dir, fmt.Sprintf("block%d.yaml", i))
+		require.NoError(t, os.WriteFile(path, []byte(text), 0o600))
+		args := []string{"validate", healthGate}
+		if doc["receivers"] != nil && doc["service"] != nil {
+			if base == "" {
+				base = path
+			}
+		} else {
+			require.NotEmpty(t, base, "README yaml block %d is a fragment before any complete configuration", i)
+			args = append(args, "--config", base)
+		}
+		args = append(args, "--config", path)
+		cmd := exec.Command(bin, args...)
+		cmd.Env = append(os.Environ(), "DD_API_KEY=0123456789abcdef0123456789abcdef", "HOME="+t.TempDir())
+		out, err := cmd.CombinedOutput()
+		assert.NoError(t, err, "README yaml block %d:\n%s\n%s", i, text, out)
+		validated++
+	}
+	assert.GreaterOrEqual(t, validated, 4, "the durable example, the processor examples and the health_check block")
 }

@@ -154,9 +154,14 @@ func summary(ctx context.Context, col *devstack.Collector, intake *devstack.Inta
 	fmt.Printf("  logs accepted by intake   %6d (of %d records)\n", len(intake.Logs()), records)
 	events := intake.Events()
 	fmt.Printf("  events accepted by intake %6d (read-only calls make no event)\n", len(events))
-	if d := metric("otelcol_receiver_awscloudtrail_integrity_digests"); d > 0 {
-		fmt.Printf("  integrity: %.0f digests checked, %.0f log files verified, %.0f findings\n", d,
-			metric("otelcol_receiver_awscloudtrail_integrity_files_verified"), metric("otelcol_receiver_awscloudtrail_integrity_findings"))
+	// integrity_findings is served (at 0) from the start when integrity is on.
+	if _, n, _ := col.Series(ctx, "otelcol_receiver_awscloudtrail_integrity_findings"); n > 0 {
+		if d := metric("otelcol_receiver_awscloudtrail_integrity_digests"); d > 0 {
+			fmt.Printf("  integrity: %.0f digests checked, %.0f log files verified, %.0f findings\n", d,
+				metric("otelcol_receiver_awscloudtrail_integrity_files_verified"), metric("otelcol_receiver_awscloudtrail_integrity_findings"))
+		} else {
+			fmt.Println("  integrity: on; the digests are checked a poll after their log files (see /metrics)")
+		}
 	}
 	// Normal priority first, failed calls first.
 	rank := func(e devstack.Event) int {

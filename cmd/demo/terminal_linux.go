@@ -36,8 +36,3 @@ func takeTerminal() (restore func()) {
 		tty.Close()
 	}
 }
-
-// alive reports whether a process with this pid exists.
-func alive(pid int) bool {
-	return syscall.Kill(pid, 0) != syscall.ESRCH
-}

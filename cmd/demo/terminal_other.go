@@ -2,14 +2,6 @@
 
 package main
 
-import (
-	"errors"
-	"os"
-)
-
+// takeTerminal does nothing: the terminal handling (and the collector's
+// parent-death signal) are Linux-only.
 func takeTerminal() (restore func()) { return func() {} }
-
-func alive(pid int) bool {
-	p, err := os.FindProcess(pid)
-	return err == nil && !errors.Is(p.Signal(os.Signal(nil)), os.ErrProcessDone)
-}

@@ -92,13 +92,19 @@ func (c *Collector) Stop(sig syscall.Signal, timeout time.Duration) error {
 // of every metric whose name starts with prefix and whose labels contain
 // every label="value" given.
 func (c *Collector) Metrics(ctx context.Context, prefix string, labels ...string) (float64, error) {
+	sum, _, err := c.Series(ctx, prefix, labels...)
+	return sum, err
+}
+
+// Series is Metrics that also counts the samples summed: 0 when no such
+// series is served (yet).
+func (c *Collector) Series(ctx context.Context, prefix string, labels ...string) (sum float64, samples int, err error) {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("http://127.0.0.1:%d/metrics", c.MetricsPort), nil)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer resp.Body.Close()
-	var sum float64
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
@@ -118,7 +124,8 @@ func (c *Collector) Metrics(ctx context.Context, prefix string, labels ...string
 		fields := strings.Fields(line)
 		if v, err := strconv.ParseFloat(fields[len(fields)-1], 64); err == nil {
 			sum += v
+			samples++
 		}
 	}
-	return sum, sc.Err()
+	return sum, samples, sc.Err()
 }

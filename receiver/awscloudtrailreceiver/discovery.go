@@ -34,7 +34,7 @@ func (t *trailFinder) discoverTrails(ctx context.Context) (sources []trailSource
 				return nil, false
 			}
 			ok = false
-			t.logAWSError("DescribeTrails", "region "+region, "cloudtrail:DescribeTrails", err)
+			t.logAWSError("DescribeTrails", "region "+region, "cloudtrail:DescribeTrails", "it is tried again at the next poll", err)
 			continue
 		}
 		for _, trail := range out.TrailList {
@@ -64,7 +64,7 @@ func (t *trailFinder) discoverTrails(ctx context.Context) (sources []trailSource
 				return nil, false
 			}
 			// Not knowing whether it logs, read it: nothing is lost that way.
-			t.logAWSError("GetTrailStatus", arn, "cloudtrail:GetTrailStatus", err)
+			t.logAWSError("GetTrailStatus", arn, "cloudtrail:GetTrailStatus", "the trail is read; its status is asked again at the next refresh", err)
 		case !aws.ToBool(status.IsLogging) && !t.cfg.Discovery.IncludeInactive:
 			t.tel.logger.Info("Skipping a trail that is not logging (set discovery.include_inactive to read it)",
 				append(fields, zap.String("latest_delivery_error", aws.ToString(status.LatestDeliveryError)))...)
@@ -99,7 +99,7 @@ func (t *trailFinder) organizationID(ctx context.Context) string {
 	if err != nil {
 		var notInUse *orgtypes.AWSOrganizationsNotInUseException
 		if !errors.As(err, &notInUse) {
-			t.logAWSError("DescribeOrganization", "the organization", "organizations:DescribeOrganization", err)
+			t.logAWSError("DescribeOrganization", "the organization", "organizations:DescribeOrganization", "it is asked again at the next refresh", err)
 			t.tel.logger.Info("Reading every organization folder (AWSLogs/o-*) found in organization trail buckets instead")
 		}
 		return ""
@@ -109,9 +109,9 @@ func (t *trailFinder) organizationID(ctx context.Context) string {
 	return id
 }
 
-// logAWSError logs a failed discovery call and reports it to the
-// component status at once (status.go: failAtOnce).
-func (t *trailFinder) logAWSError(call, resource, action string, err error) {
+// logAWSError logs a failed discovery call with next, what happens then,
+// and reports it to the component status at once (status.go: failAtOnce).
+func (t *trailFinder) logAWSError(call, resource, action, next string, err error) {
 	t.tel.failNow(err)
-	logAWSError(t.tel.logger, zapcore.ErrorLevel, awsCall{call, resource, action, "it is tried again at the next refresh"}, err)
+	logAWSError(t.tel.logger, zapcore.ErrorLevel, awsCall{call, resource, action, next}, err)
 }

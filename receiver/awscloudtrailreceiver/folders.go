@@ -2,6 +2,7 @@ package awscloudtrailreceiver // import "github.com/otelcol-cloudtrail/otelcol-c
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -94,6 +95,9 @@ func (p *poller) refresh(ctx context.Context) bool {
 	if ctx.Err() != nil {
 		return false
 	}
+	for _, src := range sources { // a discovered trail's lag exists from now on
+		p.tel.watch.expectTrail(trailName(src.Bucket, src.Prefix), p.startFloor)
+	}
 	kinds := []string{keylayout.KindLog}
 	if p.cfg.IncludeInsights {
 		kinds = append(kinds, keylayout.KindInsight)
@@ -128,11 +132,23 @@ func (p *poller) refresh(ctx context.Context) bool {
 		p.tel.watch.unwatchFolder(id)
 	}
 	p.folderCount.Store(int64(len(p.folders)))
-	if len(p.folders) == 0 {
+	switch {
+	case len(p.folders) > 0:
+		p.tel.logger.Info("CloudTrail folders found", zap.Int("trails", len(sources)), zap.Int("folders", len(p.folders)))
+	case len(unlisted) > 0 || !discoveryOK:
+		// Not the configuration's fault (as far as we know): say what failed.
+		var failed []string
+		if len(unlisted) > 0 {
+			failed = append(failed, fmt.Sprintf("listing %d of %d trails failed", len(unlisted), len(sources)))
+		}
+		if !discoveryOK {
+			failed = append(failed, "discovery failed")
+		}
+		p.tel.logger.Warn("No CloudTrail folders found yet: "+strings.Join(failed, " and ")+" (see the errors above); tried again at the next poll",
+			zap.Int("trails", len(sources)))
+	default:
 		p.tel.logger.Warn("No CloudTrail folders found; check the trails (bucket, prefix, organization_id, accounts, regions) or discovery",
 			zap.Int("trails", len(sources)))
-	} else {
-		p.tel.logger.Info("CloudTrail folders found", zap.Int("trails", len(sources)), zap.Int("folders", len(p.folders)))
 	}
 	return discoveryOK && len(unlisted) == 0
 }

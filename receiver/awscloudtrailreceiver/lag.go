@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/checkpoint"
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/keylayout"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/metadata"
 )
 
@@ -28,6 +29,10 @@ type trailWatch struct {
 	// listed: per folder ID, when the last listing that started every
 	// object it found began (the folder was caught up to then).
 	listed map[string]time.Time
+	// expected: the trails known from the configuration or discovery, with
+	// the floor their reading begins at, so that their lag exists (and
+	// grows) before anything is delivered (see lagSince).
+	expected map[string]time.Time
 }
 
 type trailDelivered struct {
@@ -48,7 +53,38 @@ type folderView struct {
 }
 
 func newTrailWatch() *trailWatch {
-	return &trailWatch{delivered: map[string]*trailDelivered{}, folders: map[string]watchedFolder{}, listed: map[string]time.Time{}}
+	return &trailWatch{
+		delivered: map[string]*trailDelivered{}, folders: map[string]watchedFolder{},
+		listed: map[string]time.Time{}, expected: map[string]time.Time{},
+	}
+}
+
+// trailName names the trail of a source as trailOf does its objects.
+func trailName(bucket, prefix string) string {
+	return trailOf(bucket, keylayout.Root(prefix))
+}
+
+// expectTrail makes the lag gauges of trail exist from now on, counting
+// from floor while it delivers nothing. The first floor given is kept.
+func (w *trailWatch) expectTrail(trail string, floor time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if _, ok := w.expected[trail]; !ok {
+		w.expected[trail] = floor
+	}
+}
+
+// expectConfigured expects every trail of the configuration. Its floor is
+// start_time (now − 1h by default) when polling: events before it are
+// skipped on purpose; in SQS mode, where start_time is not used, now.
+func (w *trailWatch) expectConfigured(cfg *Config, now time.Time) {
+	floor := cfg.startTime(now)
+	if cfg.SQS.HasValue() {
+		floor = now
+	}
+	for _, tc := range cfg.Trails {
+		w.expectTrail(trailName(tc.Bucket, tc.Prefix), floor)
+	}
 }
 
 // trailOf names the trail of an object: bucket/prefix, the part of the key
@@ -127,8 +163,16 @@ type trailPosition struct {
 	oldestPending time.Time
 }
 
-// positions returns the position of every trail with polled folders, by name.
-func (w *trailWatch) positions() []trailPosition {
+// folderSnapshot is one watched folder as seen at one moment.
+type folderSnapshot struct {
+	trail  string
+	view   folderView
+	listed time.Time
+}
+
+// snapshot returns every watched folder's view. The views lock their
+// folders, so they are taken outside w.mu.
+func (w *trailWatch) snapshot() []folderSnapshot {
 	w.mu.Lock()
 	folders := make(map[string]watchedFolder, len(w.folders))
 	listed := make(map[string]time.Time, len(w.listed))
@@ -137,23 +181,32 @@ func (w *trailWatch) positions() []trailPosition {
 		listed[id] = w.listed[id]
 	}
 	w.mu.Unlock()
+	out := make([]folderSnapshot, 0, len(folders))
+	for id, f := range folders {
+		out = append(out, folderSnapshot{trail: f.trail, view: f.view(), listed: listed[id]})
+	}
+	return out
+}
+
+// positions returns the position of every trail with polled folders, by name.
+func (w *trailWatch) positions() []trailPosition {
 	byTrail := map[string]*trailPosition{}
-	for id, f := range folders { // the views lock their folders: not under w.mu
-		v := f.view()
+	for _, fs := range w.snapshot() {
+		v := fs.view
 		pos := v.newest
 		if pos.Before(v.floor) {
 			pos = v.floor
 		}
-		if l := listed[id]; v.oldestPending.IsZero() && l.After(pos) {
+		if l := fs.listed; v.oldestPending.IsZero() && l.After(pos) {
 			pos = l // caught up: nothing newer was there to read
 		}
 		if !v.oldestPending.IsZero() && v.oldestPending.Before(pos) {
 			pos = v.oldestPending
 		}
-		tp := byTrail[f.trail]
+		tp := byTrail[fs.trail]
 		if tp == nil {
-			tp = &trailPosition{trail: f.trail, floor: v.floor, position: pos, oldestPending: v.oldestPending}
-			byTrail[f.trail] = tp
+			tp = &trailPosition{trail: fs.trail, floor: v.floor, position: pos, oldestPending: v.oldestPending}
+			byTrail[fs.trail] = tp
 			continue
 		}
 		if v.floor.Before(tp.floor) {
@@ -174,18 +227,54 @@ func (w *trailWatch) positions() []trailPosition {
 	return out
 }
 
+// lagSince returns, per trail, the time its lag counts from: pick of what
+// it delivered; for a trail expected but with nothing delivered yet, the
+// newest object its folders' checkpoints finished (an earlier run's
+// reading), at least its floor — so that the lag of a trail whose bucket
+// cannot be read exists from the start and grows.
+func (w *trailWatch) lagSince(pick func(*trailDelivered) time.Time) map[string]time.Time {
+	read := map[string]time.Time{}
+	for _, fs := range w.snapshot() {
+		if fs.view.newest.After(read[fs.trail]) {
+			read[fs.trail] = fs.view.newest
+		}
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := make(map[string]time.Time, len(w.expected)+len(w.delivered))
+	for trail, floor := range w.expected {
+		if r := read[trail]; r.After(floor) {
+			floor = r
+		}
+		out[trail] = floor
+	}
+	for trail, d := range w.delivered {
+		if t := pick(d); !t.IsZero() {
+			out[trail] = t
+		}
+	}
+	return out
+}
+
+// expectedTrails returns the names of the trails expected.
+func (w *trailWatch) expectedTrails() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := make([]string, 0, len(w.expected))
+	for trail := range w.expected {
+		out = append(out, trail)
+	}
+	return out
+}
+
 // registerLag registers the callbacks of the lag gauges, computed from the
 // watch when the collector's telemetry is scraped.
 func (w *trailWatch) registerLag(tb *metadata.TelemetryBuilder, now func() time.Time) error {
 	since := func(t time.Time) float64 { return now().Sub(t).Seconds() }
 	observe := func(pick func(*trailDelivered) time.Time) metric.Float64Callback {
 		return func(_ context.Context, o metric.Float64Observer) error {
-			w.mu.Lock()
-			defer w.mu.Unlock()
-			for trail, d := range w.delivered {
-				if t := pick(d); !t.IsZero() {
-					o.Observe(since(t), metric.WithAttributes(attribute.String("trail", trail)))
-				}
+			for trail, t := range w.lagSince(pick) {
+				o.Observe(since(t), metric.WithAttributes(attribute.String("trail", trail)))
 			}
 			return nil
 		}
@@ -197,12 +286,19 @@ func (w *trailWatch) registerLag(tb *metadata.TelemetryBuilder, now func() time.
 		return err
 	}
 	return tb.RegisterReceiverAwscloudtrailOldestUnreadAgeCallback(func(_ context.Context, o metric.Float64Observer) error {
+		seen := map[string]bool{}
 		for _, p := range w.positions() {
+			seen[p.trail] = true
 			age := 0.0
 			if !p.oldestPending.IsZero() {
 				age = since(p.oldestPending)
 			}
 			o.Observe(age, metric.WithAttributes(attribute.String("trail", p.trail)))
+		}
+		for _, trail := range w.expectedTrails() { // no folder found yet: nothing waits
+			if !seen[trail] {
+				o.Observe(0, metric.WithAttributes(attribute.String("trail", trail)))
+			}
 		}
 		return nil
 	})

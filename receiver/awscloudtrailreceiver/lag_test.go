@@ -16,18 +16,10 @@ import (
 // gauge scrapes a gauge of the receiver's telemetry, by trail.
 func (h *harness) gauge(t testing.TB, name string) map[string]float64 {
 	t.Helper()
-	out := map[string]float64{}
-	m, err := h.tel.GetMetric(name)
-	if err != nil {
-		return out
-	}
-	g, ok := m.Data.(metricdata.Gauge[float64])
-	require.True(t, ok, "%s is a float gauge", name)
-	for _, dp := range g.DataPoints {
-		trail, _ := dp.Attributes.Value("trail")
-		out[trail.AsString()] = dp.Value
-	}
-	return out
+	return seriesByAttribute(t, h, name, "trail", func(d metricdata.Aggregation) ([]metricdata.DataPoint[float64], bool) {
+		g, ok := d.(metricdata.Gauge[float64])
+		return g.DataPoints, ok
+	})
 }
 
 const testTrail = testBucket + "/"
@@ -87,5 +79,48 @@ func TestOldestUnreadAge(t *testing.T) {
 		v, ok := h.gauge(t, "otelcol_receiver_awscloudtrail_oldest_unread_age")[testTrail]
 		return ok && v == 0
 	}, waitFor, 5*time.Millisecond, "nothing waits")
+	require.NoError(t, h.stop())
+}
+
+// TestLagBeforeAnyDelivery: the lag of a configured trail whose S3
+// endpoint refuses every connection exists from the start, counting from
+// start_time (nothing before it is read, on purpose), and grows while
+// nothing is delivered — so a stall alert fires for a trail never read.
+// Nothing waits: its oldest_unread_age is 0.
+func TestLagBeforeAnyDelivery(t *testing.T) {
+	startS3(t)                              // the test credentials
+	cfg := testConfig("http://127.0.0.1:9") // nothing listens there
+	cfg.Trails = []TrailConfig{{Bucket: "refused-bucket", Prefix: "org/"}}
+	const trail = "refused-bucket/org"
+	h := startReceiver(t, cfg, newSink(), componenttest.NewNopHost())
+
+	floor := cfg.startTime(time.Now())
+	lag, ok := h.gauge(t, "otelcol_receiver_awscloudtrail_lag")[trail]
+	require.True(t, ok, "the lag of %s exists before any delivery: %v", trail, h.gauge(t, "otelcol_receiver_awscloudtrail_lag"))
+	assert.InDelta(t, time.Since(floor).Seconds(), lag, 5, "now − start_time")
+	objLag, ok := h.gauge(t, "otelcol_receiver_awscloudtrail_object_lag")[trail]
+	require.True(t, ok)
+	assert.InDelta(t, time.Since(floor).Seconds(), objLag, 5)
+	age, ok := h.gauge(t, "otelcol_receiver_awscloudtrail_oldest_unread_age")[trail]
+	require.True(t, ok)
+	assert.Zero(t, age)
+	require.Eventually(t, func() bool {
+		return h.gauge(t, "otelcol_receiver_awscloudtrail_lag")[trail] > lag+0.05
+	}, waitFor, 10*time.Millisecond, "the lag grows while nothing is delivered")
+	require.NoError(t, h.stop())
+}
+
+// TestLagOfDiscoveredTrail: a discovered trail whose bucket is missing has
+// a lag from the refresh that found it, counting from start_time.
+func TestLagOfDiscoveredTrail(t *testing.T) {
+	s3srv := startS3(t)
+	s3srv.AWS().PutTrail(devstack.Trail{Name: "gone", HomeRegion: "us-east-1", Account: "111111111111",
+		Bucket: "missing-bucket", Prefix: "p", Logging: true})
+	cfg := discoveryConfig(s3srv.URL)
+	h := startReceiver(t, cfg, newSink(), componenttest.NewNopHost())
+	require.Eventually(t, func() bool { return s3srv.Lists("missing-bucket", "p/AWSLogs/") >= 1 }, waitFor, 5*time.Millisecond)
+	lag, ok := h.gauge(t, "otelcol_receiver_awscloudtrail_lag")["missing-bucket/p"]
+	require.True(t, ok, "%v", h.gauge(t, "otelcol_receiver_awscloudtrail_lag"))
+	assert.InDelta(t, time.Since(cfg.startTime(time.Now())).Seconds(), lag, 5)
 	require.NoError(t, h.stop())
 }

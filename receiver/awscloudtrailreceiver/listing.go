@@ -13,7 +13,7 @@ import (
 // page for each; page returns false to stop. A failed listing is counted
 // and logged with next, what happens then (not when ctx ended: the
 // receiver is stopping). listPages returns whether every page was listed
-// and taken.
+// and taken. A failed listing enters the component's error state at once.
 func (t *telemetry) listPages(ctx context.Context, store objectStore, in *s3.ListObjectsV2Input, next string, page func(*s3.ListObjectsV2Output) bool) bool {
 	pages := s3.NewListObjectsV2Paginator(store, in)
 	for pages.HasMorePages() {
@@ -21,7 +21,9 @@ func (t *telemetry) listPages(ctx context.Context, store objectStore, in *s3.Lis
 		if err != nil {
 			if ctx.Err() == nil {
 				bucket, prefix := aws.ToString(in.Bucket), aws.ToString(in.Prefix)
-				t.noteError(err)
+				// Into the error state now, not at the end of the poll
+				// interval (status.go: failAtOnce).
+				t.failNow(err)
 				logAWSError(t.logger, zapcore.ErrorLevel, awsCall{"ListObjectsV2", "s3://" + bucket + "/" + prefix, "s3:ListBucket", next},
 					err, zap.String("bucket", bucket), zap.String("prefix", prefix))
 			}

@@ -145,7 +145,7 @@ func (p *readerPool) read(ctx context.Context, rd *objectreader.Reader, t object
 			append(logFields, zap.Int("skipped", skipped), zap.Any("reasons", stats.Skipped), zap.Ints("indexes", stats.SkippedIndexes))...)
 	}
 	if stats.MissingEventTime > 0 {
-		p.tel.tb.ReceiverAwscloudtrailRecordsInvalid.Add(ctx, int64(stats.MissingEventTime), metric.WithAttributes(attribute.String("reason", "missing_event_time")))
+		p.tel.tb.ReceiverAwscloudtrailRecordsInvalid.Add(ctx, int64(stats.MissingEventTime), metric.WithAttributes(attribute.String("reason", reasonMissingEventTime)))
 		p.tel.logger.Warn("CloudTrail object has records without a valid eventTime; they were delivered without Timestamp",
 			append(logFields, zap.Int("records", stats.MissingEventTime))...)
 	}

@@ -63,7 +63,9 @@ func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*cloud
 	if err != nil {
 		return nil, err
 	}
+	zeroCounters(tb, cfg)
 	watch := newTrailWatch()
+	watch.expectConfigured(cfg, time.Now())
 	if err := watch.registerLag(tb, time.Now); err != nil {
 		return nil, err
 	}

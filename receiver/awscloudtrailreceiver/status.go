@@ -12,7 +12,9 @@ import "go.opentelemetry.io/collector/component/componentstatus"
 // poll, an error that never ends would stay "recovering" for ever.
 //
 // failAtOnce: a failure of discovery (DescribeTrails, GetTrailStatus,
-// DescribeOrganization) enters the error state when it happens (failNow),
+// DescribeOrganization) or of an S3 listing (ListObjectsV2: a bucket
+// missing or denied from the start) enters the error state when it
+// happens (failNow),
 // not at the end of the poll interval: otherwise health stays good for a
 // whole poll interval (or longer) while DescribeTrails is denied. OK is
 // still reported only at the end of a clean poll interval, so that an

@@ -118,3 +118,41 @@ func TestStatusDiscoveryDenied(t *testing.T) {
 	require.NoError(t, h.stop())
 	assertExactlyOnce(t, sk, want)
 }
+
+// TestStatusFirstListingFailure: a trail bucket that cannot be listed at
+// the start reports the recoverable error when the listing fails, not at
+// the end of the first poll interval (an hour here), and the warning says
+// the listing failed instead of pointing at the configuration.
+func TestStatusFirstListingFailure(t *testing.T) {
+	host := &deliveryStatusHost{Host: componenttest.NewNopHost(), delivered: func() bool { return true }}
+	s3srv := startS3(t)
+	cfg := testConfig(s3srv.URL)
+	cfg.PollInterval = time.Hour
+	cfg.Trails = []TrailConfig{{Bucket: "missing-bucket"}}
+	h := startReceiver(t, cfg, newSink(), host)
+	require.Eventually(t, func() bool { return len(host.all()) > 0 }, 10*time.Second, 5*time.Millisecond,
+		"the failed listing is reported before the first poll interval ends")
+	assert.Equal(t, componentstatus.StatusRecoverableError, host.all()[0].status)
+
+	require.Eventually(t, func() bool { return h.logs.FilterMessageSnippet("CloudTrail folders").Len() > 0 }, waitFor, 5*time.Millisecond)
+	assert.Zero(t, h.logs.FilterMessageSnippet("check the trails").Len(), "no advice about the configuration when the listing failed")
+	assert.NotZero(t, h.logs.FilterMessageSnippet("No CloudTrail folders found yet: listing 1 of 1 trails failed (see the errors above); tried again at the next poll").Len())
+	require.NoError(t, h.stop())
+}
+
+// TestDiscoveryFailureMessage: a denied DescribeTrails says it is tried
+// again at the next poll, as it is (the refresh is incomplete).
+func TestDiscoveryFailureMessage(t *testing.T) {
+	s3srv := startS3(t)
+	s3srv.AWS().Deny("DescribeTrails", true)
+	cfg := discoveryConfig(s3srv.URL)
+	cfg.Discovery.Regions = []string{"us-east-1"}
+	h := startReceiver(t, cfg, newSink(), nil)
+	require.Eventually(t, func() bool { return s3srv.AWS().Calls("DescribeTrails") >= 2 }, waitFor, 5*time.Millisecond,
+		"tried again at the next poll")
+	denied := h.logs.FilterMessageSnippet("DescribeTrails on region us-east-1 was denied").All()
+	require.NotEmpty(t, denied)
+	assert.Contains(t, denied[0].Message, "it is tried again at the next poll")
+	assert.NotZero(t, h.logs.FilterMessageSnippet("No CloudTrail folders found yet: discovery failed (see the errors above)").Len(), "%v", h.logs.All())
+	require.NoError(t, h.stop())
+}

@@ -10,7 +10,10 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/integrity"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/metadata"
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/objectreader"
+	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/recordstream"
 )
 
 // telemetry is what the receiver's parts report through: logs, metrics,
@@ -69,4 +72,44 @@ func (t *telemetry) saveFailed(id string) func(error) {
 
 func (t *telemetry) countFailed(ctx context.Context, reason string) {
 	t.tb.ReceiverAwscloudtrailObjectsFailed.Add(ctx, 1, metric.WithAttributes(attribute.String("reason", reason)))
+}
+
+// reasonMissingEventTime counts, in records_invalid, the records delivered
+// without a Timestamp.
+const reasonMissingEventTime = "missing_event_time"
+
+// Every value of the attributes of the counters that alerts watch.
+var (
+	failedReasons = []string{
+		reasonNotFound, reasonAccessDenied, reasonThrottled, reasonS3Error, reasonConsumer,
+		objectreader.ReasonCorruptGzip, objectreader.ReasonInvalidJSON, objectreader.ReasonTruncated,
+		objectreader.ReasonNotCloudTrail, objectreader.ReasonRecordTooLarge, objectreader.ReasonReadError,
+	}
+	invalidReasons = []string{
+		recordstream.ReasonNotAnObject, recordstream.ReasonTooDeep, recordstream.ReasonNumberOutOfRange, reasonMissingEventTime,
+	}
+	sqsOutcomes      = []string{outcomeReceived, outcomeDeleted, outcomeFailed, outcomeIgnored}
+	findingsStatuses = []string{
+		integrity.StatusModified, integrity.StatusMissing, integrity.StatusUnsigned, integrity.StatusBadSignature, integrity.StatusChainBroken,
+	}
+)
+
+// zeroCounters makes the counters that alerts watch exist at 0, one series
+// per value of their attribute, from the start: Prometheus' increase()
+// does not see the first increment of a series that appears with it.
+func zeroCounters(tb *metadata.TelemetryBuilder, cfg *Config) {
+	ctx := context.Background()
+	zero := func(c metric.Int64Counter, key string, values []string) {
+		for _, v := range values {
+			c.Add(ctx, 0, metric.WithAttributes(attribute.String(key, v)))
+		}
+	}
+	zero(tb.ReceiverAwscloudtrailObjectsFailed, "reason", failedReasons)
+	zero(tb.ReceiverAwscloudtrailRecordsInvalid, "reason", invalidReasons)
+	if cfg.SQS.HasValue() {
+		zero(tb.ReceiverAwscloudtrailSqsMessages, "outcome", sqsOutcomes)
+	}
+	if cfg.Integrity.Enabled {
+		zero(tb.ReceiverAwscloudtrailIntegrityFindings, "status", findingsStatuses)
+	}
 }
