@@ -95,8 +95,9 @@ func TestPersistentQueueCrashDuringRestore(t *testing.T) {
 			upCfg := *cfg
 			upCfg.ClientConfig.Endpoint = up.URL
 			last := createExporter(t, &upCfg, cs.Storage.Host())
-			assert.Eventually(t, func() bool { return len(idCounts(up)) >= batches*perBatch }, 10*time.Second, 10*time.Millisecond,
-				"records sent after the restart: %d of %d", len(idCounts(up)), batches*perBatch)
+			if !assert.Eventually(t, func() bool { return len(idCounts(up)) >= batches*perBatch }, 10*time.Second, 10*time.Millisecond) {
+				t.Errorf("records sent after the restart: %d of %d", len(idCounts(up)), batches*perBatch)
+			}
 			// The copies sent twice drain too, and no item is left behind.
 			items := func() []string {
 				var keys []string
@@ -107,7 +108,9 @@ func TestPersistentQueueCrashDuringRestore(t *testing.T) {
 				}
 				return keys
 			}
-			assert.Eventually(t, func() bool { return len(items()) == 0 }, 10*time.Second, 10*time.Millisecond, "queue items left: %v", items())
+			if !assert.Eventually(t, func() bool { return len(items()) == 0 }, 10*time.Second, 10*time.Millisecond) {
+				t.Errorf("queue items left: %v", items())
+			}
 			require.NoError(t, last.Shutdown(context.Background()))
 		})
 	}

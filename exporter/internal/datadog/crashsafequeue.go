@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"sync"
+	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/configoptional"
@@ -130,7 +131,9 @@ func (c *deferringClient) Batch(ctx context.Context, ops ...*storage.Operation) 
 			c.deferred = append(c.deferred, op.Key)
 		}
 		return nil
-	case !c.starting && len(c.deferred) > 0 && writesMetadata(ops):
+	case c.starting:
+		return c.batchRetried(ctx, ops)
+	case len(c.deferred) > 0 && writesMetadata(ops):
 		all := ops[:len(ops):len(ops)]
 		for _, k := range c.deferred {
 			all = append(all, storage.DeleteOperation(k))
@@ -142,6 +145,48 @@ func (c *deferringClient) Batch(ctx context.Context, ops ...*storage.Operation) 
 		return nil
 	}
 	return c.Client.Batch(ctx, ops...)
+}
+
+// restoreRetries bounds the tries of a storage batch while the queue
+// starts: the queue restores the requests being sent with one read and
+// one write per request, ignores the errors (it logs them) and drops what
+// it could not read or write back, so a transient storage error there
+// would lose those requests.
+const restoreRetries = 5
+
+// Get reads a key, tried again after a storage error while the queue
+// starts (a failed read of its metadata makes it start empty).
+func (c *deferringClient) Get(ctx context.Context, key string) ([]byte, error) {
+	c.mu.Lock()
+	starting := c.starting
+	c.mu.Unlock()
+	if !starting {
+		return c.Client.Get(ctx, key)
+	}
+	op := storage.GetOperation(key)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	err := c.batchRetried(ctx, []*storage.Operation{op})
+	return op.Value, err
+}
+
+// batchRetried runs a batch of the start, tried again after a storage
+// error (every operation of a batch can be made again: sets, gets and
+// deletes of given keys).
+func (c *deferringClient) batchRetried(ctx context.Context, ops []*storage.Operation) error {
+	wait := 50 * time.Millisecond
+	for try := 1; ; try++ {
+		err := c.Client.Batch(ctx, ops...)
+		if err == nil || try == restoreRetries {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait *= 2
+	}
 }
 
 // Close applies the deletes still held back once the queue has started:
