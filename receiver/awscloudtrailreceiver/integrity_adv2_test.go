@@ -2,18 +2,15 @@ package awscloudtrailreceiver
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"sort"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/ctattr"
@@ -21,34 +18,22 @@ import (
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/integrity"
 )
 
-// refusingFindings passes records on to next but refuses (retryably) every
-// batch that holds an integrity finding while refuse is set: the exporter
-// of the findings is down when the collector stops.
-type refusingFindings struct {
-	next    *findingSink
-	refuse  atomic.Bool
-	refused atomic.Int64
-}
-
-func (r *refusingFindings) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
-	if r.refuse.Load() {
-		for i := 0; i < ld.ResourceLogs().Len(); i++ {
-			sls := ld.ResourceLogs().At(i).ScopeLogs()
-			for j := 0; j < sls.Len(); j++ {
-				lrs := sls.At(j).LogRecords()
-				for k := 0; k < lrs.Len(); k++ {
-					if _, ok := lrs.At(k).Attributes().Get(ctattr.AttrIntegrityStatus); ok {
-						r.refused.Add(1)
-						return errors.New("exporter queue is full")
-					}
+// hasFinding reports whether ld holds an integrity finding.
+func hasFinding(ld plog.Logs) bool {
+	for _, rl := range ld.ResourceLogs().All() {
+		for _, sl := range rl.ScopeLogs().All() {
+			for _, lr := range sl.LogRecords().All() {
+				if _, ok := lr.Attributes().Get(ctattr.AttrIntegrityStatus); ok {
+					return true
 				}
 			}
 		}
 	}
-	return r.next.ConsumeLogs(ctx, ld)
+	return false
 }
 
-func (*refusingFindings) Capabilities() consumer.Capabilities { return consumer.Capabilities{} }
+// errQueueFull is a retryable refusal, as an exporter's full queue gives.
+var errQueueFull = errors.New("exporter queue is full")
 
 // TestAdv2FindingNotLostAtShutdown: SQS mode, state in the storage
 // extension. A digest is handled first (its files are expected), then a
@@ -75,7 +60,7 @@ func TestAdv2FindingNotLostAtShutdown(t *testing.T) {
 	cfg.Storage = &id
 
 	sk := &findingSink{sink: newSink()}
-	rf := &refusingFindings{next: sk}
+	rf := &findingsRefuser{next: sk, err: errQueueFull}
 	rf.refuse.Store(true)
 	sendMessages(t, qc, queueURL, []string{s3Notification(signedBucket, early)})
 	h := startReceiver(t, cfg, rf, host)

@@ -79,7 +79,7 @@ func TestFindingNotLostAtShutdownPolling(t *testing.T) {
 	cfg.Storage = &id
 
 	sk := &findingSink{sink: newSink()}
-	rf := &refusingFindings{next: sk}
+	rf := &findingsRefuser{next: sk, err: errQueueFull}
 	rf.refuse.Store(true)
 	gate := &gatedRecords{next: rf, held: fileEventIDs(t, modified), open: make(chan struct{})}
 	h := startReceiver(t, cfg, gate, host)

@@ -13,7 +13,6 @@ import (
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/pdata/plog"
 
-	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/ctattr"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/receiver/awscloudtrailreceiver/internal/integrity"
 )
 
@@ -27,19 +26,9 @@ type findingsRefuser struct {
 }
 
 func (r *findingsRefuser) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
-	if r.refuse.Load() {
-		for i := 0; i < ld.ResourceLogs().Len(); i++ {
-			sls := ld.ResourceLogs().At(i).ScopeLogs()
-			for j := 0; j < sls.Len(); j++ {
-				lrs := sls.At(j).LogRecords()
-				for k := 0; k < lrs.Len(); k++ {
-					if _, ok := lrs.At(k).Attributes().Get(ctattr.AttrIntegrityStatus); ok {
-						r.refused.Add(1)
-						return r.err
-					}
-				}
-			}
-		}
+	if r.refuse.Load() && hasFinding(ld) {
+		r.refused.Add(1)
+		return r.err
 	}
 	return r.next.ConsumeLogs(ctx, ld)
 }
@@ -68,7 +57,7 @@ func TestRevfSQSUnkeptFindingKeepsMessage(t *testing.T) {
 	cfg.Storage = &id
 
 	sk := &findingSink{sink: newSink()}
-	rf := &findingsRefuser{next: sk, err: errors.New("exporter queue is full")}
+	rf := &findingsRefuser{next: sk, err: errQueueFull}
 	rf.refuse.Store(true)
 	sendMessages(t, qc, queueURL, []string{s3Notification(signedBucket, early)})
 	h := startReceiver(t, cfg, rf, host)
@@ -147,20 +136,10 @@ type hungFindings struct {
 }
 
 func (r *hungFindings) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
-	if r.hang.Load() {
-		for i := 0; i < ld.ResourceLogs().Len(); i++ {
-			sls := ld.ResourceLogs().At(i).ScopeLogs()
-			for j := 0; j < sls.Len(); j++ {
-				lrs := sls.At(j).LogRecords()
-				for k := 0; k < lrs.Len(); k++ {
-					if _, ok := lrs.At(k).Attributes().Get(ctattr.AttrIntegrityStatus); ok {
-						r.held.Add(1)
-						<-ctx.Done()
-						return ctx.Err()
-					}
-				}
-			}
-		}
+	if r.hang.Load() && hasFinding(ld) {
+		r.held.Add(1)
+		<-ctx.Done()
+		return ctx.Err()
 	}
 	return r.next.ConsumeLogs(ctx, ld)
 }
@@ -240,7 +219,7 @@ func TestRevfFindingRefusedThenAccepted(t *testing.T) {
 	modifyLogFile(t, s3srv, victim, addNewline)
 
 	sk := &findingSink{sink: newSink()}
-	rf := &findingsRefuser{next: sk, err: errors.New("exporter queue is full")}
+	rf := &findingsRefuser{next: sk, err: errQueueFull}
 	rf.refuse.Store(true)
 	h := startReceiver(t, integrityConfig(s3srv.URL), rf, nil)
 	require.Eventually(t, func() bool { return rf.refused.Load() >= 3 }, 30*time.Second, 20*time.Millisecond, "the finding was not refused")
