@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -19,72 +18,8 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/exporter/datadoglogsexporter/internal/metadata"
-	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/devstack"
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/memstorage"
 )
-
-const advBatches, advPerBatch = 6, 10
-
-// killedWhileSending returns the storage a collector left when it was
-// killed while its consumers were sending (the intake down), and the
-// configuration it ran with.
-func killedWhileSending(t *testing.T, mods ...func(*exporterhelper.QueueBatchConfig)) (*memstorage.Storage, *Config) {
-	t.Helper()
-	down := startIntake(t)
-	down.Fail(devstack.IntakeFault{Path: "/api/v2/logs", Status: 503, Times: 1 << 30})
-	st := memstorage.New()
-	cfg := testConfig(down.URL)
-	q := exporterhelperQueue(st.ID())
-	q.NumConsumers = 4
-	for _, m := range mods {
-		m(&q)
-	}
-	cfg.QueueConfig = configoptional.Some(q)
-	cfg.RetryConfig.InitialInterval = 10 * time.Millisecond
-	cfg.RetryConfig.MaxElapsedTime = time.Hour
-	first := createExporter(t, cfg, st.Host())
-	for i := range advBatches {
-		ld := cloudTrailLogs(advPerBatch, "")
-		for _, lr := range ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().All() {
-			lr.Body().Map().PutStr("eventID", fmt.Sprintf("b%d-%s", i, lr.Body().Map().AsRaw()["eventID"]))
-		}
-		require.NoError(t, first.ConsumeLogs(context.Background(), ld))
-	}
-	require.Eventually(t, func() bool { return down.Requests("/api/v2/logs") >= 8 }, 10*time.Second, 10*time.Millisecond)
-	st.Crash()
-	require.NoError(t, first.Shutdown(context.Background()))
-	return st.Snapshot(), cfg
-}
-
-// faultyStorage fails, once, the first batch of its clients that fail
-// matches.
-type faultyStorage struct {
-	*memstorage.Storage
-	fail  func(ops []*storage.Operation) bool
-	fired atomic.Bool
-}
-
-func (s *faultyStorage) GetClient(ctx context.Context, kind component.Kind, id component.ID, name string) (storage.Client, error) {
-	c, err := s.Storage.GetClient(ctx, kind, id, name)
-	return &faultyClient{Client: c, s: s}, err
-}
-
-type faultyClient struct {
-	storage.Client
-	s *faultyStorage
-}
-
-func (c *faultyClient) Batch(ctx context.Context, ops ...*storage.Operation) error {
-	if c.s.fail(ops) && c.s.fired.CompareAndSwap(false, true) {
-		return errors.New("injected storage error")
-	}
-	return c.Client.Batch(ctx, ops...)
-}
-
-func isItemKey(k string) bool {
-	_, err := strconv.ParseUint(k, 10, 64)
-	return err == nil
-}
 
 // TestRestoreStorageErrorLosesNothing: one transient storage error while
 // the queue restores the requests that were being sent (the Get of those
@@ -116,13 +51,18 @@ func TestRestoreStorageErrorLosesNothing(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			killed, cfg := killedWhileSending(t)
-			fs := &faultyStorage{Storage: killed, fail: tc.fail}
-			host := &memstorage.Host{Host: fs.Host(), Extensions: map[component.ID]component.Component{fs.ID(): fs}}
+			var fired atomic.Bool
+			killed.Fault = func(ops []*storage.Operation) error {
+				if tc.fail(ops) && fired.CompareAndSwap(false, true) {
+					return errors.New("injected storage error")
+				}
+				return nil
+			}
 			up := startIntake(t)
 			upCfg := *cfg
 			upCfg.ClientConfig.Endpoint = up.URL
-			exp := createExporter(t, &upCfg, host)
-			require.True(t, fs.fired.Load(), "the fault was injected during the start")
+			exp := createExporter(t, &upCfg, killed.Host())
+			require.True(t, fired.Load(), "the fault was injected during the start")
 			if !assert.Eventually(t, func() bool { return len(idCounts(up)) >= advBatches*advPerBatch }, 5*time.Second, 10*time.Millisecond) {
 				t.Errorf("records sent: %d of %d", len(idCounts(up)), advBatches*advPerBatch)
 			}
@@ -210,37 +150,4 @@ func TestPersistentQueueCrashDuringRestoreBatcher(t *testing.T) {
 	for crashAt := int64(1); crashAt <= 8; crashAt++ {
 		t.Run(fmt.Sprintf("killed at write %d of the restore", crashAt), func(t *testing.T) { restartKilledAt(t, killed, cfg, crashAt) })
 	}
-}
-
-// restartKilledAt starts the exporter on a copy of killed, kills it at
-// the crashAt-th write of its storage (after its start if it makes fewer),
-// then starts it again with the intake up: every record is sent and no
-// queue item is left once the queue drains.
-func restartKilledAt(t *testing.T, killed *memstorage.Storage, cfg *Config, crashAt int64) {
-	cs := &crashingStorage{Storage: killed.Snapshot(), crashAt: crashAt}
-	host := &memstorage.Host{Host: cs.Host(), Extensions: map[component.ID]component.Component{cs.ID(): cs}}
-	restoring := createExporter(t, cfg, host)
-	require.NoError(t, restoring.Shutdown(context.Background()))
-	if cs.writes.Load() < crashAt {
-		cs.Crash()
-	}
-	up := startIntake(t)
-	upCfg := *cfg
-	upCfg.ClientConfig.Endpoint = up.URL
-	last := createExporter(t, &upCfg, cs.Storage.Host())
-	if !assert.Eventually(t, func() bool { return len(idCounts(up)) >= advBatches*advPerBatch }, 5*time.Second, 10*time.Millisecond) {
-		t.Errorf("records sent: %d of %d", len(idCounts(up)), advBatches*advPerBatch)
-	}
-	items := func() (keys []string) {
-		for k := range cs.Storage.Data() {
-			if isItemKey(k) {
-				keys = append(keys, k)
-			}
-		}
-		return keys
-	}
-	if !assert.Eventually(t, func() bool { return len(items()) == 0 }, 5*time.Second, 10*time.Millisecond) {
-		t.Errorf("queue items left: %v", items())
-	}
-	require.NoError(t, last.Shutdown(context.Background()))
 }

@@ -39,6 +39,12 @@ type Storage struct {
 	discarded int // writes of crashed clients
 	writes    int // Set operations applied
 	bytes     int // bytes of the values set
+
+	// Fault, when set (before the clients are used), is called with every
+	// batch of every client before it is applied (Get, Set and Delete are
+	// batches of one): an error fails the batch, nothing of it applied, as
+	// a storage fault; it may also call Crash.
+	Fault func(ops []*storage.Operation) error
 }
 
 var _ storage.Extension = (*Storage)(nil)
@@ -158,6 +164,11 @@ func (c *client) Delete(ctx context.Context, key string) error {
 // process that made them is gone: nothing it does reaches the disk).
 func (c *client) Batch(_ context.Context, ops ...*storage.Operation) error {
 	s := c.s
+	if s.Fault != nil {
+		if err := s.Fault(ops); err != nil {
+			return err
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	dead := c.epoch != s.epoch

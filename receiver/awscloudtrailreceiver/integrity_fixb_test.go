@@ -3,8 +3,11 @@ package awscloudtrailreceiver
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.uber.org/zap"
 
@@ -66,40 +70,68 @@ func fileEventIDs(t *testing.T, gz []byte) map[string]bool {
 // read and its `modified` finding is refused downstream until the receiver
 // stops. The file must not count as read: after the restart it is read
 // again (its records are not delivered twice) and the finding is delivered.
+// Also when the saved state cannot be read back at the stop (the storage
+// is down), so that the change cannot be undone in memory: the folder's
+// state is then dropped unsaved (keeping the change in memory lost the
+// finding).
 func TestFindingNotLostAtShutdownPolling(t *testing.T) {
-	s3srv := startS3(t)
-	tree := signedTree(t, s3srv)
-	early := digestEnding(t, tree, t0.Add(time.Hour))
-	victim := listedBy(t, s3srv, early)[0]
-	modified := modifyLogFile(t, s3srv, victim, addNewline)
+	for _, unreadable := range []bool{false, true} {
+		t.Run(fmt.Sprintf("state unreadable at the stop: %v", unreadable), func(t *testing.T) {
+			s3srv := startS3(t)
+			tree := signedTree(t, s3srv)
+			early := digestEnding(t, tree, t0.Add(time.Hour))
+			victim := listedBy(t, s3srv, early)[0]
+			modified := modifyLogFile(t, s3srv, victim, addNewline)
 
-	st := newMemStorage()
-	host, id := memStorageHost(st)
-	cfg := integrityConfig(s3srv.URL)
-	cfg.Storage = &id
+			st := newMemStorage()
+			var down atomic.Bool
+			var fails atomic.Int64
+			st.Fault = func(ops []*storage.Operation) error {
+				for _, op := range ops {
+					if op.Type != storage.Get || !strings.HasPrefix(op.Key, "integrity/") {
+						return nil
+					}
+				}
+				if down.Load() {
+					fails.Add(1)
+					return errors.New("storage unavailable")
+				}
+				return nil
+			}
+			host, id := memStorageHost(st)
+			cfg := integrityConfig(s3srv.URL)
+			cfg.Storage = &id
 
-	sk := &findingSink{sink: newSink()}
-	rf := &findingsRefuser{next: sk, err: errQueueFull}
-	rf.refuse.Store(true)
-	gate := &gatedRecords{next: rf, held: fileEventIDs(t, modified), open: make(chan struct{})}
-	h := startReceiver(t, cfg, gate, host)
-	require.Eventually(t, func() bool {
-		return h.counter(t, "otelcol_receiver_awscloudtrail_integrity_digests", "", "") == int64(len(tree.Digests))
-	}, 20*time.Second, 20*time.Millisecond)
-	require.Empty(t, sk.got(), "a finding before the modified file was read")
-	close(gate.open)
-	require.Eventually(t, func() bool { return rf.refused.Load() >= 2 }, 20*time.Second, 20*time.Millisecond, "the finding was not refused")
-	require.NoError(t, h.stop())
-	require.Empty(t, sk.got())
+			sk := &findingSink{sink: newSink()}
+			rf := &findingsRefuser{next: sk, err: errQueueFull}
+			rf.refuse.Store(true)
+			gate := &gatedRecords{next: rf, held: fileEventIDs(t, modified), open: make(chan struct{})}
+			h := startReceiver(t, cfg, gate, host)
+			require.Eventually(t, func() bool {
+				return h.counter(t, "otelcol_receiver_awscloudtrail_integrity_digests", "", "") == int64(len(tree.Digests))
+			}, 20*time.Second, 20*time.Millisecond)
+			require.Empty(t, sk.got(), "a finding before the modified file was read")
+			close(gate.open)
+			require.Eventually(t, func() bool { return rf.refused.Load() >= 2 }, 20*time.Second, 20*time.Millisecond, "the finding was not refused")
+			down.Store(unreadable)
+			require.NoError(t, h.stop())
+			if unreadable {
+				require.Positive(t, fails.Load(), "the state was not read back at the stop")
+			}
+			require.Empty(t, sk.got())
 
-	rf.refuse.Store(false)
-	h = startReceiver(t, cfg, rf, host)
-	assert.Eventually(t, func() bool { return len(sk.got()) > 0 && sk.count() >= len(tree.IDs) }, 20*time.Second, 20*time.Millisecond,
-		"after the restart: findings %v, records %d of %d", sk.got(), sk.count(), len(tree.IDs))
-	require.NoError(t, h.stop())
-	assert.Equal(t, []string{integrity.StatusModified + " " + victim}, sk.got())
-	assert.Empty(t, sk.duplicates(), "records delivered twice")
-	assert.Equal(t, len(tree.IDs), sk.count())
+			down.Store(false)
+			rf.refuse.Store(false)
+			h = startReceiver(t, cfg, rf, host)
+			assert.Eventually(t, func() bool { return len(sk.got()) > 0 && sk.count() >= len(tree.IDs) }, 20*time.Second, 20*time.Millisecond,
+				"after the restart: findings %v, records %d of %d", sk.got(), sk.count(), len(tree.IDs))
+			waitPolls(t, s3srv, signedBucket, digestFolderOf(t, early))
+			require.NoError(t, h.stop())
+			assert.Equal(t, []string{integrity.StatusModified + " " + victim}, sk.got())
+			assert.Empty(t, sk.duplicates(), "records delivered twice")
+			assert.Equal(t, len(tree.IDs), sk.count())
+		})
+	}
 }
 
 // TestUnreadableDigestReported: a genuine digest made unreadable
