@@ -48,12 +48,12 @@ func (c *collector) ConsumeLogs(_ context.Context, ld plog.Logs) error {
 
 // receiverBatches runs the receiver in process, through the S3 protocol,
 // in a body mode, and returns the batches it delivers.
-func receiverBatches(endpoint string, start time.Time, total int, body string) ([]plog.Logs, error) {
+func receiverBatches(endpoint, bucket string, start time.Time, total int, body string) ([]plog.Logs, error) {
 	f := awscloudtrailreceiver.NewFactory()
 	cfg := f.CreateDefaultConfig().(*awscloudtrailreceiver.Config)
 	cfg.Endpoint, cfg.S3ForcePathStyle = endpoint, true
 	cfg.StartTime = start.Format(time.RFC3339)
-	cfg.Trails = []awscloudtrailreceiver.TrailConfig{{Bucket: "bench-bucket"}}
+	cfg.Trails = []awscloudtrailreceiver.TrailConfig{{Bucket: bucket}}
 	cfg.Body = body
 	c := &collector{}
 	rcv, err := f.CreateLogs(context.Background(), receivertest.NewNopSettings(f.Type()), cfg, c)

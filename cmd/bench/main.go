@@ -28,6 +28,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"time"
 
 	"github.com/otelcol-cloudtrail/otelcol-cloudtrail/internal/devstack"
@@ -36,21 +37,35 @@ import (
 func main() {
 	collector := flag.String("collector", "./dist/otelcol-cloudtrail", "the collector binary")
 	config := flag.String("config", "testdata/bench/config.yaml", "the collector configuration")
-	files := flag.Int("files", 50, "files per account and region (2 accounts × 2 regions)")
+	files := flag.Int("files", 50, "files per account and region (2 accounts × 2 regions) of the single-core rows' tree")
 	records := flag.Int("records", 250, "records per file")
+	e2eFiles := flag.Int("e2e-files", 300, "files per account and region of the end-to-end rows' tree (larger: the collector's start is a fixed cost)")
 	var o e2eOptions
 	flag.StringVar(&o.baselineCollector, "baseline-collector", "", "another collector binary (an older build) measured end to end in the same run, as the rows \"baseline map\"")
 	flag.StringVar(&o.baselineConfig, "baseline-config", "testdata/bench/config-baseline.yaml", "the configuration of -baseline-collector")
 	flag.IntVar(&o.runs, "e2e-runs", 1, "end-to-end runs of each collector, interleaved; each row is the best")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of this process (the S3 server and the intake during the end-to-end rows) to the file")
 	flag.Parse()
 	o.collector, o.config = *collector, *config
-	if err := run(o, *files, *records); err != nil {
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	if err := run(o, *files, *e2eFiles, *records); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
 
-func run(o e2eOptions, files, records int) error {
+func run(o e2eOptions, files, e2eFiles, records int) error {
 	os.Setenv("AWS_ACCESS_KEY_ID", "bench")
 	os.Setenv("AWS_SECRET_ACCESS_KEY", "bench")
 	os.Setenv("AWS_EC2_METADATA_DISABLED", "true")
@@ -60,15 +75,26 @@ func run(o e2eOptions, files, records int) error {
 	}
 	defer s3srv.Close()
 	end := time.Now().UTC().Add(-time.Minute)
-	tree, err := devstack.SeedTrailTree(s3srv, devstack.TreeSpec{
-		Bucket: "bench-bucket", Accounts: []string{"111111111111", "222222222222"}, Regions: []string{"us-east-1", "eu-west-1"},
-		Files: files, Every: time.Minute, End: end, RecordsPerFile: records, Seed: 77,
-	})
+	// Two trees of the same records' shapes: a small one for the
+	// single-core rows, which run in this process, and a larger one for
+	// the end-to-end rows, so that the collector's start (about 0.3 s of
+	// CPU) and the batch processor's last timeout weigh little.
+	seed := func(bucket string, files int) (devstack.Tree, error) {
+		return devstack.SeedTrailTree(s3srv, devstack.TreeSpec{
+			Bucket: bucket, Accounts: []string{"111111111111", "222222222222"}, Regions: []string{"us-east-1", "eu-west-1"},
+			Files: files, Every: time.Minute, End: end, RecordsPerFile: records, Seed: 77,
+		})
+	}
+	tree, err := seed("bench-small", files)
+	if err != nil {
+		return err
+	}
+	e2eTree, err := seed("bench-bucket", e2eFiles)
 	if err != nil {
 		return err
 	}
 	total := len(tree.IDs)
-	start := end.Add(-time.Duration(files+5) * time.Minute)
+	start := end.Add(-time.Duration(max(files, e2eFiles)+5) * time.Minute)
 	dir, err := os.MkdirTemp("", "bench-files")
 	if err != nil {
 		return err
@@ -103,7 +129,7 @@ func run(o e2eOptions, files, records int) error {
 	// each body mode.
 	for _, mode := range modes {
 		fmt.Printf("measuring: datadoglogs, body %s…\n", mode)
-		batches, err := receiverBatches(s3srv.URL, start, total, mode)
+		batches, err := receiverBatches(s3srv.URL, tree.Bucket, start, total, mode)
 		if err != nil {
 			return err
 		}
@@ -116,7 +142,10 @@ func run(o e2eOptions, files, records int) error {
 	}
 	// 3. The collector binary end to end, in each body mode (and the
 	// baseline binary).
-	e2e, err := endToEndRows(o, s3srv.URL, start, total)
+	e2eTotal := len(e2eTree.IDs)
+	fmt.Printf("End-to-end tree: %d files, %d records\n", e2eTree.Objects, e2eTotal)
+	e2eTree = devstack.Tree{} // its index of 300k records would only slow this process's GC down
+	e2e, err := endToEndRows(o, s3srv.URL, start, e2eTotal)
 	if err != nil {
 		return err
 	}

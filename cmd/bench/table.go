@@ -14,6 +14,9 @@ type row struct {
 	// cpuRate is records per second of the collector process's own CPU
 	// time (end-to-end rows); 0 when not measured.
 	cpuRate float64
+	// serversCPU is the CPU seconds per record of the bench process (the
+	// S3 server and the intake) during an end-to-end row; 0 otherwise.
+	serversCPU float64
 }
 
 // printTable prints rows as a markdown table, each rate also as a ratio
@@ -42,6 +45,15 @@ func printTable(rows []row, bytesPerRecord float64) {
 		}
 		fmt.Printf("| %s | %s | %.1f | %s | %.2f× | %s | %s |\n", r.name, thousands(r.rate),
 			r.rate*bytesPerRecord/1e6, allocs, r.rate/base, cpu, rss)
+	}
+	// What the end-to-end rows share: the S3 server and the intake run on
+	// the same cores as the collector.
+	fmt.Println()
+	for _, r := range rows {
+		if r.cpuRate > 0 {
+			fmt.Printf("%s: collector %.1f µs CPU per record, S3 server + intake %.1f µs\n",
+				r.name, 1e6/r.cpuRate, r.serversCPU*1e6)
+		}
 	}
 }
 
