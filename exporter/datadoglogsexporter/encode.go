@@ -50,6 +50,23 @@ type encoder struct {
 	malformed int
 }
 
+// maxKeptBuffer bounds what release keeps of a buffer for the next batch.
+const maxKeptBuffer = 1 << 20
+
+// release drops the encoder's references to the records it encoded (it
+// is kept in a pool between batches) and its buffers grown by an
+// outsized record.
+func (e *encoder) release() {
+	clear(e.fields[:cap(e.fields)])
+	clear(e.meta[:cap(e.meta)])
+	e.fields, e.meta, e.raw, e.text = e.fields[:0], e.meta[:0], nil, nil
+	for _, b := range []*[]byte{&e.buf, &e.recBuf, &e.tags} {
+		if cap(*b) > maxKeptBuffer {
+			*b = nil
+		}
+	}
+}
+
 // addField encodes v after the values already in e.buf.
 func (e *encoder) addField(key string, v pcommon.Value) {
 	start := len(e.buf)

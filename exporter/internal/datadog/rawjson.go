@@ -122,9 +122,11 @@ func (s *scanner) str(i int) (next int, esc bool) {
 	i++
 	for {
 		// jsonscan.PlainRun, inlined: a string is often short.
-		i = jsonscan.Words(b, i, true)
-		for i < len(b) && !jsonscan.Stops(b[i], true) {
-			i++
+		// Words stops on a stop byte, or within 8 bytes of the end.
+		if i = jsonscan.Words(b, i, true); i+8 > len(b) {
+			for i < len(b) && !jsonscan.Stops(b[i], true) {
+				i++
+			}
 		}
 		if i >= len(b) {
 			return -1, esc
