@@ -40,10 +40,12 @@ type encoder struct {
 	buf       []byte // the encoded values of fields and meta
 	// raw is the members of a JSON-text record, spliced as they are
 	// before fields (nil when the record's members are in fields).
-	raw    []byte
-	spans  []datadog.Span // the members of text, the record raw is part of
-	text   []byte
-	recBuf []byte // a record rebuilt from attributes
+	raw   []byte
+	spans []datadog.Span // the members of text, the record raw is part of
+	text  []byte
+	// unscanned: spans are not those of text yet (addBuilt).
+	unscanned bool
+	recBuf    []byte // a record rebuilt from attributes
 	// textFields is how many of the first fields are members of text.
 	textFields int
 	// malformed counts JSON-text bodies that were not a JSON object.
@@ -81,7 +83,7 @@ func (e *encoder) encode(dst []byte, res pcommon.Resource, lr plog.LogRecord) (o
 	rec := datadog.ReadRecord(res, lr)
 	// Values are appended to e.buf, sized to hold the record without
 	// growing (growing is correct too: earlier fields keep the old array).
-	e.fields, e.buf, e.raw, e.textFields = e.fields[:0], e.buf[:0], nil, 0
+	e.fields, e.buf, e.raw, e.textFields, e.unscanned = e.fields[:0], e.buf[:0], nil, 0, false
 	if need := 4096 + 2*bodySize(lr.Body()); cap(e.buf) < need {
 		e.buf = make([]byte, 0, need)
 	}
@@ -106,7 +108,7 @@ func (e *encoder) encode(dst []byte, res pcommon.Resource, lr plog.LogRecord) (o
 			}
 		case datadog.BodyNone:
 			e.recBuf = datadog.AppendRecordFromAttributes(e.recBuf[:0], res, lr)
-			e.addRaw(e.recBuf)
+			e.addBuilt(e.recBuf)
 		}
 		if rec.Bucket != "" {
 			start := len(e.buf)
@@ -197,11 +199,32 @@ func (e *encoder) addRaw(b []byte) bool {
 	return true
 }
 
+// addBuilt adds the members of the JSON object b that this exporter
+// encoded itself (AppendRecordFromAttributes): valid JSON and no
+// reserved key by construction, so it is spliced without the scan of
+// addRaw; its members are scanned only if the entry must be truncated.
+func (e *encoder) addBuilt(b []byte) {
+	e.text, e.unscanned = b, true
+	if len(b) > 2 {
+		e.raw = b[1 : len(b)-1]
+	}
+}
+
+// members returns the spans of the members of e.text.
+func (e *encoder) members() []datadog.Span {
+	if e.unscanned {
+		sc, _ := datadog.ScanObject(e.text, e.spans)
+		e.spans, e.unscanned = sc.Members, false
+	}
+	return e.spans
+}
+
 // membersAsFields returns the members of the last record addRaw
 // scanned as fields.
 func (e *encoder) membersAsFields() []field {
-	out := make([]field, 0, len(e.spans))
-	for _, m := range e.spans {
+	spans := e.members()
+	out := make([]field, 0, len(spans))
+	for _, m := range spans {
 		out = append(out, field{key: fieldName(m.Key(e.text)), value: e.text[m.ValueStart:m.ValueEnd]})
 	}
 	return out
