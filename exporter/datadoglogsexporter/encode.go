@@ -81,12 +81,9 @@ func (e *encoder) addField(key string, v pcommon.Value) {
 // is nil).
 func (e *encoder) encode(dst []byte, res pcommon.Resource, lr plog.LogRecord) (out []byte, cut *truncation) {
 	rec := datadog.ReadRecord(res, lr)
-	// Values are appended to e.buf, sized to hold the record without
-	// growing (growing is correct too: earlier fields keep the old array).
+	// Values are appended to e.buf, which grows as needed (earlier
+	// fields keep the old array) and is kept from record to record.
 	e.fields, e.buf, e.raw, e.textFields, e.unscanned = e.fields[:0], e.buf[:0], nil, 0, false
-	if need := 4096 + 2*bodySize(lr.Body()); cap(e.buf) < need {
-		e.buf = make([]byte, 0, need)
-	}
 	if rec.CloudTrail {
 		// As Datadog's Forwarder: the record's fields at the top level, plus
 		// aws.s3.bucket/key.
@@ -242,7 +239,7 @@ func isReserved(k []byte) bool {
 }
 
 func fieldName(k string) string {
-	if reserved[k] {
+	if isReserved(unsafe.Slice(unsafe.StringData(k), len(k))) {
 		return "record." + k
 	}
 	return k

@@ -19,10 +19,13 @@ import (
 )
 
 // TestMetaKeysPlain: appendEntry writes the keys of the exporter's own
-// fields without escaping them; each must need none.
+// fields without escaping them; each must need none. fieldName renames
+// each of them (isReserved lists the same names as reserved).
 func TestMetaKeysPlain(t *testing.T) {
 	for k := range reserved {
 		assert.Equal(t, `"`+k+`"`, string(datadog.AppendString(nil, k)))
+		assert.True(t, isReserved([]byte(k)), "isReserved and reserved differ on %s", k)
+		assert.Equal(t, "record."+k, fieldName(k))
 	}
 	for _, f := range (&truncation{}).markers() {
 		assert.True(t, reserved[f.key], f.key)

@@ -58,25 +58,3 @@ func entrySize(raw []byte, fields, meta []field) int {
 	}
 	return n
 }
-
-// bodySize estimates the encoded size of a body (its string bytes), to
-// size the encoder's buffer.
-func bodySize(v pcommon.Value) int {
-	switch v.Type() {
-	case pcommon.ValueTypeStr:
-		return len(v.Str()) + 2
-	case pcommon.ValueTypeMap:
-		n := 2
-		for k, x := range v.Map().All() {
-			n += len(k) + 4 + bodySize(x)
-		}
-		return n
-	case pcommon.ValueTypeSlice:
-		n := 2
-		for _, x := range v.Slice().All() {
-			n += 1 + bodySize(x)
-		}
-		return n
-	}
-	return 24
-}
