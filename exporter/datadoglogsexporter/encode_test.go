@@ -117,3 +117,20 @@ func TestTruncateBodyNone(t *testing.T) {
 	assert.Equal(t, "2026-11-20T10:00:00Z", e["eventTime"])
 	assert.Equal(t, "123456789012", e["recipientAccountId"])
 }
+
+// TestRecordFromAttributesAllocates: rebuilding a record from its
+// attributes into a buffer with room allocates nothing (its writer stayed
+// on the heap and grew a slice per nested object: two allocations per
+// record of `body: none`).
+func TestRecordFromAttributesAllocates(t *testing.T) {
+	ld := datadogtest.Logs(t, true)
+	for _, rl := range ld.ResourceLogs().All() {
+		for _, lr := range rl.ScopeLogs().At(0).LogRecords().All() {
+			buf := make([]byte, 0, 1<<16)
+			allocs := testing.AllocsPerRun(20, func() {
+				buf = datadog.AppendRecordFromAttributes(buf[:0], rl.Resource(), lr)
+			})
+			assert.Zero(t, allocs, "%s", buf)
+		}
+	}
+}
