@@ -40,14 +40,33 @@ type encoder struct {
 	buf       []byte // the encoded values of fields and meta
 	// raw is the members of a JSON-text record, spliced as they are
 	// before fields (nil when the record's members are in fields).
-	raw    []byte
-	spans  []datadog.Span // the members of text, the record raw is part of
-	text   []byte
-	recBuf []byte // a record rebuilt from attributes
+	raw   []byte
+	spans []datadog.Span // the members of text, the record raw is part of
+	text  []byte
+	// unscanned: spans are not those of text yet (addBuilt).
+	unscanned bool
+	recBuf    []byte // a record rebuilt from attributes
 	// textFields is how many of the first fields are members of text.
 	textFields int
 	// malformed counts JSON-text bodies that were not a JSON object.
 	malformed int
+}
+
+// maxKeptBuffer bounds what release keeps of a buffer for the next batch.
+const maxKeptBuffer = 1 << 20
+
+// release drops the encoder's references to the records it encoded (it
+// is kept in a pool between batches) and its buffers grown by an
+// outsized record.
+func (e *encoder) release() {
+	clear(e.fields[:cap(e.fields)])
+	clear(e.meta[:cap(e.meta)])
+	e.fields, e.meta, e.raw, e.text = e.fields[:0], e.meta[:0], nil, nil
+	for _, b := range []*[]byte{&e.buf, &e.recBuf, &e.tags} {
+		if cap(*b) > maxKeptBuffer {
+			*b = nil
+		}
+	}
 }
 
 // addField encodes v after the values already in e.buf.
@@ -62,12 +81,9 @@ func (e *encoder) addField(key string, v pcommon.Value) {
 // is nil).
 func (e *encoder) encode(dst []byte, res pcommon.Resource, lr plog.LogRecord) (out []byte, cut *truncation) {
 	rec := datadog.ReadRecord(res, lr)
-	// Values are appended to e.buf, sized to hold the record without
-	// growing (growing is correct too: earlier fields keep the old array).
-	e.fields, e.buf, e.raw, e.textFields = e.fields[:0], e.buf[:0], nil, 0
-	if need := 4096 + 2*bodySize(lr.Body()); cap(e.buf) < need {
-		e.buf = make([]byte, 0, need)
-	}
+	// Values are appended to e.buf, which grows as needed (earlier
+	// fields keep the old array) and is kept from record to record.
+	e.fields, e.buf, e.raw, e.textFields, e.unscanned = e.fields[:0], e.buf[:0], nil, 0, false
 	if rec.CloudTrail {
 		// As Datadog's Forwarder: the record's fields at the top level, plus
 		// aws.s3.bucket/key.
@@ -89,7 +105,7 @@ func (e *encoder) encode(dst []byte, res pcommon.Resource, lr plog.LogRecord) (o
 			}
 		case datadog.BodyNone:
 			e.recBuf = datadog.AppendRecordFromAttributes(e.recBuf[:0], res, lr)
-			e.addRaw(e.recBuf)
+			e.addBuilt(e.recBuf)
 		}
 		if rec.Bucket != "" {
 			start := len(e.buf)
@@ -180,11 +196,32 @@ func (e *encoder) addRaw(b []byte) bool {
 	return true
 }
 
+// addBuilt adds the members of the JSON object b that this exporter
+// encoded itself (AppendRecordFromAttributes): valid JSON and no
+// reserved key by construction, so it is spliced without the scan of
+// addRaw; its members are scanned only if the entry must be truncated.
+func (e *encoder) addBuilt(b []byte) {
+	e.text, e.unscanned = b, true
+	if len(b) > 2 {
+		e.raw = b[1 : len(b)-1]
+	}
+}
+
+// members returns the spans of the members of e.text.
+func (e *encoder) members() []datadog.Span {
+	if e.unscanned {
+		sc, _ := datadog.ScanObject(e.text, e.spans)
+		e.spans, e.unscanned = sc.Members, false
+	}
+	return e.spans
+}
+
 // membersAsFields returns the members of the last record addRaw
 // scanned as fields.
 func (e *encoder) membersAsFields() []field {
-	out := make([]field, 0, len(e.spans))
-	for _, m := range e.spans {
+	spans := e.members()
+	out := make([]field, 0, len(spans))
+	for _, m := range spans {
 		out = append(out, field{key: fieldName(m.Key(e.text)), value: e.text[m.ValueStart:m.ValueEnd]})
 	}
 	return out
@@ -202,7 +239,7 @@ func isReserved(k []byte) bool {
 }
 
 func fieldName(k string) string {
-	if reserved[k] {
+	if isReserved(unsafe.Slice(unsafe.StringData(k), len(k))) {
 		return "record." + k
 	}
 	return k

@@ -19,6 +19,9 @@ func message(body pcommon.Value) string {
 	}
 }
 
+// appendEntry appends the entry of the record members raw (spliced as
+// they are), fields and meta. The keys of meta are the exporter's own
+// (plain ASCII: written without escaping); those of fields are escaped.
 func appendEntry(dst, raw []byte, fields, meta []field) []byte {
 	dst = append(dst, '{')
 	n := 0
@@ -26,16 +29,22 @@ func appendEntry(dst, raw []byte, fields, meta []field) []byte {
 		dst = append(dst, raw...)
 		n++
 	}
-	for _, list := range [2][]field{fields, meta} {
-		for _, f := range list {
-			if n > 0 {
-				dst = append(dst, ',')
-			}
-			n++
-			dst = datadog.AppendString(dst, f.key)
-			dst = append(dst, ':')
-			dst = append(dst, f.value...)
+	for _, f := range fields {
+		if n > 0 {
+			dst = append(dst, ',')
 		}
+		n++
+		dst = datadog.AppendString(dst, f.key)
+		dst = append(dst, ':')
+		dst = append(dst, f.value...)
+	}
+	for _, f := range meta {
+		if n > 0 {
+			dst = append(dst, ',')
+		}
+		n++
+		dst = append(append(append(dst, '"'), f.key...), '"', ':')
+		dst = append(dst, f.value...)
 	}
 	return append(dst, '}')
 }
@@ -48,26 +57,4 @@ func entrySize(raw []byte, fields, meta []field) int {
 		}
 	}
 	return n
-}
-
-// bodySize estimates the encoded size of a body (its string bytes), to
-// size the encoder's buffer.
-func bodySize(v pcommon.Value) int {
-	switch v.Type() {
-	case pcommon.ValueTypeStr:
-		return len(v.Str()) + 2
-	case pcommon.ValueTypeMap:
-		n := 2
-		for k, x := range v.Map().All() {
-			n += len(k) + 4 + bodySize(x)
-		}
-		return n
-	case pcommon.ValueTypeSlice:
-		n := 2
-		for _, x := range v.Slice().All() {
-			n += 1 + bodySize(x)
-		}
-		return n
-	}
-	return 24
 }

@@ -55,9 +55,12 @@ func newLogsExporter(set exporter.Settings, cfg *Config) (*logsExporter, error) 
 type batch struct {
 	buf  []byte
 	ends []int
+	// enc is reused with the batch (its buffers grow to the largest record).
+	enc encoder
 }
 
-// payloads reuses request buffers (up to max_payload_bytes each).
+// payloads reuses request buffers (up to max_payload_bytes each) and
+// their encoders.
 var payloads = sync.Pool{New: func() any { return new(batch) }}
 
 // pushLogs encodes every record as one entry and sends them in requests of
@@ -65,9 +68,11 @@ var payloads = sync.Pool{New: func() any { return new(batch) }}
 // fails, the records from that request on are returned for retry
 // (consumererror.Logs), so that what was accepted is not sent again.
 func (e *logsExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
-	enc := encoder{ddsource: e.cfg.DDSource, hostname: e.cfg.Hostname, ct: e.cfg.CloudTrail, extraTags: e.cfg.ExtraTags}
 	b := payloads.Get().(*batch)
 	defer payloads.Put(b)
+	enc := &b.enc
+	defer enc.release()
+	enc.ddsource, enc.hostname, enc.ct, enc.extraTags, enc.malformed = e.cfg.DDSource, e.cfg.Hostname, e.cfg.CloudTrail, e.cfg.ExtraTags, 0
 	b.buf, b.ends = append(b.buf[:0], '['), b.ends[:0]
 	var spare []byte     // an entry moved to the next request
 	sent := 0            // records accepted by the intake

@@ -242,7 +242,7 @@ func (e *encoder) truncateEntry(dst []byte, fields, meta []field) ([]byte, *trun
 	if e.raw != nil {
 		fields = append(e.membersAsFields(), fields...)
 		e.raw = nil
-		e.textFields = len(e.spans)
+		e.textFields = len(e.members())
 	}
 	for i := range fields[:e.textFields] {
 		fields[i].value = normalised(fields[i].value)

@@ -85,15 +85,24 @@ func (c *Compressor) Compress(payload []byte) []byte {
 	if c == nil || c.encoding == "" {
 		return payload
 	}
+	return c.AppendCompressed(make([]byte, 0, len(payload)/4+64), payload)
+}
+
+// AppendCompressed appends payload compressed to dst (payload itself for
+// none).
+func (c *Compressor) AppendCompressed(dst, payload []byte) []byte {
+	if c == nil || c.encoding == "" {
+		return append(dst, payload...)
+	}
 	switch zw := c.pool.Get().(type) {
 	case *zstd.Encoder:
-		out := zw.EncodeAll(payload, make([]byte, 0, len(payload)/4+64))
+		out := zw.EncodeAll(payload, dst)
 		c.pool.Put(zw)
 		return out
 	case *gzip.Writer:
-		var buf bytes.Buffer
+		buf := bytes.NewBuffer(dst)
 		buf.Grow(len(payload)/4 + 64)
-		zw.Reset(&buf)
+		zw.Reset(buf)
 		_, _ = zw.Write(payload)
 		_ = zw.Close()
 		zw.Reset(io.Discard)

@@ -5,7 +5,6 @@
 package datadog
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -115,16 +114,20 @@ type Response struct {
 // (consumererror.Permanent); 408, 429, 5xx and network errors are
 // retryable, with a delay from Retry-After or X-RateLimit-Reset when given.
 func (c *Client) Post(ctx context.Context, payload []byte) (Response, error) {
-	body := c.zip.Compress(payload)
-	if c.zip.Encoding() == "" {
-		// The transport may read a body after Do returned (an early
-		// answer); the caller reuses payload.
-		body = bytes.Clone(payload)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
+	// The body is a pooled copy (compressed or not): the transport may
+	// read it after Do returned (an early answer), and the caller reuses
+	// payload.
+	buf := bodies.Get().(*[]byte)
+	*buf = c.zip.AppendCompressed((*buf)[:0], payload)
+	body := newRequestBody(buf)
+	defer body.release()
+	sent := len(*buf)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, nil)
 	if err != nil {
 		return Response{}, consumererror.NewPermanent(err)
 	}
+	req.Body, req.ContentLength = body.reader(), int64(sent)
+	req.GetBody = func() (io.ReadCloser, error) { return body.reader(), nil }
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("DD-API-KEY", string(c.key))
 	req.Header.Set("User-Agent", Origin+"/"+c.version)
@@ -136,7 +139,7 @@ func (c *Client) Post(ctx context.Context, payload []byte) (Response, error) {
 	resp, err := c.http.Do(req)
 	if err != nil {
 		// Network errors: retryable. The error names the URL, never the key.
-		return Response{Sent: len(body)}, fmt.Errorf("POST %s: %w", c.url, scrub(err, c.key))
+		return Response{Sent: sent}, fmt.Errorf("POST %s: %w", c.url, scrub(err, c.key))
 	}
 	defer func() {
 		_ = resp.Body.Close()
@@ -146,7 +149,7 @@ func (c *Client) Post(ctx context.Context, payload []byte) (Response, error) {
 	}()
 	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
-	r := Response{Status: resp.StatusCode, Header: resp.Header, Sent: len(body)}
+	r := Response{Status: resp.StatusCode, Header: resp.Header, Sent: sent}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return r, nil
 	}

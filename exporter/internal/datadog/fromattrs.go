@@ -52,7 +52,7 @@ var recordFields = []recordField{
 		),
 		fieldStr("invokedBy", ctattr.AttrInvokedBy),
 	),
-	{write: writeEventTime},
+	{from: fromEventTime},
 	fieldStr("eventSource", ctattr.AttrRPCService),
 	fieldStr("eventName", ctattr.AttrRPCMethod),
 	{key: "awsRegion", attr: ctattr.ResourceRegion, from: fromResource},
@@ -66,7 +66,7 @@ var recordFields = []recordField{
 	fieldStr("requestID", ctattr.AttrRequestID),
 	fieldStr("eventID", ctattr.AttrEventID),
 	fieldValue("readOnly", ctattr.AttrReadOnly),
-	{attr: ctattr.AttrResources, write: writeResources},
+	{attr: ctattr.AttrResources, from: fromResources},
 	fieldStr("eventType", ctattr.AttrRPCSystem),
 	fieldStr("apiVersion", ctattr.AttrAPIVersion),
 	fieldValue("managementEvent", ctattr.AttrManagement),
@@ -74,7 +74,7 @@ var recordFields = []recordField{
 	fieldStr("sharedEventID", ctattr.AttrSharedEventID),
 	fieldStr("eventCategory", ctattr.AttrEventCategory),
 	fieldObject("tlsDetails",
-		recordField{attr: ctattr.AttrTLSVersion, write: writeTLSVersion},
+		recordField{attr: ctattr.AttrTLSVersion, from: fromTLSVersion},
 		fieldStr("cipherSuite", ctattr.AttrTLSCipher),
 		fieldStr("clientProvidedHostHeader", ctattr.AttrServerAddress),
 	),
@@ -85,16 +85,13 @@ var recordFields = []recordField{
 // recordField is one member of the record AppendRecordFromAttributes
 // writes: an attribute's value as a string or as it is, an object of
 // members (written when any attribute below it is present), or a member
-// its own function writes.
+// its own function writes (fromEventTime, fromResources, fromTLSVersion).
 type recordField struct {
 	key   string
 	attr  string    // the attribute the member comes from
 	from  fieldFrom // how the attribute becomes the member
 	sub   []recordField
 	attrs []string // an object's: every attribute below it
-	// write writes the member from the record's attributes (a) and the
-	// record, when it is there.
-	write func(o *objWriter, a pcommon.Map, lr plog.LogRecord)
 }
 
 // fieldFrom is how a member comes from its attribute.
@@ -104,6 +101,11 @@ const (
 	fromString   fieldFrom = iota // the record's attribute, as a string
 	fromValue                     // the record's attribute, as it is
 	fromResource                  // the resource's attribute, as a string
+	// The members their own function writes (called directly, not
+	// through a func value, so that the objWriter stays on the stack).
+	fromEventTime  // writeEventTime
+	fromResources  // writeResources
+	fromTLSVersion // writeTLSVersion
 )
 
 func fieldStr(key, attr string) recordField { return recordField{key: key, attr: attr} }
@@ -130,8 +132,12 @@ func (o *objWriter) fields(fs []recordField, a, ra pcommon.Map, lr plog.LogRecor
 	for i := range fs {
 		f := &fs[i]
 		switch {
-		case f.write != nil:
-			f.write(o, a, lr)
+		case f.from == fromEventTime:
+			writeEventTime(o, a, lr)
+		case f.from == fromResources:
+			writeResources(o, a, lr)
+		case f.from == fromTLSVersion:
+			writeTLSVersion(o, a, lr)
 		case f.sub != nil:
 			if o.open(f.key, a, f.attrs...) {
 				o.fields(f.sub, a, ra, lr)
@@ -202,17 +208,20 @@ func writeTLSVersion(o *objWriter, a pcommon.Map, _ plog.LogRecord) {
 
 // objWriter writes the members of JSON objects.
 type objWriter struct {
-	dst   []byte
-	first []bool // per open object: no member yet
-	n     int    // members of the outermost object
+	dst []byte
+	// first, per open object (depth of them): no member yet. recordFields
+	// nests objects three deep.
+	first [4]bool
+	depth int
+	n     int // members of the outermost object
 }
 
 func (o *objWriter) key(k string) {
-	if len(o.first) > 0 {
-		if !o.first[len(o.first)-1] {
+	if o.depth > 0 {
+		if !o.first[o.depth-1] {
 			o.dst = append(o.dst, ',')
 		}
-		o.first[len(o.first)-1] = false
+		o.first[o.depth-1] = false
 	} else {
 		if o.n > 0 {
 			o.dst = append(o.dst, ',')
@@ -229,7 +238,8 @@ func (o *objWriter) open(k string, a pcommon.Map, names ...string) bool {
 		if _, ok := a.Get(n); ok {
 			o.key(k)
 			o.dst = append(o.dst, '{')
-			o.first = append(o.first, true)
+			o.first[o.depth] = true
+			o.depth++
 			return true
 		}
 	}
@@ -237,7 +247,7 @@ func (o *objWriter) open(k string, a pcommon.Map, names ...string) bool {
 }
 
 func (o *objWriter) close() {
-	o.first = o.first[:len(o.first)-1]
+	o.depth--
 	o.dst = append(o.dst, '}')
 }
 

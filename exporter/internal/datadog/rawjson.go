@@ -44,106 +44,105 @@ type Scanned struct {
 func ScanObject(b []byte, members []Span) (Scanned, bool) {
 	s := scanner{b: b}
 	out := Scanned{Members: members[:0]}
-	s.ws()
-	if s.i >= len(b) || b[s.i] != '{' {
+	i := s.ws(0)
+	if i >= len(b) || b[i] != '{' {
 		return out, false
 	}
-	out.Open = s.i
-	s.i++
-	s.ws()
-	if s.i < len(b) && b[s.i] == '}' {
-		s.i++
+	out.Open = i
+	i = s.ws(i + 1)
+	if i < len(b) && b[i] == '}' {
+		i++
 	} else {
 		for {
 			var m Span
-			m.KeyStart = s.i
-			esc, ok := s.str()
-			if !ok {
+			m.KeyStart = i
+			var esc bool
+			if i, esc = s.str(i); i < 0 {
 				return out, false
 			}
-			m.KeyEnd, m.Escaped = s.i, esc
-			s.ws()
-			if s.i >= len(b) || b[s.i] != ':' {
+			m.KeyEnd, m.Escaped = i, esc
+			i = s.ws(i)
+			if i >= len(b) || b[i] != ':' {
 				return out, false
 			}
-			s.i++
-			s.ws()
-			m.ValueStart = s.i
-			if !s.value(1) {
+			i = s.ws(i + 1)
+			m.ValueStart = i
+			if i = s.value(i, 1); i < 0 {
 				return out, false
 			}
-			m.ValueEnd = s.i
+			m.ValueEnd = i
 			out.Members = append(out.Members, m)
-			s.ws()
-			if s.i >= len(b) {
+			i = s.ws(i)
+			if i >= len(b) {
 				return out, false
 			}
-			if b[s.i] == '}' {
-				s.i++
+			if b[i] == '}' {
+				i++
 				break
 			}
-			if b[s.i] != ',' {
+			if b[i] != ',' {
 				return out, false
 			}
-			s.i++
-			s.ws()
+			i = s.ws(i + 1)
 		}
 	}
-	out.Close = s.i - 1
-	s.ws()
+	out.Close = i - 1
+	i = s.ws(i)
 	out.BadUTF8 = s.bad
-	return out, s.i == len(b)
+	return out, i == len(b)
 }
 
 // maxDepth bounds nesting, as encoding/json does (10000).
 const maxDepth = 10000
 
+// scanner validates JSON text. Its methods take the offset to read at and
+// return the offset after what they read, or -1 when the text is not
+// valid there (the offset stays in a register rather than in the struct).
 type scanner struct {
 	b   []byte
-	i   int
 	bad bool // invalid UTF-8 in a string
 }
 
-func (s *scanner) ws() {
-	for s.i < len(s.b) && s.b[s.i] <= ' ' {
-		switch s.b[s.i] {
-		case ' ', '\t', '\n', '\r':
-			s.i++
-		default:
-			return
-		}
+// ws returns the offset of the first byte at or after i that is not
+// JSON whitespace.
+func (s *scanner) ws(i int) int {
+	b := s.b
+	for i < len(b) && b[i] <= ' ' && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
 	}
+	return i
 }
 
-// str reads a string at s.i; esc reports a backslash escape in it.
-func (s *scanner) str() (esc, ok bool) {
+// str reads a string at i; esc reports a backslash escape in it.
+func (s *scanner) str(i int) (next int, esc bool) {
 	b := s.b
-	if s.i >= len(b) || b[s.i] != '"' {
-		return false, false
+	if i >= len(b) || b[i] != '"' {
+		return -1, false
 	}
-	i := s.i + 1
+	i++
 	for {
 		// jsonscan.PlainRun, inlined: a string is often short.
-		i = jsonscan.Words(b, i, true)
-		for i < len(b) && !jsonscan.Stops(b[i], true) {
-			i++
+		// Words stops on a stop byte, or within 8 bytes of the end.
+		if i = jsonscan.Words(b, i, true); i+8 > len(b) {
+			for i < len(b) && !jsonscan.Stops(b[i], true) {
+				i++
+			}
 		}
 		if i >= len(b) {
-			return esc, false
+			return -1, esc
 		}
 		switch c := b[i]; {
 		case c == '"':
-			s.i = i + 1
-			return esc, true
+			return i + 1, esc
 		case c == '\\':
 			esc = true
 			n := jsonscan.Escape(b, i)
 			if n <= 0 {
-				return esc, false
+				return -1, esc
 			}
 			i += n
 		case c < 0x20:
-			return esc, false
+			return -1, esc
 		default: // ≥ 0x80
 			r, size := utf8.DecodeRune(b[i:])
 			if r == utf8.RuneError && size == 1 {
@@ -154,111 +153,101 @@ func (s *scanner) str() (esc, ok bool) {
 	}
 }
 
-// value reads any JSON value at s.i.
-func (s *scanner) value(depth int) bool {
+// value reads any JSON value at i.
+func (s *scanner) value(i, depth int) int {
 	b := s.b
-	if s.i >= len(b) || depth > maxDepth {
-		return false
+	if i >= len(b) || depth > maxDepth {
+		return -1
 	}
-	if b[s.i] == '"' {
-		_, ok := s.str()
-		return ok
-	}
-	switch c := b[s.i]; {
+	switch c := b[i]; {
+	case c == '"':
+		i, _ = s.str(i)
+		return i
 	case c == '{':
-		s.i++
-		s.ws()
-		if s.i < len(b) && b[s.i] == '}' {
-			s.i++
-			return true
+		i = s.ws(i + 1)
+		if i < len(b) && b[i] == '}' {
+			return i + 1
 		}
 		for {
-			if _, ok := s.str(); !ok {
-				return false
+			if i, _ = s.str(i); i < 0 {
+				return -1
 			}
-			s.ws()
-			if s.i >= len(b) || b[s.i] != ':' {
-				return false
+			i = s.ws(i)
+			if i >= len(b) || b[i] != ':' {
+				return -1
 			}
-			s.i++
-			s.ws()
-			if !s.value(depth + 1) {
-				return false
+			if i = s.value(s.ws(i+1), depth+1); i < 0 {
+				return -1
 			}
-			if done, ok := s.sep('}'); done || !ok {
-				return ok
+			var done bool
+			if i, done = s.sep(i, '}'); done || i < 0 {
+				return i
 			}
 		}
 	case c == '[':
-		s.i++
-		s.ws()
-		if s.i < len(b) && b[s.i] == ']' {
-			s.i++
-			return true
+		i = s.ws(i + 1)
+		if i < len(b) && b[i] == ']' {
+			return i + 1
 		}
 		for {
-			if !s.value(depth + 1) {
-				return false
+			if i = s.value(i, depth+1); i < 0 {
+				return -1
 			}
-			if done, ok := s.sep(']'); done || !ok {
-				return ok
+			var done bool
+			if i, done = s.sep(i, ']'); done || i < 0 {
+				return i
 			}
 		}
 	case c == 't':
-		return s.lit("true")
+		return s.lit(i, "true")
 	case c == 'f':
-		return s.lit("false")
+		return s.lit(i, "false")
 	case c == 'n':
-		return s.lit("null")
+		return s.lit(i, "null")
 	case c == '-' || c >= '0' && c <= '9':
-		return s.number()
+		return s.number(i)
 	}
-	return false
+	return -1
 }
 
-// sep moves past what follows a member or an element: the closing byte
-// (done) or a comma and the blanks after it; ok is false on anything else.
-func (s *scanner) sep(closing byte) (done, ok bool) {
-	s.ws()
-	if s.i >= len(s.b) {
-		return false, false
+// sep reads what follows a member or an element at i: the closing byte
+// (done, the offset after it) or a comma and the blanks after it.
+func (s *scanner) sep(i int, closing byte) (next int, done bool) {
+	b := s.b
+	if i = s.ws(i); i >= len(b) {
+		return -1, false
 	}
-	switch s.b[s.i] {
+	switch b[i] {
 	case closing:
-		s.i++
-		return true, true
+		return i + 1, true
 	case ',':
-		s.i++
-		s.ws()
-		return false, true
+		return s.ws(i + 1), false
 	}
-	return false, false
+	return -1, false
 }
 
-func (s *scanner) lit(w string) bool {
-	if len(s.b)-s.i < len(w) || string(s.b[s.i:s.i+len(w)]) != w {
-		return false
+func (s *scanner) lit(i int, w string) int {
+	if len(s.b)-i < len(w) || string(s.b[i:i+len(w)]) != w {
+		return -1
 	}
-	s.i += len(w)
-	return true
+	return i + len(w)
 }
 
-// number reads a number at s.i (jsonscan.Number).
-func (s *scanner) number() bool {
-	n, exp := jsonscan.Number(s.b[s.i:])
+// number reads a number at i (jsonscan.Number).
+func (s *scanner) number(i int) int {
+	n, exp := jsonscan.Number(s.b[i:])
 	if n == 0 {
-		return false
+		return -1
 	}
 	// A number beyond float64 (1e400) is valid JSON, but the intake
 	// refuses it, and with it the whole request: not a text to splice.
 	// Only an exponent or more than 300 digits can pass float64's range.
 	if exp || n > 300 {
-		if f, err := strconv.ParseFloat(string(s.b[s.i:s.i+n]), 64); err != nil && math.IsInf(f, 0) {
-			return false
+		if f, err := strconv.ParseFloat(string(s.b[i:i+n]), 64); err != nil && math.IsInf(f, 0) {
+			return -1
 		}
 	}
-	s.i += n
-	return true
+	return i + n
 }
 
 // AppendRepairedUTF8 appends b with every invalid UTF-8 byte replaced by

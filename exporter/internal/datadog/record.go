@@ -103,6 +103,17 @@ func ReadRecord(res pcommon.Resource, lr plog.LogRecord) Record {
 		case "service.name":
 			serviceName = v.AsString()
 			r.Extra = true
+		case ctattr.AttrEventVersion, ctattr.AttrAPIVersion, ctattr.AttrRequestID, ctattr.AttrEventCategory,
+			ctattr.AttrManagement, ctattr.AttrSessionConsole, ctattr.AttrTLSVersion, ctattr.AttrTLSCipher,
+			ctattr.AttrServerAddress, ctattr.AttrSharedEventID, ctattr.AttrRequestParameters,
+			ctattr.AttrResponseElements, ctattr.AttrAdditionalEventData, ctattr.AttrResources,
+			ctattr.AttrInsightDetails, ctattr.AttrUserID, ctattr.AttrIdentityAccountID, ctattr.AttrAccessKeyID,
+			ctattr.AttrIdentityStoreARN, ctattr.AttrPrincipalID, ctattr.AttrSessionMFA,
+			ctattr.AttrSessionCreationDate, ctattr.AttrIssuerType, ctattr.AttrIssuerPrincipalID,
+			ctattr.AttrIssuerARN, ctattr.AttrIssuerAccountID:
+			// The receiver's other attributes: not Extra, found without
+			// the map lookup of IsContract (this runs for every
+			// attribute of every record; default still asks it).
 		default:
 			if !r.Extra && !ctattr.IsContract(k) {
 				r.Extra = true
@@ -232,20 +243,30 @@ func (r Record) Actor() string {
 // event_name and priority.
 func (r Record) Tags(extra []string) []string {
 	tags := make([]string, 0, 5+len(extra))
-	r.eachTag(func(k, v string) { tags = append(tags, k+":"+v) })
+	if r.CloudTrail {
+		for _, kv := range r.tagPairs() {
+			if kv[1] != "" {
+				tags = append(tags, kv[0]+kv[1])
+			}
+		}
+	}
 	return append(tags, extra...)
 }
 
 // AppendTags appends Tags(extra) joined by commas, without allocating.
-func (r Record) AppendTags(dst []byte, extra []string) []byte {
+func (r *Record) AppendTags(dst []byte, extra []string) []byte {
 	n := 0
-	r.eachTag(func(k, v string) {
-		if n > 0 {
-			dst = append(dst, ',')
+	if r.CloudTrail {
+		for _, kv := range r.tagPairs() {
+			if kv[1] != "" {
+				if n > 0 {
+					dst = append(dst, ',')
+				}
+				n++
+				dst = append(append(dst, kv[0]...), kv[1]...)
+			}
 		}
-		n++
-		dst = append(append(append(dst, k...), ':'), v...)
-	})
+	}
 	for _, t := range extra {
 		if n > 0 {
 			dst = append(dst, ',')
@@ -256,16 +277,10 @@ func (r Record) AppendTags(dst []byte, extra []string) []byte {
 	return dst
 }
 
-// eachTag calls f with each tag of a CloudTrail record that has a value.
-func (r Record) eachTag(f func(k, v string)) {
-	if !r.CloudTrail {
-		return
-	}
-	for _, kv := range [...][2]string{{"aws_account", r.Account}, {"region", r.Region}, {"aws_service", r.Service}, {"event_name", r.EventName}, {"priority", r.Priority}} {
-		if kv[1] != "" {
-			f(kv[0], kv[1])
-		}
-	}
+// tagPairs returns the tags of a CloudTrail record as prefix ("region:")
+// and value; a tag whose value is empty is not sent.
+func (r *Record) tagPairs() [5][2]string {
+	return [...][2]string{{"aws_account:", r.Account}, {"region:", r.Region}, {"aws_service:", r.Service}, {"event_name:", r.EventName}, {"priority:", r.Priority}}
 }
 
 // InstanceFromARN returns the EC2 instance ID of an instance-role session

@@ -78,3 +78,32 @@ func TestReadRecordRecognisesCloudTrail(t *testing.T) {
 		})
 	}
 }
+
+// TestReadRecordExtra: the receiver's attributes are not Extra (each
+// alone, whichever case of ReadRecord's switch finds it); another
+// attribute is.
+func TestReadRecordExtra(t *testing.T) {
+	contract := []string{
+		ctattr.AttrEventVersion, ctattr.AttrEventID, ctattr.AttrAPIVersion, ctattr.AttrRPCMethod, ctattr.AttrRPCSystem,
+		ctattr.AttrRPCService, ctattr.AttrRequestID, ctattr.AttrEventCategory, ctattr.AttrReadOnly, ctattr.AttrManagement,
+		ctattr.AttrSourceAddress, ctattr.AttrUserAgent, ctattr.AttrSessionConsole, ctattr.AttrTLSVersion, ctattr.AttrTLSCipher,
+		ctattr.AttrServerAddress, ctattr.AttrErrorCode, ctattr.AttrErrorMessage, ctattr.AttrSharedEventID,
+		ctattr.AttrRequestParameters, ctattr.AttrResponseElements, ctattr.AttrAdditionalEventData, ctattr.AttrResources,
+		ctattr.AttrInsightDetails, ctattr.AttrUserID, ctattr.AttrUserName, ctattr.AttrIdentityAccountID, ctattr.AttrInvokedBy,
+		ctattr.AttrAccessKeyID, ctattr.AttrIdentityStoreARN, ctattr.AttrPrincipalID, ctattr.AttrPrincipalARN,
+		ctattr.AttrPrincipalType, ctattr.AttrSessionMFA, ctattr.AttrSessionCreationDate, ctattr.AttrIssuerType,
+		ctattr.AttrIssuerPrincipalID, ctattr.AttrIssuerARN, ctattr.AttrIssuerAccountID, ctattr.AttrIssuerUserName,
+		ctattr.AttrPriority, ctattr.AttrService, ctattr.AttrS3Bucket, ctattr.AttrS3Key,
+	}
+	tests := map[string]bool{"env": true, "service.name": true, "aws.cloudtrail.other": true, "rpc": true}
+	for _, k := range contract {
+		require.True(t, ctattr.IsContract(k), k)
+		tests[k] = false
+	}
+	for k, want := range tests {
+		lr := plog.NewLogRecord()
+		lr.Attributes().PutStr(ctattr.AttrPriority, "low")
+		lr.Attributes().PutStr(k, "x")
+		assert.Equal(t, want, ReadRecord(pcommon.NewResource(), lr).Extra, k)
+	}
+}

@@ -64,6 +64,24 @@ func Seed(s3srv *devstack.S3Server, bucket string) (int, error) {
 // copyPayload sets copy_payload_attributes.
 func Logs(t testing.TB, copyPayload bool) plog.Logs {
 	t.Helper()
+	s3srv := startS3(t)
+	defer s3srv.Close()
+	want, err := Seed(s3srv, Bucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	batches := receive(t, s3srv, Bucket, "2026-11-20T00:00:00Z", want, func(cfg *awscloudtrailreceiver.Config) {
+		cfg.CopyPayloadAttributes = copyPayload
+	})
+	out := plog.NewLogs()
+	for _, ld := range batches {
+		ld.ResourceLogs().MoveAndAppendTo(out.ResourceLogs())
+	}
+	return out
+}
+
+// startS3 starts an S3 server and sets the credentials of the receiver.
+func startS3(t testing.TB) *devstack.S3Server {
 	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDTEST")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
@@ -71,19 +89,22 @@ func Logs(t testing.TB, copyPayload bool) plog.Logs {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s3srv.Close()
-	want, err := Seed(s3srv, Bucket)
-	if err != nil {
-		t.Fatal(err)
-	}
+	return s3srv
+}
+
+// receive runs the awscloudtrail receiver on bucket from start (set
+// changes its configuration) until it has emitted want log records, and
+// returns its batches.
+func receive(t testing.TB, s3srv *devstack.S3Server, bucket, start string, want int, set func(*awscloudtrailreceiver.Config)) []plog.Logs {
+	t.Helper()
 	f := awscloudtrailreceiver.NewFactory()
 	cfg := f.CreateDefaultConfig().(*awscloudtrailreceiver.Config)
 	cfg.Endpoint = s3srv.URL
 	cfg.S3ForcePathStyle = true
 	cfg.PollInterval = 50 * time.Millisecond
-	cfg.StartTime = "2026-11-20T00:00:00Z"
-	cfg.Trails = []awscloudtrailreceiver.TrailConfig{{Bucket: Bucket}}
-	cfg.CopyPayloadAttributes = copyPayload
+	cfg.StartTime = start
+	cfg.Trails = []awscloudtrailreceiver.TrailConfig{{Bucket: bucket}}
+	set(cfg)
 	sink := &consumertest.LogsSink{}
 	rcv, err := f.CreateLogs(context.Background(), receivertest.NewNopSettings(f.Type()), cfg, sink)
 	if err != nil {
@@ -92,7 +113,7 @@ func Logs(t testing.TB, copyPayload bool) plog.Logs {
 	if err := rcv.Start(context.Background(), componenttest.NewNopHost()); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for sink.LogRecordCount() < want && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -102,9 +123,5 @@ func Logs(t testing.TB, copyPayload bool) plog.Logs {
 	if sink.LogRecordCount() != want {
 		t.Fatalf("receiver emitted %d records, want %d", sink.LogRecordCount(), want)
 	}
-	out := plog.NewLogs()
-	for _, ld := range sink.AllLogs() {
-		ld.ResourceLogs().MoveAndAppendTo(out.ResourceLogs())
-	}
-	return out
+	return sink.AllLogs()
 }
