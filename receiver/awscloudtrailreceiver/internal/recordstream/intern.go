@@ -2,9 +2,6 @@ package recordstream
 
 import "encoding/binary"
 
-// maxInternedValue is the longest string value that is interned.
-const maxInternedValue = 128
-
 // internSlots is the size of the interning cache (a power of two).
 const internSlots = 16384
 

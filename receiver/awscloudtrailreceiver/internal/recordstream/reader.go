@@ -84,6 +84,7 @@ type Reader struct {
 	index    int // index of the next record
 	err      error
 	in       *interner
+	ar       *arena
 	sc       scanner
 	scratch  []byte
 	members  int // member count of the last record
@@ -96,7 +97,7 @@ func NewReader(src io.Reader, maxRecordBytes int) *Reader {
 	if maxRecordBytes <= 0 {
 		maxRecordBytes = DefaultMaxRecordBytes
 	}
-	r := &Reader{buf: make([]byte, min(initialBuffer, maxRecordBytes)), maxBuf: maxRecordBytes, in: newInterner(), hints: new(sizeHints)}
+	r := &Reader{buf: make([]byte, min(initialBuffer, maxRecordBytes)), maxBuf: maxRecordBytes, in: newInterner(), ar: new(arena), hints: new(sizeHints)}
 	r.Reset(src)
 	return r
 }
@@ -242,5 +243,5 @@ func (r *Reader) fail(err error) error {
 }
 
 func (r *Reader) parser() parser {
-	return parser{b: r.buf[:r.end], base: r.consumed, in: r.in, scratch: r.scratch, hints: r.hints}
+	return parser{b: r.buf[:r.end], base: r.consumed, in: r.in, ar: r.ar, scratch: r.scratch, hints: r.hints}
 }
