@@ -213,3 +213,31 @@ func replaceInvalidUTF8(b []byte) string {
 	}
 	return string(out)
 }
+
+// key reads a member name whose opening quote ends just before i, first
+// trying the name that *pred (a slot of p.in.next or p.in.first) names:
+// when the bytes are that name, followed by its closing quote, it needs
+// no hashing. Interned names only hold bytes that need no decoding (no
+// quote, backslash or control character), so bytes equal to one are that
+// string exactly. It returns the name's slot, and whether the name is
+// interned there (not a name with escapes or invalid UTF-8), and makes
+// *pred the name's slot.
+func (p *parser) key(i int, pred *uint32) (string, uint32, bool, int, error) {
+	in := p.in
+	if c := in.slots[*pred]; c != "" {
+		end := i + len(c)
+		if end < len(p.b) && p.b[end] == '"' && string(p.b[i:end]) == c {
+			in.last = *pred
+			return c, *pred, true, end + 1, nil
+		}
+	}
+	k, j, err := p.str(i, strKey)
+	if err != nil {
+		return k, 0, false, j, err
+	}
+	interned := in.slots[in.last] == k && unsafe.StringData(in.slots[in.last]) == unsafe.StringData(k)
+	if interned {
+		*pred = in.last
+	}
+	return k, in.last, interned, j, nil
+}

@@ -202,7 +202,7 @@ func (r *Reader) walk(body pcommon.Map, f *mapping.Fields, borrow bool) (int, er
 	}
 	p := r.parser()
 	p.fields, p.borrow = f, borrow
-	j, err := p.object(r.pos+1, body, g)
+	j, err := p.object(r.pos+1, body, g, hintKey{})
 	r.scratch = p.scratch
 	return j, err
 }
