@@ -180,7 +180,7 @@ func (r *Reader) read(body pcommon.Map, f *mapping.Fields, borrow bool) ([]byte,
 	r.state = stateAfterValue
 	if body != (pcommon.Map{}) {
 		// Records of a file have similar shapes: size the next one alike.
-		r.members = min(max(body.Len(), 8), widemap.Threshold)
+		r.members = min(max(shrink(r.members, body.Len()), 8), widemap.Threshold)
 		if f != nil && f.WantPayload {
 			f.PayloadsFrom(body)
 		}

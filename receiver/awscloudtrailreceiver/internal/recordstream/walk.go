@@ -265,7 +265,7 @@ type hintKey struct {
 }
 
 // sizeHints remembers how many members the objects and arrays found
-// under each name had: records of a file have similar shapes, and a map
+// under each name had (lately: see shrink): records of a file have similar shapes, and a map
 // or slice made at its size does not grow (and reallocate) member by
 // member. Names that share a slot share a hint, which is only a hint.
 type sizeHints struct {
@@ -275,7 +275,21 @@ type sizeHints struct {
 func (h *sizeHints) get(k hintKey) int { return int(h.n[b2i(k.elem)][k.slot]) }
 
 func (h *sizeHints) set(k hintKey, n int) {
-	h.n[b2i(k.elem)][k.slot] = uint8(min(n, widemap.Threshold))
+	p := &h.n[b2i(k.elem)][k.slot]
+	*p = uint8(min(shrink(int(*p), n), widemap.Threshold))
+}
+
+// shrink is the next size hint after one of old for a container of n
+// members: n when larger (the next container is likely as large), else
+// old less one member (from 8 members up; below, the largest size seen
+// stays, at most 7 unused slots), so that a container of varying size
+// is seldom made too small: growing it costs a second allocation of
+// twice the size and a copy, more than a few unused slots.
+func shrink(old, n int) int {
+	if old >= 8 {
+		old--
+	}
+	return max(n, old)
 }
 
 func b2i(b bool) int {
