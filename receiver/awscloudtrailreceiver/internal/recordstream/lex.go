@@ -38,6 +38,7 @@ type parser struct {
 	b       []byte
 	base    int64 // offset of b[0] in the decompressed stream
 	in      *interner
+	ar      *arena
 	scratch []byte
 	depth   int
 	// fields, when not nil, receives the members the mapping reads.

@@ -11,8 +11,9 @@ import (
 // The parser's strings: decoded (escapes, UTF-8 repaired, interned) or
 // only checked.
 
-// str parses a string whose opening quote ends just before i. Keys and
-// short values are interned, so repeated names cost no allocation.
+// str parses a string whose opening quote ends just before i. Keys are
+// interned, so repeated names cost no allocation; values are copied into
+// the arena (see strMode).
 func (p *parser) str(i int, mode strMode) (string, int, error) {
 	start := i
 	b := p.b
@@ -24,7 +25,7 @@ func (p *parser) str(i int, mode strMode) (string, int, error) {
 		case c == '"':
 			return p.makeString(b[start:i], mode, ascii), i + 1, nil
 		case c == '\\':
-			return p.escaped(start)
+			return p.escaped(start, mode)
 		case c < 0x20:
 			return "", i, p.syntax(i, "control character in string")
 		default:
@@ -68,7 +69,7 @@ func (p *parser) skipStr(i int) (int, error) {
 type strMode uint8
 
 const (
-	strValue strMode = iota // a value: interned when short
+	strValue strMode = iota // a value: copied into the arena
 	strKey                  // a member name: interned
 	// strView: a value that only the mapping reads, returned as a view of
 	// the buffer when it needs no decoding (see Reader.ReadText).
@@ -85,15 +86,15 @@ func (p *parser) makeString(raw []byte, mode strMode, ascii bool) string {
 		}
 		return unsafe.String(&raw[0], len(raw))
 	}
-	if mode == strKey || len(raw) <= maxInternedValue {
+	if mode == strKey {
 		return p.in.get(raw)
 	}
-	return string(raw)
+	return p.ar.str(raw)
 }
 
 // escaped decodes a string that contains escape sequences, starting at
 // its first content byte.
-func (p *parser) escaped(start int) (string, int, error) {
+func (p *parser) escaped(start int, mode strMode) (string, int, error) {
 	b := p.b
 	out := p.scratch[:0]
 	i := start
@@ -105,7 +106,10 @@ func (p *parser) escaped(start int) (string, int, error) {
 			if !utf8.Valid(out) {
 				return replaceInvalidUTF8(out), i + 1, nil
 			}
-			return string(out), i + 1, nil
+			if mode == strKey {
+				return string(out), i + 1, nil
+			}
+			return p.ar.str(out), i + 1, nil
 		case c < 0x20:
 			return "", i, p.syntax(i, "control character in string")
 		case c != '\\':
@@ -208,4 +212,32 @@ func replaceInvalidUTF8(b []byte) string {
 		b = b[n:]
 	}
 	return string(out)
+}
+
+// key reads a member name whose opening quote ends just before i, first
+// trying the name that *pred (a slot of p.in.next or p.in.first) names:
+// when the bytes are that name, followed by its closing quote, it needs
+// no hashing. Interned names only hold bytes that need no decoding (no
+// quote, backslash or control character), so bytes equal to one are that
+// string exactly. It returns the name's slot, and whether the name is
+// interned there (not a name with escapes or invalid UTF-8), and makes
+// *pred the name's slot.
+func (p *parser) key(i int, pred *uint32) (string, uint32, bool, int, error) {
+	in := p.in
+	if c := in.slots[*pred]; c != "" {
+		end := i + len(c)
+		if end < len(p.b) && p.b[end] == '"' && string(p.b[i:end]) == c {
+			in.last = *pred
+			return c, *pred, true, end + 1, nil
+		}
+	}
+	k, j, err := p.str(i, strKey)
+	if err != nil {
+		return k, 0, false, j, err
+	}
+	interned := in.slots[in.last] == k && unsafe.StringData(in.slots[in.last]) == unsafe.StringData(k)
+	if interned {
+		*pred = in.last
+	}
+	return k, in.last, interned, j, nil
 }

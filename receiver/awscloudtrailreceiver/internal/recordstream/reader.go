@@ -84,6 +84,7 @@ type Reader struct {
 	index    int // index of the next record
 	err      error
 	in       *interner
+	ar       *arena
 	sc       scanner
 	scratch  []byte
 	members  int // member count of the last record
@@ -96,7 +97,7 @@ func NewReader(src io.Reader, maxRecordBytes int) *Reader {
 	if maxRecordBytes <= 0 {
 		maxRecordBytes = DefaultMaxRecordBytes
 	}
-	r := &Reader{buf: make([]byte, min(initialBuffer, maxRecordBytes)), maxBuf: maxRecordBytes, in: newInterner(), hints: new(sizeHints)}
+	r := &Reader{buf: make([]byte, min(initialBuffer, maxRecordBytes)), maxBuf: maxRecordBytes, in: newInterner(), ar: new(arena), hints: new(sizeHints)}
 	r.Reset(src)
 	return r
 }
@@ -179,7 +180,7 @@ func (r *Reader) read(body pcommon.Map, f *mapping.Fields, borrow bool) ([]byte,
 	r.state = stateAfterValue
 	if body != (pcommon.Map{}) {
 		// Records of a file have similar shapes: size the next one alike.
-		r.members = min(max(body.Len(), 8), widemap.Threshold)
+		r.members = min(max(shrink(r.members, body.Len()), 8), widemap.Threshold)
 		if f != nil && f.WantPayload {
 			f.PayloadsFrom(body)
 		}
@@ -201,7 +202,7 @@ func (r *Reader) walk(body pcommon.Map, f *mapping.Fields, borrow bool) (int, er
 	}
 	p := r.parser()
 	p.fields, p.borrow = f, borrow
-	j, err := p.object(r.pos+1, body, g)
+	j, err := p.object(r.pos+1, body, g, hintKey{})
 	r.scratch = p.scratch
 	return j, err
 }
@@ -242,5 +243,5 @@ func (r *Reader) fail(err error) error {
 }
 
 func (r *Reader) parser() parser {
-	return parser{b: r.buf[:r.end], base: r.consumed, in: r.in, scratch: r.scratch, hints: r.hints}
+	return parser{b: r.buf[:r.end], base: r.consumed, in: r.in, ar: r.ar, scratch: r.scratch, hints: r.hints}
 }

@@ -73,11 +73,11 @@ func (p *parser) value(i int, v pcommon.Value, k mapping.Key, hk hintKey) (int, 
 			}
 		}
 		if !build {
-			return p.object(i+1, pcommon.Map{}, g)
+			return p.object(i+1, pcommon.Map{}, g, hk)
 		}
 		m := v.SetEmptyMap()
 		m.EnsureCapacity(p.hints.get(hk))
-		j, err := p.object(i+1, m, g)
+		j, err := p.object(i+1, m, g, hk)
 		p.hints.set(hk, m.Len())
 		return j, err
 	case '[':
@@ -160,14 +160,20 @@ func (p *parser) clearGroup(k mapping.Key) {
 }
 
 // object walks the members of an object whose '{' ends just before i,
-// building them into m unless m is the zero Map; g is the object's group.
-func (p *parser) object(i int, m pcommon.Map, g mapping.Group) (int, error) {
+// building them into m unless m is the zero Map; g is the object's group
+// and hk where it sits.
+func (p *parser) object(i int, m pcommon.Map, g mapping.Group, hk hintKey) (int, error) {
 	i, more, err := p.open(i, '}')
 	if !more {
 		return i, err
 	}
 	defer func() { p.depth-- }()
 	build := m != pcommon.Map{}
+	// The slot predicting the next name (see parser.key).
+	var pred *uint32
+	if build {
+		pred = &p.in.first[b2i(hk.elem)][hk.slot]
+	}
 	capture := g != mapping.GroupNone && p.fields != nil
 	// Past widemap.Threshold members, pcommon.Map.PutEmpty's search for the key
 	// would make the object quadratic: the members go to a widemap.Builder.
@@ -181,14 +187,19 @@ func (p *parser) object(i int, m pcommon.Map, g mapping.Group) (int, error) {
 		var key mapping.Key
 		var j int
 		var err error
+		var slot uint32
+		interned := false
 		if build {
-			k, j, err = p.str(i+1, strKey)
+			k, slot, interned, j, err = p.key(i+1, pred)
+			pred = &p.in.next[slot]
 		} else {
 			j, err = p.skipStr(i + 1)
 		}
 		switch {
 		case err != nil:
 			return j, err
+		case build && capture && interned:
+			key = p.in.lookup(g, slot, k)
 		case build && capture:
 			key = mapping.Lookup(g, k)
 		case capture:
@@ -221,11 +232,7 @@ func (p *parser) object(i int, m pcommon.Map, g mapping.Group) (int, error) {
 		}
 		// The interner's slot names the key for the size hints; keys not
 		// interned (the object is not built) share slot 0.
-		var hk hintKey
-		if build {
-			hk.slot = p.in.last
-		}
-		if i, err = p.value(i+1, v, key, hk); err != nil {
+		if i, err = p.value(i+1, v, key, hintKey{slot: slot}); err != nil {
 			return i, err
 		}
 		i = p.skipWS(i)
@@ -258,7 +265,7 @@ type hintKey struct {
 }
 
 // sizeHints remembers how many members the objects and arrays found
-// under each name had: records of a file have similar shapes, and a map
+// under each name had (lately: see shrink): records of a file have similar shapes, and a map
 // or slice made at its size does not grow (and reallocate) member by
 // member. Names that share a slot share a hint, which is only a hint.
 type sizeHints struct {
@@ -268,7 +275,21 @@ type sizeHints struct {
 func (h *sizeHints) get(k hintKey) int { return int(h.n[b2i(k.elem)][k.slot]) }
 
 func (h *sizeHints) set(k hintKey, n int) {
-	h.n[b2i(k.elem)][k.slot] = uint8(min(n, widemap.Threshold))
+	p := &h.n[b2i(k.elem)][k.slot]
+	*p = uint8(min(shrink(int(*p), n), widemap.Threshold))
+}
+
+// shrink is the next size hint after one of old for a container of n
+// members: n when larger (the next container is likely as large), else
+// old less one member (from 8 members up; below, the largest size seen
+// stays, at most 7 unused slots), so that a container of varying size
+// is seldom made too small: growing it costs a second allocation of
+// twice the size and a copy, more than a few unused slots.
+func shrink(old, n int) int {
+	if old >= 8 {
+		old--
+	}
+	return max(n, old)
 }
 
 func b2i(b bool) int {

@@ -69,3 +69,15 @@ func TestWalkLeavesEveryContainerOnErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestShrink: a size hint follows a larger container at once, and a
+// smaller one slowly (small hints not at all).
+func TestShrink(t *testing.T) {
+	for _, tt := range []struct{ old, n, want int }{
+		{0, 5, 5}, {5, 9, 9}, {5, 2, 5}, {7, 0, 7}, {8, 2, 7}, {20, 18, 19}, {20, 25, 25}, {20, 20, 20},
+	} {
+		if got := shrink(tt.old, tt.n); got != tt.want {
+			t.Errorf("shrink(%d, %d) = %d, want %d", tt.old, tt.n, got, tt.want)
+		}
+	}
+}
