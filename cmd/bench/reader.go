@@ -24,9 +24,9 @@ func readerRows(dir string) ([]row, error) {
 	if goBin == "" {
 		goBin = "go"
 	}
-	// Each row is the best of 3 runs: the machine is shared, and the
+	// Each row is the best of 5 runs: the machine is shared, and the
 	// fastest run is the one least disturbed.
-	cmd := exec.Command(goBin, "test", "-run", "^$", "-bench", "^BenchmarkTable$", "-benchtime", "2x", "-count", "3",
+	cmd := exec.Command(goBin, "test", "-run", "^$", "-bench", "^BenchmarkTable$", "-benchtime", "2x", "-count", "5",
 		"./receiver/awscloudtrailreceiver/internal/objectreader/")
 	cmd.Env = append(os.Environ(), "GOMAXPROCS=1", "BENCH_FILES="+dir)
 	out, err := cmd.CombinedOutput()
