@@ -2,6 +2,7 @@ package datadoglogsexporter // import "github.com/otelcol-cloudtrail/otelcol-clo
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strconv"
 	"sync"
@@ -40,6 +41,8 @@ func newLogsExporter(set exporter.Settings, cfg *Config) (*logsExporter, error) 
 	if err != nil {
 		return nil, err
 	}
+	// At 0 from the start, so that an alert's increase() sees the first drop.
+	tb.ExporterDatadoglogsEntriesDropped.Add(context.Background(), 0, metric.WithAttributes(attribute.String("reason", reasonTooLarge)))
 	url := datadog.LogsURL(cfg.API.Site, cfg.ClientConfig.Endpoint)
 	return &logsExporter{
 		Exporter: datadog.NewExporter(set, cfg.Shared(), url, zip, tb.Shutdown),
@@ -179,7 +182,12 @@ func (e *logsExporter) send(ctx context.Context, buf []byte, ends []int, from, t
 	}
 	if errors.Is(err, datadog.ErrTooLarge) {
 		// One entry alone is refused: it cannot be sent in any request.
-		e.Logger.Error("Logs intake refused a single entry as too large; it is dropped", zap.Int("bytes", len(payload)-2), zap.Error(err))
+		// Entries are truncated to the intake's limit, so a limit lower
+		// than Datadog's (a proxy's) refused it: name the record.
+		entry := payload[1 : len(payload)-1]
+		e.tb.ExporterDatadoglogsEntriesDropped.Add(ctx, 1, metric.WithAttributes(attribute.String("reason", reasonTooLarge)))
+		e.Logger.Error("Logs intake refused a single entry as too large; it is dropped",
+			zap.String("event_id", entryEventID(entry)), zap.Int("bytes", len(entry)), zap.Error(err))
 		return 1, nil
 	}
 	if err != nil {
@@ -205,4 +213,24 @@ func statusClass(status int) string {
 		return "network_error"
 	}
 	return strconv.Itoa(status/100) + "xx"
+}
+
+// reasonTooLarge is the reason of an entry dropped after a 413 alone.
+const reasonTooLarge = "too_large"
+
+// entryEventID returns the eventID member of an encoded entry, "" when it
+// has none.
+func entryEventID(entry []byte) string {
+	sc, ok := datadog.ScanObject(entry, nil)
+	if !ok {
+		return ""
+	}
+	for _, m := range sc.Members {
+		if m.Key(entry) == "eventID" {
+			var id string
+			_ = json.Unmarshal(entry[m.ValueStart:m.ValueEnd], &id)
+			return id
+		}
+	}
+	return ""
 }

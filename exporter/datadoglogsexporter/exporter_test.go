@@ -140,6 +140,32 @@ func TestSplitOn413(t *testing.T) {
 	}
 }
 
+// TestSingleEntry413Counted: an entry the intake refuses alone with a 413
+// (a proxy's limit below Datadog's 1 MB: entries are truncated to that)
+// cannot be sent in any request; it is dropped, but counted by reason and
+// logged with its eventID, and the batch's other records are delivered.
+func TestSingleEntry413Counted(t *testing.T) {
+	for _, mode := range bodyModes {
+		t.Run(mode, func(t *testing.T) {
+			in := startIntake(t)
+			// 3 records: the request, its halves (1 and 2 entries), then
+			// the lone first entry is refused; the rest goes through.
+			in.Fail(devstack.IntakeFault{Path: "/api/v2/logs", Status: 413, Times: 2})
+			te := newTestExporter(t, testConfig(in.URL))
+			_, err := te.tel.GetMetric("otelcol_exporter_datadoglogs_entries_dropped")
+			require.NoError(t, err, "the counter exists at 0 from the start")
+			require.NoError(t, te.exp.pushLogs(context.Background(), inBodyMode(mode, cloudTrailLogs(3, ""))))
+			ids := idCounts(in)
+			assert.Len(t, ids, 2)
+			assert.NotContains(t, ids, "event-00000")
+			assert.Equal(t, int64(1), devstack.Counter(te.tel, "otelcol_exporter_datadoglogs_entries_dropped", "reason", "too_large"))
+			dropped := te.logs.FilterMessageSnippet("single entry").All()
+			require.Len(t, dropped, 1)
+			assert.Equal(t, "event-00000", dropped[0].ContextMap()["event_id"])
+		})
+	}
+}
+
 func TestRetryableFailureReturnsOnlyUnsent(t *testing.T) {
 	in := startIntake(t)
 	cfg := testConfig(in.URL)

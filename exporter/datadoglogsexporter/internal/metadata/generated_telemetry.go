@@ -26,6 +26,7 @@ type TelemetryBuilder struct {
 	meter                                   metric.Meter
 	mu                                      sync.Mutex
 	registrations                           []metric.Registration
+	ExporterDatadoglogsEntriesDropped       metric.Int64Counter
 	ExporterDatadoglogsEntriesOutsideWindow metric.Int64Counter
 	ExporterDatadoglogsEntriesTruncated     metric.Int64Counter
 	ExporterDatadoglogsPayloadBytes         metric.Int64Counter
@@ -61,6 +62,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	}
 	builder.meter = Meter(settings)
 	var err, errs error
+	builder.ExporterDatadoglogsEntriesDropped, err = builder.meter.Int64Counter(
+		"otelcol_exporter_datadoglogs_entries_dropped",
+		metric.WithDescription("Log entries the intake refused alone with a 413 although within its 1 MB entry limit (a proxy's or the intake's own lower limit), dropped: logged with their eventID, by reason (attribute reason: too_large). [Alpha]"),
+		metric.WithUnit("{entry}"),
+	)
+	errs = errors.Join(errs, err)
 	builder.ExporterDatadoglogsEntriesOutsideWindow, err = builder.meter.Int64Counter(
 		"otelcol_exporter_datadoglogs_entries_outside_window",
 		metric.WithDescription("Entries sent with a timestamp Datadog does not accept (more than 18 h old or 2 h ahead); the intake drops them. [Alpha]"),

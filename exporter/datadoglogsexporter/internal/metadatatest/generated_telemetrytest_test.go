@@ -19,10 +19,14 @@ func TestSetupTelemetry(t *testing.T) {
 	tb, err := metadata.NewTelemetryBuilder(testTel.NewTelemetrySettings())
 	require.NoError(t, err)
 	defer tb.Shutdown()
+	tb.ExporterDatadoglogsEntriesDropped.Add(context.Background(), 1)
 	tb.ExporterDatadoglogsEntriesOutsideWindow.Add(context.Background(), 1)
 	tb.ExporterDatadoglogsEntriesTruncated.Add(context.Background(), 1)
 	tb.ExporterDatadoglogsPayloadBytes.Add(context.Background(), 1)
 	tb.ExporterDatadoglogsPayloads.Add(context.Background(), 1)
+	AssertEqualExporterDatadoglogsEntriesDropped(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
 	AssertEqualExporterDatadoglogsEntriesOutsideWindow(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
