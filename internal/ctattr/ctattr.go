@@ -62,57 +62,23 @@ const (
 	PriorityLow    = "low"
 )
 
-// contract holds every attribute name the receiver sets.
-var contract = map[string]bool{
-	AttrEventVersion:        true,
-	AttrEventID:             true,
-	AttrAPIVersion:          true,
-	AttrRPCMethod:           true,
-	AttrRPCSystem:           true,
-	AttrRPCService:          true,
-	AttrRequestID:           true,
-	AttrEventCategory:       true,
-	AttrReadOnly:            true,
-	AttrManagement:          true,
-	AttrSourceAddress:       true,
-	AttrUserAgent:           true,
-	AttrSessionConsole:      true,
-	AttrTLSVersion:          true,
-	AttrTLSCipher:           true,
-	AttrServerAddress:       true,
-	AttrErrorCode:           true,
-	AttrErrorMessage:        true,
-	AttrSharedEventID:       true,
-	AttrRequestParameters:   true,
-	AttrResponseElements:    true,
-	AttrAdditionalEventData: true,
-	AttrResources:           true,
-	AttrInsightDetails:      true,
-	AttrUserID:              true,
-	AttrUserName:            true,
-	AttrIdentityAccountID:   true,
-	AttrInvokedBy:           true,
-	AttrAccessKeyID:         true,
-	AttrIdentityStoreARN:    true,
-	AttrPrincipalID:         true,
-	AttrPrincipalARN:        true,
-	AttrPrincipalType:       true,
-	AttrSessionMFA:          true,
-	AttrSessionCreationDate: true,
-	AttrIssuerType:          true,
-	AttrIssuerPrincipalID:   true,
-	AttrIssuerARN:           true,
-	AttrIssuerAccountID:     true,
-	AttrIssuerUserName:      true,
-	AttrPriority:            true,
-	AttrService:             true,
-	AttrS3Bucket:            true,
-	AttrS3Key:               true,
-}
-
 // IsContract reports whether name is an attribute the receiver sets (as
-// opposed to one added later, by a processor).
-func IsContract(name string) bool { return contract[name] }
+// opposed to one added later, by a processor). It is a switch, not a map
+// lookup: the exporters ask it for every attribute of every record.
+func IsContract(name string) bool {
+	switch name {
+	case AttrEventVersion, AttrEventID, AttrAPIVersion, AttrRPCMethod, AttrRPCSystem, AttrRPCService,
+		AttrRequestID, AttrEventCategory, AttrReadOnly, AttrManagement, AttrSourceAddress, AttrUserAgent,
+		AttrSessionConsole, AttrTLSVersion, AttrTLSCipher, AttrServerAddress, AttrErrorCode, AttrErrorMessage,
+		AttrSharedEventID, AttrRequestParameters, AttrResponseElements, AttrAdditionalEventData, AttrResources,
+		AttrInsightDetails, AttrUserID, AttrUserName, AttrIdentityAccountID, AttrInvokedBy, AttrAccessKeyID,
+		AttrIdentityStoreARN, AttrPrincipalID, AttrPrincipalARN, AttrPrincipalType, AttrSessionMFA,
+		AttrSessionCreationDate, AttrIssuerType, AttrIssuerPrincipalID, AttrIssuerARN, AttrIssuerAccountID,
+		AttrIssuerUserName, AttrPriority, AttrService, AttrS3Bucket, AttrS3Key:
+		return true
+	}
+	return false
+}
 
 // DefaultNormalServices is the Datadog CloudTrail integration's list of
 // services whose events have normal priority.

@@ -103,17 +103,6 @@ func ReadRecord(res pcommon.Resource, lr plog.LogRecord) Record {
 		case "service.name":
 			serviceName = v.AsString()
 			r.Extra = true
-		case ctattr.AttrEventVersion, ctattr.AttrAPIVersion, ctattr.AttrRequestID, ctattr.AttrEventCategory,
-			ctattr.AttrManagement, ctattr.AttrSessionConsole, ctattr.AttrTLSVersion, ctattr.AttrTLSCipher,
-			ctattr.AttrServerAddress, ctattr.AttrSharedEventID, ctattr.AttrRequestParameters,
-			ctattr.AttrResponseElements, ctattr.AttrAdditionalEventData, ctattr.AttrResources,
-			ctattr.AttrInsightDetails, ctattr.AttrUserID, ctattr.AttrIdentityAccountID, ctattr.AttrAccessKeyID,
-			ctattr.AttrIdentityStoreARN, ctattr.AttrPrincipalID, ctattr.AttrSessionMFA,
-			ctattr.AttrSessionCreationDate, ctattr.AttrIssuerType, ctattr.AttrIssuerPrincipalID,
-			ctattr.AttrIssuerARN, ctattr.AttrIssuerAccountID:
-			// The receiver's other attributes: not Extra, found without
-			// the map lookup of IsContract (this runs for every
-			// attribute of every record; default still asks it).
 		default:
 			if !r.Extra && !ctattr.IsContract(k) {
 				r.Extra = true
