@@ -49,9 +49,7 @@ func TestAdv2FindingNotLostAtShutdown(t *testing.T) {
 	tree := signedTree(t, s3srv)
 	qc := queueClient(s3srv.URL)
 	queueURL, _ := createQueue(t, qc, "cloudtrail", 30*time.Second, 5)
-	early := digestEnding(t, tree, t0.Add(time.Hour))
-	victim := listedBy(t, s3srv, early)[0]
-	modifyLogFile(t, s3srv, victim, addNewline)
+	early, victim, _ := modifyFirstOfHour(t, s3srv, tree)
 
 	st := newMemStorage()
 	host, id := memStorageHost(st)

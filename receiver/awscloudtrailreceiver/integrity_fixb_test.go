@@ -79,9 +79,7 @@ func TestFindingNotLostAtShutdownPolling(t *testing.T) {
 		t.Run(fmt.Sprintf("state unreadable at the stop: %v", unreadable), func(t *testing.T) {
 			s3srv := startS3(t)
 			tree := signedTree(t, s3srv)
-			early := digestEnding(t, tree, t0.Add(time.Hour))
-			victim := listedBy(t, s3srv, early)[0]
-			modified := modifyLogFile(t, s3srv, victim, addNewline)
+			early, victim, modified := modifyFirstOfHour(t, s3srv, tree)
 
 			st := newMemStorage()
 			var down atomic.Bool

@@ -29,6 +29,16 @@ func listedBy(t *testing.T, s3srv *devstack.S3Server, digest string) []string {
 }
 
 // digestEnding returns the us-east-1 digest of the tree that ends in the
+// modifyFirstOfHour adds a newline to the first log file that the digest
+// ending in the hour after t0 lists (the digest's check must find it
+// modified); it returns the digest, the file and the file's new content.
+func modifyFirstOfHour(t *testing.T, s3srv *devstack.S3Server, tree devstack.Tree) (digest, file string, modified []byte) {
+	t.Helper()
+	digest = digestEnding(t, tree, t0.Add(time.Hour))
+	file = listedBy(t, s3srv, digest)[0]
+	return digest, file, modifyLogFile(t, s3srv, file, addNewline)
+}
+
 // hour after at.
 func digestEnding(t *testing.T, tree devstack.Tree, at time.Time) string {
 	t.Helper()

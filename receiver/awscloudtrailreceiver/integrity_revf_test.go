@@ -45,9 +45,7 @@ func TestRevfSQSUnkeptFindingKeepsMessage(t *testing.T) {
 	tree := signedTree(t, s3srv)
 	qc := queueClient(s3srv.URL)
 	queueURL, _ := createQueue(t, qc, "cloudtrail", 30*time.Second, 5)
-	early := digestEnding(t, tree, t0.Add(time.Hour))
-	victim := listedBy(t, s3srv, early)[0]
-	modified := modifyLogFile(t, s3srv, victim, addNewline)
+	early, victim, modified := modifyFirstOfHour(t, s3srv, tree)
 	ids := fileEventIDs(t, modified)
 
 	st := newMemStorage()
@@ -92,9 +90,7 @@ func TestRevfFindingRefusedPermanently(t *testing.T) {
 	tree := signedTree(t, s3srv)
 	qc := queueClient(s3srv.URL)
 	queueURL, _ := createQueue(t, qc, "cloudtrail", 30*time.Second, 5)
-	early := digestEnding(t, tree, t0.Add(time.Hour))
-	victim := listedBy(t, s3srv, early)[0]
-	modified := modifyLogFile(t, s3srv, victim, addNewline)
+	early, victim, modified := modifyFirstOfHour(t, s3srv, tree)
 	ids := fileEventIDs(t, modified)
 
 	cfg := sqsConfig(s3srv.URL, queueURL)
@@ -158,9 +154,7 @@ func TestRevfHungFindingShutdownPolling(t *testing.T) {
 		t.Run(map[bool]string{false: "digest loop", true: "reader"}[byReader], func(t *testing.T) {
 			s3srv := startS3(t)
 			tree := signedTree(t, s3srv)
-			early := digestEnding(t, tree, t0.Add(time.Hour))
-			victim := listedBy(t, s3srv, early)[0]
-			modified := modifyLogFile(t, s3srv, victim, addNewline)
+			_, victim, modified := modifyFirstOfHour(t, s3srv, tree)
 
 			st := newMemStorage()
 			host, id := memStorageHost(st)
@@ -214,9 +208,7 @@ func TestRevfHungFindingShutdownPolling(t *testing.T) {
 func TestRevfFindingRefusedThenAccepted(t *testing.T) {
 	s3srv := startS3(t)
 	tree := signedTree(t, s3srv)
-	early := digestEnding(t, tree, t0.Add(time.Hour))
-	victim := listedBy(t, s3srv, early)[0]
-	modifyLogFile(t, s3srv, victim, addNewline)
+	_, victim, _ := modifyFirstOfHour(t, s3srv, tree)
 
 	sk := &findingSink{sink: newSink()}
 	rf := &findingsRefuser{next: sk, err: errQueueFull}
