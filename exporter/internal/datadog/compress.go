@@ -80,14 +80,6 @@ func (c *Compressor) Encoding() string {
 	return c.encoding
 }
 
-// Compress returns payload compressed, or payload itself for none.
-func (c *Compressor) Compress(payload []byte) []byte {
-	if c == nil || c.encoding == "" {
-		return payload
-	}
-	return c.AppendCompressed(make([]byte, 0, len(payload)/4+64), payload)
-}
-
 // AppendCompressed appends payload compressed to dst (payload itself for
 // none).
 func (c *Compressor) AppendCompressed(dst, payload []byte) []byte {
