@@ -158,14 +158,12 @@ const restoreRetries = 5
 // starts (a failed read of its metadata makes it start empty).
 func (c *deferringClient) Get(ctx context.Context, key string) ([]byte, error) {
 	c.mu.Lock()
-	starting := c.starting
-	c.mu.Unlock()
-	if !starting {
+	if !c.starting {
+		c.mu.Unlock()
 		return c.Client.Get(ctx, key)
 	}
-	op := storage.GetOperation(key)
-	c.mu.Lock()
 	defer c.mu.Unlock()
+	op := storage.GetOperation(key)
 	err := c.batchRetried(ctx, []*storage.Operation{op})
 	return op.Value, err
 }
